@@ -1,0 +1,308 @@
+"""Settings resolved once per command: CLI flags > ``MINE_*`` environment > ``mine.toml`` > defaults.
+
+Every key lives in a section (``[transcribe]``, ``[consent]``) or at the top level
+(``workspace``, ``cache_dir``). Environment names are ``MINE_<KEY>`` for top-level keys and
+``MINE_<SECTION>_<KEY>`` for the rest, e.g. ``MINE_TRANSCRIBE_MODEL=tiny.en``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import ConfigError
+
+CONFIG_NAME = "mine.toml"
+FORMATS = ("json", "txt", "srt", "vtt")
+COMPUTE_TYPES = ("int8", "int8_float32", "int16", "float32", "float16", "int8_float16")
+_LANG_RE = re.compile(r"^[a-z]{2,3}$")
+
+
+def parse_channels(spec: str) -> dict[str, str]:
+    """Parse ``rep=left,customer=right`` into ``{"left": "rep", "right": "customer"}``.
+
+    Raises:
+        ValueError: if the spec does not name both channels with two different roles.
+    """
+    mapping: dict[str, str] = {}
+    for part in spec.split(","):
+        role, _, side = part.strip().partition("=")
+        role, side = role.strip(), side.strip()
+        if role not in ("rep", "customer") or side not in ("left", "right"):
+            raise ValueError(f"'{part.strip()}' is not ROLE=SIDE with ROLE rep|customer, SIDE left|right")
+        if side in mapping:
+            raise ValueError(f"the {side} channel is named twice")
+        mapping[side] = role
+    if set(mapping) != {"left", "right"} or len(set(mapping.values())) != 2:
+        raise ValueError("name both channels, e.g. rep=left,customer=right")
+    return mapping
+
+
+def _check_transcribe(name: str, value: Any) -> str | None:
+    """Return why ``value`` is invalid for transcribe option ``name``, or None."""
+    if name == "language" and value != "auto" and not _LANG_RE.match(value):
+        return "use auto or a language code such as nl or en"
+    if name == "languages":
+        if not value or any(not _LANG_RE.match(v) for v in value):
+            return "use a list of language codes such as [\"nl\", \"en\"]"
+    if name == "beam_size" and not 1 <= value <= 20:
+        return "use a whole number from 1 to 20"
+    if name == "batch_size" and not 0 <= value <= 64:
+        return "use 0 (no batching) or a batch size up to 64"
+    if name == "compute_type" and value not in COMPUTE_TYPES:
+        return "use one of " + ", ".join(COMPUTE_TYPES)
+    if name == "formats":
+        bad = [v for v in value if v not in FORMATS]
+        if bad or not value:
+            return "use one or more of " + ",".join(FORMATS)
+    if name == "temperature" and (not value or any(not 0 <= t <= 1 for t in value)):
+        return "use temperatures between 0 and 1, e.g. 0 or 0,0.2,0.4"
+    if name == "window_s" and not 60 <= value <= 3600:
+        return "use a window between 60 and 3600 seconds"
+    if name == "cpu_threads" and value < 0:
+        return "use 0 (all cores) or a positive number"
+    if name == "channels" and value is not None:
+        try:
+            parse_channels(value)
+        except ValueError as exc:
+            return str(exc)
+    return None
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    """How recordings are transcribed; recorded verbatim in every transcript's ``options``."""
+
+    model: str = "base"
+    language: str = "auto"
+    languages: tuple[str, ...] = ("nl", "en")
+    beam_size: int = 5
+    batch_size: int = 8
+    compute_type: str = "int8"
+    vad: bool = True
+    temperature: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    cpu_threads: int = 0
+    window_s: float = 600.0
+    formats: tuple[str, ...] = ("json", "txt")
+    channels: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsentPolicy:
+    """Defaults for consent records written by ``mine consent add``."""
+
+    retention_days: int = 90
+    purpose: str = "learn the words customers use, to improve the website copy"
+
+
+def _check_consent(name: str, value: Any) -> str | None:
+    if name == "retention_days" and not 1 <= value <= 3650:
+        return "use a number of days from 1 to 3650"
+    if name == "purpose" and not str(value).strip():
+        return "describe the purpose in a few words"
+    return None
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mine"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All resolved settings for one command."""
+
+    workspace: Path = Path("mine-workspace")
+    cache_dir: Path = field(default_factory=_default_cache_dir)
+    transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
+    consent: ConsentPolicy = field(default_factory=ConsentPolicy)
+    config_file: Path | None = None
+
+    @property
+    def audit_log(self) -> Path:
+        """The append-only audit log of consent decisions."""
+        return self.workspace / "audit.jsonl"
+
+
+_SECTIONS: dict[str, tuple[type, Callable[[str, Any], str | None]]] = {
+    "transcribe": (TranscribeOptions, _check_transcribe),
+    "consent": (ConsentPolicy, _check_consent),
+}
+_TOP = ("workspace", "cache_dir")
+
+
+def _coerce(value: Any, hint: Any) -> Any:
+    """Convert a TOML or environment value to the field type ``hint``; raises ValueError."""
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
+            return None
+        return _coerce(value, args[0])
+    if origin is tuple:
+        item = typing.get_args(hint)[0]
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            raise ValueError("expected a list")
+        return tuple(_coerce(v.strip() if isinstance(v, str) else v, item) for v in items if v != "")
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        low = str(value).strip().lower()
+        if low in ("1", "true", "yes", "on"):
+            return True
+        if low in ("0", "false", "no", "off"):
+            return False
+        raise ValueError("expected true or false")
+    if hint is int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError("expected a whole number")
+        return int(value)
+    if hint is float:
+        if isinstance(value, bool):
+            raise ValueError("expected a number")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ValueError("expected text")
+        return value.strip()
+    if hint is Path:
+        return Path(os.path.expanduser(str(value)))
+    raise ValueError(f"unsupported type {hint!r}")
+
+
+def _apply(
+    layer: Mapping[str, Any], section: str, cls: type, check: Callable[[str, Any], str | None],
+    where: Callable[[str], str], into: dict[str, Any],
+) -> None:
+    hints = typing.get_type_hints(cls)
+    for key, raw in layer.items():
+        if key not in hints:
+            known = ", ".join(sorted(hints))
+            raise ConfigError(f"{where(key)}: unknown setting in [{section}]; known: {known}")
+        try:
+            value = _coerce(raw, hints[key])
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{where(key)}: invalid value {raw!r} ({exc})") from None
+        problem = check(key, value)
+        if problem:
+            raise ConfigError(f"{where(key)}: invalid value {raw!r}; {problem}")
+        into[key] = value
+
+
+def find_config(explicit: Path | None = None, env: Mapping[str, str] | None = None) -> Path | None:
+    """Return the ``mine.toml`` to use: ``--config``, then ``MINE_CONFIG``, then ``./mine.toml``."""
+    env = os.environ if env is None else env
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: config file not found; check the --config path")
+        return explicit
+    if env.get("MINE_CONFIG"):
+        path = Path(env["MINE_CONFIG"])
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file named by MINE_CONFIG not found; fix or unset it")
+        return path
+    local = Path.cwd() / CONFIG_NAME
+    return local if local.is_file() else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or pass --config") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
+
+
+def load_settings(
+    *,
+    config_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Resolve settings from defaults, ``mine.toml``, ``MINE_*`` variables and CLI overrides.
+
+    Args:
+        config_path: an explicit ``mine.toml`` (``--config``); otherwise it is looked up.
+        env: environment to read (default ``os.environ``).
+        overrides: CLI values, ``{"workspace": ..., "transcribe": {"model": ...}}``;
+            ``None`` values mean "not given".
+
+    Returns:
+        The resolved, validated settings.
+
+    Raises:
+        ConfigError: naming the file or variable and the key at fault.
+    """
+    env = os.environ if env is None else env
+    path = find_config(config_path, env)
+    data = _read_toml(path) if path else {}
+    top: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
+    top_hints = {"workspace": Path, "cache_dir": Path}
+
+    def top_layer(layer: Mapping[str, Any], where: Callable[[str], str]) -> None:
+        for key, raw in layer.items():
+            try:
+                top[key] = _coerce(raw, top_hints[key])
+            except (ValueError, TypeError) as exc:
+                raise ConfigError(f"{where(key)}: invalid value {raw!r} ({exc})") from None
+
+    # mine.toml
+    if path:
+        base = path.parent
+        for key, value in data.items():
+            if key in _SECTIONS:
+                if not isinstance(value, dict):
+                    raise ConfigError(f"{path}: [{key}] must be a table")
+                cls, check = _SECTIONS[key]
+                _apply(value, key, cls, check, lambda k, s=key: f"{path} [{s}] {k}", sections[key])
+            elif key in _TOP:
+                top_layer({key: value}, lambda k: f"{path} {k}")
+                if not top[key].is_absolute():
+                    top[key] = base / top[key]
+            else:
+                known = ", ".join([*_TOP, *(f"[{s}]" for s in _SECTIONS)])
+                raise ConfigError(f"{path}: unknown setting '{key}'; known: {known}")
+
+    # MINE_* environment
+    top_layer(
+        {k: env[f"MINE_{k.upper()}"] for k in _TOP if env.get(f"MINE_{k.upper()}")},
+        lambda k: f"environment MINE_{k.upper()}",
+    )
+    for name, (cls, check) in _SECTIONS.items():
+        prefix = f"MINE_{name.upper()}_"
+        layer = {k[len(prefix):].lower(): v for k, v in env.items() if k.startswith(prefix)}
+        _apply(layer, name, cls, check, lambda k, p=prefix: f"environment {p}{k.upper()}", sections[name])
+
+    # CLI flags
+    overrides = overrides or {}
+    top_layer(
+        {k: overrides[k] for k in _TOP if overrides.get(k) is not None},
+        lambda k: f"--{k.replace('_', '-')}",
+    )
+    for name, (cls, check) in _SECTIONS.items():
+        layer = {k: v for k, v in (overrides.get(name) or {}).items() if v is not None}
+        _apply(layer, name, cls, check, lambda k: f"--{k.replace('_', '-')}", sections[name])
+
+    return Settings(
+        **top,
+        transcribe=TranscribeOptions(**sections["transcribe"]),
+        consent=ConsentPolicy(**sections["consent"]),
+        config_file=path,
+    )
+
+
+def options_dict(options: Any) -> dict[str, Any]:
+    """Return a dataclass of options as a JSON-ready dict (tuples become lists)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(options).items()}

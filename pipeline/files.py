@@ -1,0 +1,73 @@
+"""Small file helpers every stage uses: atomic writes, hashing, the append-only log."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import OutputError
+
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: Path) -> str:
+    """Return the hex sha256 of a file's bytes, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def staged_files(targets: list[Path]) -> Iterator[list[Path]]:
+    """Yield temp paths beside ``targets``; on success rename them all into place, else delete them.
+
+    Readers never see a half-written file: each target appears whole or not at all.
+    """
+    temps: list[Path] = []
+    try:
+        for target in targets:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+            os.close(fd)
+            temps.append(Path(name))
+        yield temps
+        for temp, target in zip(temps, targets, strict=True):
+            with temp.open("rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(temp, target)
+    except OSError as exc:
+        raise OutputError(f"{exc.filename or targets[0]}: cannot write output ({exc.strerror}); "
+                          "check that the folder exists and is writable, or pass --out") from None
+    finally:
+        for temp in temps:
+            temp.unlink(missing_ok=True)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    with staged_files([path]) as (temp,):
+        temp.write_text(text, encoding="utf-8")
+
+
+def append_jsonl(path: Path, entry: Mapping[str, Any]) -> None:
+    """Append one JSON line and fsync, so a crash never leaves a torn entry behind."""
+    line = json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot append to the log ({exc.strerror}); "
+                          "check that the workspace is writable or pass --workspace") from None

@@ -1,0 +1,189 @@
+"""Decoding and checking recordings (PyAV, no system ffmpeg), and cutting long ones into windows.
+
+Audio is kept as 16 kHz int16 (2 bytes a sample) and converted to float32 one window at a
+time, so memory stays bounded on long recordings: a 90-minute mono file is 173 MB here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from pipeline.errors import InputError
+
+SAMPLE_RATE = 16000
+FRAME_S = 0.1  # energy frame for silence checks and window cuts
+_FRAME = int(SAMPLE_RATE * FRAME_S)
+_SILENT_PEAK = 10 ** (-60 / 20)  # -60 dBFS: below this the whole file is taken as silence
+AUDIO_SUFFIXES = (".wav", ".mp3", ".m4a", ".mp4", ".ogg", ".oga", ".opus", ".flac", ".webm",
+                  ".wma", ".amr", ".aac", ".3gp", ".mkv", ".mov")
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    """A recording decoded to 16 kHz int16 samples; ``samples`` has shape (n, channels_kept)."""
+
+    samples: np.ndarray
+    channels: int  # channel count of the source stream
+    declared_duration: float | None
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.samples.shape[0] / SAMPLE_RATE
+
+    def channel(self, index: int | None) -> np.ndarray:
+        """Return one channel (0 left, 1 right) or, with ``None``, the mono mix, as int16."""
+        if self.samples.shape[1] == 1:
+            return self.samples[:, 0]
+        if index is None:
+            return (self.samples.astype(np.int32).sum(axis=1) // self.samples.shape[1]).astype(np.int16)
+        return self.samples[:, index]
+
+
+def check_path(path: Path) -> None:
+    """Raise ``InputError`` unless ``path`` is a readable, non-empty file (reads no content)."""
+    if not path.exists():
+        raise InputError(f"{path}: file not found; check the path")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a recording; pass the audio files in it, "
+                         f"e.g. mine transcribe {path}/*.m4a")
+    if not path.is_file():
+        raise InputError(f"{path}: not a regular file; pass an audio file")
+    try:
+        size = path.stat().st_size
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
+    if size == 0:
+        raise InputError(f"{path}: file is empty (0 bytes); copy the recording again from the device")
+
+
+def decode(path: Path, *, keep_stereo: bool = False) -> DecodedAudio:
+    """Decode ``path`` to 16 kHz int16, mono or (``keep_stereo``) two channels.
+
+    Raises:
+        InputError: not audio, no audio track, truncated, empty or silent.
+    """
+    layout = "stereo" if keep_stereo else "mono"
+    chunks: list[np.ndarray] = []
+    declared: float | None = None
+    bad_frames = 0
+    try:
+        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                raise InputError(f"{path}: has no audio track; pass the recording's audio file")
+            stream = container.streams.audio[0]
+            channels = stream.codec_context.channels or 1
+            if keep_stereo and channels != 2:
+                raise InputError(
+                    f"{path}: has {channels} channel(s), but --channels needs a stereo recording; "
+                    "drop --channels for a mono file"
+                )
+            if stream.duration is not None and stream.time_base is not None:
+                declared = float(stream.duration * stream.time_base)
+            elif container.duration is not None:
+                declared = container.duration / av.time_base
+            resampler = av.AudioResampler(format="s16", layout=layout, rate=SAMPLE_RATE)
+            packets = container.demux(stream)
+            while True:
+                try:
+                    packet = next(packets)
+                except StopIteration:
+                    break
+                except av.error.InvalidDataError:
+                    bad_frames += 1
+                    if bad_frames > 50:
+                        break
+                    continue
+                try:
+                    frames = packet.decode()
+                except (av.error.InvalidDataError, ValueError):
+                    bad_frames += 1
+                    continue
+                for frame in frames:
+                    for out in resampler.resample(frame):
+                        chunks.append(out.to_ndarray().reshape(-1, 2 if keep_stereo else 1).copy())
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1, 2 if keep_stereo else 1).copy())
+    except InputError:
+        raise
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        reason = str(exc).split(":")[0] if str(exc) else type(exc).__name__
+        raise InputError(
+            f"{path}: not a readable audio file ({reason}); check that it is a complete recording "
+            f"in a common format ({', '.join(s[1:] for s in AUDIO_SUFFIXES[:8])})"
+        ) from None
+    samples = np.concatenate(chunks) if chunks else np.zeros((0, 2 if keep_stereo else 1), np.int16)
+    audio = DecodedAudio(samples, channels, declared)
+    if audio.duration < 0.1:
+        if bad_frames:
+            raise InputError(f"{path}: corrupt audio, nothing could be decoded; copy the recording "
+                             "again from the device")
+        raise InputError(f"{path}: contains no audio (0 seconds); check the recording")
+    if declared and declared > 5 and audio.duration < 0.9 * declared:
+        raise InputError(
+            f"{path}: truncated or corrupt: only {audio.duration:.0f} s of the declared "
+            f"{declared:.0f} s could be decoded; copy the complete file again from the device"
+        )
+    peak = np.abs(samples).max() / 32768.0
+    if peak < _SILENT_PEAK:
+        raise InputError(f"{path}: the audio is silent ({audio.duration:.0f} s, peak below -60 dBFS); "
+                         "check the microphone or the file")
+    return audio
+
+
+def frame_levels(samples: np.ndarray) -> np.ndarray:
+    """Return the RMS level in dBFS of each 100 ms frame of int16 ``samples``."""
+    n = samples.shape[0] // _FRAME
+    levels = np.empty(n + (1 if samples.shape[0] % _FRAME else 0), dtype=np.float32)
+    block = 60 * 10  # frames per block: one minute, to keep the float copy small
+    for i in range(0, n, block):
+        part = samples[i * _FRAME:(i + block) * _FRAME][: (min(block, n - i)) * _FRAME]
+        frames = part.astype(np.float32).reshape(-1, _FRAME) / 32768.0
+        levels[i:i + frames.shape[0]] = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
+    if levels.shape[0] > n:
+        tail = samples[n * _FRAME:].astype(np.float32) / 32768.0
+        levels[n] = 10 * np.log10(np.mean(tail**2) + 1e-12)
+    return levels
+
+
+def plan_windows(levels: np.ndarray, *, window_s: float, search_s: float = 30.0) -> list[tuple[float, float]]:
+    """Cut a recording into windows of at most ``window_s`` seconds at its quietest moments.
+
+    Each cut is placed at the quietest 100 ms frame of the last ``search_s`` seconds before
+    the window limit, so no word is split in two.
+    """
+    total = levels.shape[0] * FRAME_S
+    windows: list[tuple[float, float]] = []
+    start = 0.0
+    while total - start > window_s:
+        hi = int((start + window_s) / FRAME_S)
+        lo = max(int((start + window_s - search_s) / FRAME_S), int(start / FRAME_S) + 1)
+        cut = (lo + int(np.argmin(levels[lo:hi]))) * FRAME_S
+        windows.append((start, cut))
+        start = cut
+    windows.append((start, total))
+    return windows
+
+
+def window_samples(samples: np.ndarray, start: float, end: float) -> np.ndarray:
+    """Return ``samples[start:end]`` (seconds) as float32 in [-1, 1] for the model."""
+    a, b = int(start * SAMPLE_RATE), int(end * SAMPLE_RATE)
+    return samples[a:b].astype(np.float32) / 32768.0
+
+
+def iter_windows(
+    samples: np.ndarray, windows: list[tuple[float, float]]
+) -> Iterator[tuple[float, float, np.ndarray]]:
+    """Yield ``(start, end, float32 audio)`` for each window; one float copy alive at a time."""
+    for start, end in windows:
+        yield start, end, window_samples(samples, start, end)
+
+
+ProgressFn = Callable[[float], None]
