@@ -18,7 +18,7 @@ import tomli_w
 
 from pipeline.errors import ConsentError, InputError
 from pipeline.files import append_jsonl, write_atomic
-from pipeline.records import CONSENT_METHODS, CONSENT_SCOPES, Consent
+from pipeline.records import AUDIO_SUFFIXES, CONSENT_METHODS, CONSENT_SCOPES, Consent
 
 REGISTER_NAME = "consent.csv"
 REGISTER_FIELDS = (
@@ -275,3 +275,22 @@ def add_consent(
         raise ConsentError(f"{audio}: consent not written: {exc}") from None
     write_atomic(target, "# Consent record written by `mine consent add`.\n" + tomli_w.dumps(table))
     return target, replace(consent, source=str(target))
+
+
+def check_paths(paths: list[Path], *, now: datetime | None = None) -> list[ConsentStatus]:
+    """Judge every recording in ``paths`` (files, or the audio files directly in a folder).
+
+    Raises:
+        InputError: a path does not exist.
+    """
+    statuses = []
+    for path in paths:
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir()
+                           if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+        elif path.is_file():
+            files = [path]
+        else:
+            raise InputError(f"{path}: not found; pass recordings or a folder of recordings")
+        statuses.extend(check(f, now=now) for f in files)
+    return statuses

@@ -13,6 +13,11 @@ ConsentMethod = Literal["verbal-on-recording", "written", "form"]
 CONSENT_METHODS: tuple[str, ...] = ("verbal-on-recording", "written", "form")
 CONSENT_SCOPES: tuple[str, ...] = ("transcribe", "quote-in-reports")
 SPEAKERS: tuple[str, ...] = ("customer", "rep", "unknown")
+#: File endings taken as recordings when a folder is scanned.
+AUDIO_SUFFIXES: tuple[str, ...] = (
+    ".wav", ".mp3", ".m4a", ".mp4", ".ogg", ".oga", ".opus", ".flac", ".webm", ".wma", ".amr",
+    ".aac", ".3gp", ".mkv", ".mov",
+)
 
 #: Version of the transcript JSON layout; bump when a field changes meaning.
 TRANSCRIPT_SCHEMA = 1

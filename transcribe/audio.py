@@ -14,13 +14,12 @@ import av
 import numpy as np
 
 from pipeline.errors import InputError
+from pipeline.records import AUDIO_SUFFIXES
 
 SAMPLE_RATE = 16000
 FRAME_S = 0.1  # energy frame for silence checks and window cuts
 _FRAME = int(SAMPLE_RATE * FRAME_S)
 _SILENT_PEAK = 10 ** (-60 / 20)  # -60 dBFS: below this the whole file is taken as silence
-AUDIO_SUFFIXES = (".wav", ".mp3", ".m4a", ".mp4", ".ogg", ".oga", ".opus", ".flac", ".webm",
-                  ".wma", ".amr", ".aac", ".3gp", ".mkv", ".mov")
 
 
 @dataclass(frozen=True)

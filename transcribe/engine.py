@@ -230,7 +230,7 @@ class Transcriber:
             audio: the decoded recording (two channels kept when ``options.channels`` is set).
             call_id: sha256 of the audio file's bytes.
             source: the file name recorded in the transcript.
-            on_progress: called with the seconds of audio done so far.
+            on_progress: called with the fraction of the work done so far (0 to 1).
         """
         o = self.options
         report = on_progress or (lambda _s: None)
@@ -249,7 +249,7 @@ class Transcriber:
             w0, w1 = windows[0]
             language, prob, share = self.detect_language(window_samples(mix, w0, w1))
         del mix
-        total = audio.duration * len(roles)
+        work = max(audio.duration * len(roles), 1e-6)
         segs: list[tuple[_Seg, str, tuple[str, ...]]] = []
         for n, (index, role) in enumerate(roles):
             samples = audio.channel(index)
@@ -259,10 +259,10 @@ class Transcriber:
             for start, end in windows:
                 chunk = window_samples(samples, start, end)
                 found = self._decode_window(chunk, language, start,
-                                            lambda t, b=done_before: report(b + t))
+                                            lambda t, b=done_before: report((b + t) / work))
                 del chunk
                 segs.extend((s, role, quality_flags(s, levels, silence_db)) for s in found)
-                report(done_before + end)
+                report((done_before + end) / work)
         segs.sort(key=lambda item: (item[0].start, item[0].end))
         utterances = tuple(
             Utterance(idx=i, start=s.start, end=s.end, speaker=role, text=s.text, words=s.words,
@@ -271,7 +271,7 @@ class Transcriber:
             for i, (s, role, flags) in enumerate(segs)
             if s.text
         )
-        report(total)
+        report(1.0)
         return Transcript(
             call_id=call_id,
             source=source,

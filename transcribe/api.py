@@ -1,0 +1,203 @@
+"""``transcribe_files``: the consent-gated transcription of a batch of recordings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+
+from pipeline.config import Settings
+from pipeline.consent import gate, record_decision
+from pipeline.errors import ConsentError, InputError, MineError, ModelError
+from pipeline.files import sha256_file, staged_files
+from pipeline.progress import ProgressCallback, ProgressEvent, ignore
+from pipeline.records import Consent, Transcript
+from transcribe.audio import check_path, decode
+from transcribe.engine import Transcriber
+from transcribe.writers import render
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What happened to one recording."""
+
+    file: str
+    ok: bool
+    error: str = ""
+    call_id: str | None = None
+    outputs: tuple[str, ...] = ()
+    duration: float = 0.0
+    language: str = ""
+    utterances: int = 0
+    flagged: int = 0
+
+
+@dataclass(frozen=True)
+class TranscribeReport:
+    """The outcome of one ``transcribe_files`` call."""
+
+    results: tuple[FileResult, ...]
+    model: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True only if every file was transcribed."""
+        return all(r.ok for r in self.results)
+
+    def to_dict(self) -> dict:
+        """JSON summary for ``--json``."""
+        return {
+            "ok": self.ok,
+            "transcribed": sum(r.ok for r in self.results),
+            "failed": sum(not r.ok for r in self.results),
+            "model": self.model,
+            "files": [r.__dict__ for r in self.results],
+        }
+
+
+def _probe_duration(path: Path) -> float:
+    """The duration a container declares (header only; 0 if unknown or unreadable)."""
+    try:
+        with av.open(str(path), metadata_errors="ignore") as c:
+            return c.duration / av.time_base if c.duration else 0.0
+    except (av.error.FFmpegError, ValueError, OSError):
+        return 0.0
+
+
+def _targets(path: Path, out_dir: Path | None, formats: tuple[str, ...]) -> list[Path]:
+    folder = out_dir if out_dir is not None else path.parent
+    return [folder / f"{path.stem}.{fmt}" for fmt in formats]
+
+
+def transcribe_files(
+    paths: list[Path],
+    *,
+    settings: Settings,
+    out_dir: Path | None = None,
+    on_progress: ProgressCallback = ignore,
+    transcriber: Transcriber | None = None,
+) -> TranscribeReport:
+    """Transcribe recordings that pass the consent gate; one model load for the whole batch.
+
+    A file without valid consent is refused before any audio is decoded, and its refusal is
+    written to the workspace's audit log. A bad file is reported and the rest go on.
+
+    Args:
+        paths: recordings to transcribe.
+        settings: resolved settings (model, language, formats, workspace).
+        out_dir: where outputs go; default next to each recording.
+        on_progress: receives ``ProgressEvent``s (audio seconds, per-file results).
+        transcriber: a loaded ``Transcriber`` to reuse (e.g. in ``mine run``).
+
+    Returns:
+        One ``FileResult`` per input, in input order.
+
+    Raises:
+        ModelError: the model cannot be loaded (no file can be transcribed then).
+        OutputError: the audit log cannot be written.
+
+    Example:
+        >>> report = transcribe_files([Path("visit-acme.m4a")], settings=load_settings())
+    """
+    opts = settings.transcribe
+    results: dict[int, FileResult] = {}
+    admitted: list[tuple[int, Path, Consent, str]] = []
+    claimed: dict[Path, str] = {}
+
+    # 1. The gate, for every file, before any audio is decoded.
+    for i, path in enumerate(paths):
+        try:
+            check_path(path)
+            consent = gate(path)
+        except ConsentError as exc:
+            # A refused file's bytes are not read, so it is logged without a call_id.
+            record_decision(settings.audit_log, audio=path, decision="refused", reason=str(exc),
+                            call_id=None, action="transcribe")
+            results[i] = FileResult(str(path), False, str(exc))
+            continue
+        except InputError as exc:
+            results[i] = FileResult(str(path), False, str(exc))
+            continue
+        call_id = sha256_file(path)
+        if consent.call_id and consent.call_id != call_id:
+            reason = (f"{path}: refused, the consent record {Path(consent.source).name} is for "
+                      f"another recording (call_id {consent.call_id[:12]}…, this file is "
+                      f"{call_id[:12]}…); record consent for this file with: mine consent add")
+            record_decision(settings.audit_log, audio=path, decision="refused", reason=reason,
+                            call_id=call_id, action="transcribe")
+            results[i] = FileResult(str(path), False, reason, call_id)
+            continue
+        clash = next((claimed[t] for t in _targets(path, out_dir, opts.formats) if t in claimed), None)
+        if clash:
+            results[i] = FileResult(str(path), False, f"{path}: would overwrite the output of "
+                                    f"{clash} (same name); transcribe it with a different --out")
+            continue
+        for t in _targets(path, out_dir, opts.formats):
+            claimed[t] = str(path)
+        record_decision(settings.audit_log, audio=path, decision="allowed",
+                        reason=f"consent {Path(consent.source).name}", call_id=call_id,
+                        action="transcribe")
+        admitted.append((i, path, consent, call_id))
+
+    # 2. Transcription of the admitted files, with one model.
+    durations = {i: _probe_duration(p) for i, p, _, _ in admitted}
+    total = sum(durations.values())
+    on_progress(ProgressEvent("total", total=total))
+    done_before = 0.0
+    if admitted and transcriber is None:
+        on_progress(ProgressEvent("status", message=f"loading model {opts.model}"))
+        transcriber = Transcriber(opts, cache_dir=settings.cache_dir,
+                                  on_status=lambda m: on_progress(ProgressEvent("status", message=m)))
+    for i, path, _consent, call_id in admitted:
+        on_progress(ProgressEvent("status", item=str(path), message=f"transcribing {path.name}"))
+        try:
+            audio = decode(path, keep_stereo=bool(opts.channels))
+            if not durations[i]:
+                total += audio.duration
+                durations[i] = audio.duration
+                on_progress(ProgressEvent("total", total=total))
+
+            def advance(fraction: float, base: float = done_before, span: float = durations[i],
+                        item: str = str(path)) -> None:
+                on_progress(ProgressEvent("advance", done=base + min(fraction, 1.0) * span,
+                                          total=total, item=item))
+
+            transcript = transcriber.transcribe(audio, call_id=call_id, source=path.name,
+                                                on_progress=advance)
+            del audio
+            if not transcript.utterances:
+                raise InputError(f"{path}: no speech found in {transcript.duration:.0f} s of audio; "
+                                 "check that the recording has speech and the microphone worked")
+            outputs = _write(transcript, path, out_dir, opts.formats)
+            flagged = sum(bool(u.flags) for u in transcript.utterances)
+            results[i] = FileResult(str(path), True, "", call_id, tuple(str(p) for p in outputs),
+                                    transcript.duration, transcript.language,
+                                    len(transcript.utterances), flagged)
+        except ModelError:
+            raise
+        except MineError as exc:
+            results[i] = FileResult(str(path), False, str(exc), call_id)
+        done_before += durations[i]
+        on_progress(ProgressEvent("advance", done=done_before, total=total, item=str(path)))
+        on_progress(ProgressEvent("result", item=str(path), ok=results[i].ok,
+                                  message=results[i].error))
+    model = {}
+    if transcriber is not None:
+        info = transcriber.model_info
+        model = {"name": info.name, "sha256": info.sha256, "source": info.source}
+    return TranscribeReport(tuple(results[i] for i in range(len(paths))), model)
+
+
+def _write(transcript: Transcript, path: Path, out_dir: Path | None,
+           formats: tuple[str, ...]) -> list[Path]:
+    targets = _targets(path, out_dir, formats)
+    texts = [render(transcript, fmt) for fmt in formats]
+    with staged_files(targets) as temps:
+        for temp, text in zip(temps, texts, strict=True):
+            temp.write_text(text, encoding="utf-8")
+    return targets
+
