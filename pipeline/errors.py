@@ -28,7 +28,9 @@ class ConsentError(MineError):
 
 
 class ModelError(MineError):
-    """A model cannot be found, assembled, verified or loaded."""
+    """A model cannot be found, assembled, verified or loaded; no file can be transcribed."""
+
+    exit_code = 2
 
 
 class CrawlError(MineError):

@@ -155,8 +155,8 @@ def frame_levels(samples: np.ndarray) -> np.ndarray:
 def plan_windows(levels: np.ndarray, *, window_s: float, search_s: float = 30.0) -> list[tuple[float, float]]:
     """Cut a recording into windows of at most ``window_s`` seconds at its quietest moments.
 
-    Each cut is placed at the quietest 100 ms frame of the last ``search_s`` seconds before
-    the window limit, so no word is split in two.
+    Each cut is placed at the last of the quietest 100 ms frames in the ``search_s`` seconds
+    before the window limit, so no word is split in two and windows stay near full length.
     """
     total = levels.shape[0] * FRAME_S
     windows: list[tuple[float, float]] = []
@@ -164,7 +164,10 @@ def plan_windows(levels: np.ndarray, *, window_s: float, search_s: float = 30.0)
     while total - start > window_s:
         hi = int((start + window_s) / FRAME_S)
         lo = max(int((start + window_s - search_s) / FRAME_S), int(start / FRAME_S) + 1)
-        cut = (lo + int(np.argmin(levels[lo:hi]))) * FRAME_S
+        span = levels[lo:hi]
+        # The latest frame within 3 dB of the quietest: windows stay long, cuts stay in pauses.
+        quiet = np.flatnonzero(span <= span.min() + 3.0)
+        cut = (lo + int(quiet[-1])) * FRAME_S
         windows.append((start, cut))
         start = cut
     windows.append((start, total))
