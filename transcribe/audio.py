@@ -113,7 +113,7 @@ def decode(path: Path, *, keep_stereo: bool = False) -> DecodedAudio:
     except InputError:
         raise
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        reason = str(exc).split(":")[0] if str(exc) else type(exc).__name__
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise InputError(
             f"{path}: not a readable audio file ({reason}); check that it is a complete recording "
             f"in a common format ({', '.join(s[1:] for s in AUDIO_SUFFIXES[:8])})"
@@ -125,6 +125,7 @@ def decode(path: Path, *, keep_stereo: bool = False) -> DecodedAudio:
             raise InputError(f"{path}: corrupt audio, nothing could be decoded; copy the recording "
                              "again from the device")
         raise InputError(f"{path}: contains no audio (0 seconds); check the recording")
+    declared = max(declared or 0.0, _riff_declared_seconds(path) or 0.0) or None
     if declared and declared > 5 and audio.duration < 0.9 * declared:
         raise InputError(
             f"{path}: truncated or corrupt: only {audio.duration:.0f} s of the declared "
@@ -135,6 +136,32 @@ def decode(path: Path, *, keep_stereo: bool = False) -> DecodedAudio:
         raise InputError(f"{path}: the audio is silent ({audio.duration:.0f} s, peak below -60 dBFS); "
                          "check the microphone or the file")
     return audio
+
+
+def _riff_declared_seconds(path: Path) -> float | None:
+    """Duration a WAV header declares for its data chunk (FFmpeg trusts the file size instead)."""
+    import struct
+
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            byte_rate = 0
+            while chunk := fh.read(8):
+                if len(chunk) < 8:
+                    return None
+                cid, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if cid == b"fmt ":
+                    fmt = fh.read(size + (size & 1))
+                    byte_rate = struct.unpack("<I", fmt[8:12])[0]
+                elif cid == b"data":
+                    return size / byte_rate if byte_rate and size != 0xFFFFFFFF else None
+                else:
+                    fh.seek(size + (size & 1), 1)
+    except (OSError, struct.error):
+        return None
+    return None
 
 
 def frame_levels(samples: np.ndarray) -> np.ndarray:

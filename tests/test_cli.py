@@ -1,0 +1,51 @@
+"""Help text is product: every command has --help with an example; exit codes are documented."""
+
+from __future__ import annotations
+
+import typer.main
+from typer.testing import CliRunner
+
+import cli
+from tests.conftest import run_mine
+
+runner = CliRunner()
+
+
+def _commands(group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, command in group.commands.items():
+        path = (*prefix, name)
+        found.append(path)
+        if hasattr(command, "commands"):  # a group (typer vendors its own Click)
+            found += _commands(command, path)
+    return found
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    group = typer.main.get_command(cli.app)
+    commands = _commands(group)
+    assert {("transcribe",), ("consent",), ("consent", "add"), ("consent", "check")} <= set(commands)
+    for path in commands:
+        result = runner.invoke(cli.app, [*path, "--help"])
+        assert result.exit_code == 0, path
+        assert "Usage: mine" in result.output
+        command = group
+        for part in path:
+            command = command.commands[part]  # type: ignore[attr-defined]
+        if not hasattr(command, "commands"):
+            assert "Example: mine " in result.output, path
+
+
+def test_top_level_help_and_version() -> None:
+    result = run_mine("--help")
+    assert result.returncode == 0 and "transcribe" in result.stdout and "consent" in result.stdout
+    version = run_mine("--version")
+    assert version.returncode == 0 and version.stdout.startswith("mine 0.")
+
+
+def test_usage_errors_exit_2() -> None:
+    assert run_mine("transcribe").returncode == 2  # no file given
+    assert run_mine("transcribe", "x.wav", "--beam-size", "zero").returncode == 2
+    bad = run_mine("transcribe", "x.wav", "--format", "docx")
+    assert bad.returncode == 2 and "--format" in bad.stderr and "json,txt,srt,vtt" in bad.stderr
+    assert run_mine("frobnicate").returncode == 2
