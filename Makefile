@@ -20,6 +20,7 @@ demo: $(STAMP)
 
 # pytest exits 5 when it collected no test: that must fail, not pass quietly.
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 

@@ -26,22 +26,46 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-consent_app = typer.Typer(help="Record and check customers' consent to process recordings.",
-                          no_args_is_help=True, rich_markup_mode=None)
+consent_app = typer.Typer(
+    help="Record and check customers' consent to process recordings.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 app.add_typer(consent_app, name="consent")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="mine.toml to use (default ./mine.toml or $MINE_CONFIG).")]
-WorkspaceOpt = Annotated[Path | None, typer.Option("--workspace", help="Workspace folder for the audit log and state (default ./mine-workspace).")]
-VerboseOpt = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More diagnostics on stderr (-v info, -vv debug).")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or per-file lines; errors still go to stderr.")]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="mine.toml to use (default ./mine.toml or $MINE_CONFIG)."),
+]
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace",
+        help="Workspace folder for the audit log and state (default ./mine-workspace).",
+    ),
+]
+VerboseOpt = Annotated[
+    int,
+    typer.Option(
+        "--verbose", "-v", count=True, help="More diagnostics on stderr (-v info, -vv debug)."
+    ),
+]
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="No progress bar or per-file lines; errors still go to stderr."
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
 
 
 def _setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
     if verbose < 2:
         logging.getLogger("faster_whisper").setLevel(max(level, logging.WARNING))
 
@@ -63,10 +87,15 @@ class _Bar:
     def __init__(self, quiet: bool) -> None:
         self.show = not quiet and err.is_terminal
         self.quiet = quiet
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                                 TextColumn("{task.completed:.0f}/{task.total:.0f} s audio"),
-                                 TimeRemainingColumn(), console=err, transient=True,
-                                 disable=not self.show)
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:.0f}/{task.total:.0f} s audio"),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+            disable=not self.show,
+        )
         self.task = self.progress.add_task("transcribing", total=None)
 
     def __enter__(self) -> _Bar:
@@ -89,16 +118,59 @@ class _Bar:
 
 @app.command()
 def transcribe(
-    files: Annotated[list[Path], typer.Argument(help="Recordings (m4a, mp3, wav, ogg, flac, webm, ...).", show_default=False)],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: next to each recording).")] = None,
-    format: Annotated[str | None, typer.Option("--format", "-f", help="Comma-separated: json,txt,srt,vtt (default json,txt).")] = None,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="base | tiny.en | a local CTranslate2 folder | a hub name (needs internet).")] = None,
-    language: Annotated[str | None, typer.Option("--language", "-l", help="auto (among the expected languages, default nl,en) | nl | en | another code.")] = None,
-    beam_size: Annotated[int | None, typer.Option("--beam-size", help="Beam size (default 5).")] = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Batched decoding size; 0 decodes sequentially (default 8).")] = None,
-    channels: Annotated[str | None, typer.Option("--channels", help="Stereo roles, e.g. rep=left,customer=right.")] = None,
-    compute_type: Annotated[str | None, typer.Option("--compute-type", help="CTranslate2 compute type (default int8).")] = None,
-    temperature: Annotated[str | None, typer.Option("--temperature", help="Decoding temperature(s); 0 alone is repeatable run to run.")] = None,
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Recordings (m4a, mp3, wav, ogg, flac, webm, ...).", show_default=False
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Output folder (default: next to each recording)."),
+    ] = None,
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format", "-f", help="Comma-separated: json,txt,srt,vtt (default json,txt)."
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="base | tiny.en | a local CTranslate2 folder | a hub name (needs internet).",
+        ),
+    ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--language",
+            "-l",
+            help="auto (among the expected languages, default nl,en) | nl | en | another code.",
+        ),
+    ] = None,
+    beam_size: Annotated[
+        int | None, typer.Option("--beam-size", help="Beam size (default 5).")
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            "--batch-size", help="Batched decoding size; 0 decodes sequentially (default 8)."
+        ),
+    ] = None,
+    channels: Annotated[
+        str | None, typer.Option("--channels", help="Stereo roles, e.g. rep=left,customer=right.")
+    ] = None,
+    compute_type: Annotated[
+        str | None, typer.Option("--compute-type", help="CTranslate2 compute type (default int8).")
+    ] = None,
+    temperature: Annotated[
+        str | None,
+        typer.Option(
+            "--temperature", help="Decoding temperature(s); 0 alone is repeatable run to run."
+        ),
+    ] = None,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
     verbose: VerboseOpt = 0,
@@ -116,11 +188,20 @@ def transcribe(
     from transcribe.api import transcribe_files
 
     try:
-        settings = _settings(config, workspace, transcribe={
-            "formats": format, "model": model, "language": language, "beam_size": beam_size,
-            "batch_size": batch_size, "channels": channels, "compute_type": compute_type,
-            "temperature": temperature,
-        })
+        settings = _settings(
+            config,
+            workspace,
+            transcribe={
+                "formats": format,
+                "model": model,
+                "language": language,
+                "beam_size": beam_size,
+                "batch_size": batch_size,
+                "channels": channels,
+                "compute_type": compute_type,
+                "temperature": temperature,
+            },
+        )
         with _Bar(quiet) as bar:
             report = transcribe_files(files, settings=settings, out_dir=out, on_progress=bar)
     except MineError as exc:
@@ -131,8 +212,11 @@ def transcribe(
         elif not quiet:
             mins, secs = divmod(int(r.duration), 60)
             note = f", {r.flagged} flagged" if r.flagged else ""
-            err.print(f"ok {r.file} ({mins}:{secs:02d}, {r.language}, {r.utterances} utterances{note}) "
-                      f"-> {', '.join(r.outputs)}", markup=False)
+            err.print(
+                f"ok {r.file} ({mins}:{secs:02d}, {r.language}, {r.utterances} utterances{note}) "
+                f"-> {', '.join(r.outputs)}",
+                markup=False,
+            )
     if as_json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     raise typer.Exit(0 if report.ok else 1)
@@ -140,16 +224,44 @@ def transcribe(
 
 @consent_app.command("add")
 def consent_add(
-    file: Annotated[Path, typer.Argument(help="The recording the consent is for.", show_default=False)],
-    customer: Annotated[str, typer.Option("--customer", help="Customer organisation or a pseudonym.", show_default=False)],
-    method: Annotated[str, typer.Option("--method", help="verbal-on-recording | written | form.", show_default=False)],
+    file: Annotated[
+        Path, typer.Argument(help="The recording the consent is for.", show_default=False)
+    ],
+    customer: Annotated[
+        str,
+        typer.Option(
+            "--customer", help="Customer organisation or a pseudonym.", show_default=False
+        ),
+    ],
+    method: Annotated[
+        str,
+        typer.Option("--method", help="verbal-on-recording | written | form.", show_default=False),
+    ],
     by: Annotated[str, typer.Option("--by", help="Who obtained the consent.", show_default=False)],
-    participants: Annotated[list[str] | None, typer.Option("--participants", help="A person present (repeat, or comma-separate).")] = None,
-    purpose: Annotated[str | None, typer.Option("--purpose", help="What the recording will be used for.")] = None,
-    scope: Annotated[str, typer.Option("--scope", help="Comma-separated: transcribe, quote-in-reports.")] = "transcribe,quote-in-reports",
-    retain_until: Annotated[str | None, typer.Option("--retain-until", help="Delete the audio after this date, YYYY-MM-DD (default: 90 days, [consent] retention_days).")] = None,
-    obtained_at: Annotated[str | None, typer.Option("--obtained-at", help="When consent was given, ISO date/time (default now).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing consent record.")] = False,
+    participants: Annotated[
+        list[str] | None,
+        typer.Option("--participants", help="A person present (repeat, or comma-separate)."),
+    ] = None,
+    purpose: Annotated[
+        str | None, typer.Option("--purpose", help="What the recording will be used for.")
+    ] = None,
+    scope: Annotated[
+        str, typer.Option("--scope", help="Comma-separated: transcribe, quote-in-reports.")
+    ] = "transcribe,quote-in-reports",
+    retain_until: Annotated[
+        str | None,
+        typer.Option(
+            "--retain-until",
+            help="Delete the audio after this date, YYYY-MM-DD (default: 90 days, [consent] retention_days).",
+        ),
+    ] = None,
+    obtained_at: Annotated[
+        str | None,
+        typer.Option("--obtained-at", help="When consent was given, ISO date/time (default now)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing consent record.")
+    ] = False,
     config: ConfigOpt = None,
     verbose: VerboseOpt = 0,
 ) -> None:
@@ -165,8 +277,11 @@ def consent_add(
     try:
         settings = _settings(config, None)
         when = datetime.fromisoformat(obtained_at) if obtained_at else None
-        until = (date.fromisoformat(retain_until) if retain_until
-                 else (when or datetime.now()).date() + timedelta(days=settings.consent.retention_days))
+        until = (
+            date.fromisoformat(retain_until)
+            if retain_until
+            else (when or datetime.now()).date() + timedelta(days=settings.consent.retention_days)
+        )
     except ValueError as exc:
         err.print(f"error: invalid date ({exc}); use YYYY-MM-DD", markup=False)
         raise typer.Exit(2) from None
@@ -174,10 +289,18 @@ def consent_add(
         raise _fail(exc) from None
     people = tuple(p.strip() for item in participants or () for p in item.split(",") if p.strip())
     try:
-        path, _ = add_consent(file, customer=customer, method=method, obtained_by=by,
-                              purpose=purpose or settings.consent.purpose, participants=people,
-                              scope=tuple(s.strip() for s in scope.split(",") if s.strip()),
-                              obtained_at=when, retain_audio_until=until, force=force)
+        path, _ = add_consent(
+            file,
+            customer=customer,
+            method=method,
+            obtained_by=by,
+            purpose=purpose or settings.consent.purpose,
+            participants=people,
+            scope=tuple(s.strip() for s in scope.split(",") if s.strip()),
+            obtained_at=when,
+            retain_audio_until=until,
+            force=force,
+        )
     except MineError as exc:
         raise _fail(exc) from None
     err.print(f"wrote {path} (audio kept until {until})", markup=False)
@@ -185,7 +308,13 @@ def consent_add(
 
 @consent_app.command("check")
 def consent_check(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Recordings or folders of recordings (default: current folder).", show_default=False)] = None,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Recordings or folders of recordings (default: current folder).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = 0,
 ) -> None:
@@ -201,13 +330,20 @@ def consent_check(
     except MineError as exc:
         raise _fail(exc) from None
     if as_json:
-        print(json.dumps([{"file": s.file, "ok": s.ok, "reason": s.reason} for s in statuses],
-                         ensure_ascii=False, indent=1))
+        print(
+            json.dumps(
+                [{"file": s.file, "ok": s.ok, "reason": s.reason} for s in statuses],
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
     else:
         for s in statuses:
             print(f"ok       {s.file}: {s.reason}" if s.ok else f"refused  {s.reason}")
     if not statuses:
-        err.print("error: no recordings found; pass audio files or a folder that has them", markup=False)
+        err.print(
+            "error: no recordings found; pass audio files or a folder that has them", markup=False
+        )
         raise typer.Exit(1)
     raise typer.Exit(0 if all(s.ok for s in statuses) else 1)
 
@@ -222,7 +358,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Turn consented sales-call recordings into the words customers use, for website copy."""
 

@@ -52,5 +52,11 @@ def dutch_call(path: Path, *, minutes: float, gap_s: float = 0.8) -> tuple[Path,
 
 def consent(path: Path) -> None:
     """Record a benchmark consent for ``path`` (the gate applies to benchmarks too)."""
-    add_consent(path, customer="benchmark", method="written", obtained_by="bench",
-                purpose="benchmark", force=True)
+    add_consent(
+        path,
+        customer="benchmark",
+        method="written",
+        obtained_by="bench",
+        purpose="benchmark",
+        force=True,
+    )

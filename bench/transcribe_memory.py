@@ -50,21 +50,38 @@ def run(cmd: list[str]) -> tuple[float, float, int]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--minutes", type=float, default=90)
-    ap.add_argument("--bare", action="store_true", help="also measure bare faster-whisper (run after mine)")
+    ap.add_argument(
+        "--bare", action="store_true", help="also measure bare faster-whisper (run after mine)"
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path, _ = dutch_call(Path(tmp) / "long.wav", minutes=args.minutes)
-        mine = [str(Path(sys.executable).parent / "mine"), "transcribe", str(path), "-q",
-                "--format", "json", "--temperature", "0", "--language", "nl",
-                "--workspace", str(Path(tmp) / "ws")]
+        mine = [
+            str(Path(sys.executable).parent / "mine"),
+            "transcribe",
+            str(path),
+            "-q",
+            "--format",
+            "json",
+            "--temperature",
+            "0",
+            "--language",
+            "nl",
+            "--workspace",
+            str(Path(tmp) / "ws"),
+        ]
         wall, peak, rc = run(mine)
-        print(f"mine transcribe  {args.minutes:.0f} min: peak RSS {peak:.0f} MB, "
-              f"{wall:.0f} s wall, {args.minutes * 60 / wall:.1f}x real time, exit {rc}")
+        print(
+            f"mine transcribe  {args.minutes:.0f} min: peak RSS {peak:.0f} MB, "
+            f"{wall:.0f} s wall, {args.minutes * 60 / wall:.1f}x real time, exit {rc}"
+        )
         if args.bare:
             model = resolve_model("base", cache_dir=Path.home() / ".cache" / "mine")
             wall, peak, rc = run([sys.executable, "-c", BARE, str(model.path), str(path)])
-            print(f"bare faster-whisper {args.minutes:.0f} min: peak RSS "
-                  f"{peak:.0f} MB, {wall:.0f} s wall, exit {rc}")
+            print(
+                f"bare faster-whisper {args.minutes:.0f} min: peak RSS "
+                f"{peak:.0f} MB, {wall:.0f} s wall, exit {rc}"
+            )
 
 
 if __name__ == "__main__":

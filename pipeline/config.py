@@ -37,7 +37,9 @@ def parse_channels(spec: str) -> dict[str, str]:
         role, _, side = part.strip().partition("=")
         role, side = role.strip(), side.strip()
         if role not in ("rep", "customer") or side not in ("left", "right"):
-            raise ValueError(f"'{part.strip()}' is not ROLE=SIDE with ROLE rep|customer, SIDE left|right")
+            raise ValueError(
+                f"'{part.strip()}' is not ROLE=SIDE with ROLE rep|customer, SIDE left|right"
+            )
         if side in mapping:
             raise ValueError(f"the {side} channel is named twice")
         mapping[side] = role
@@ -52,7 +54,7 @@ def _check_transcribe(name: str, value: Any) -> str | None:
         return "use auto or a language code such as nl or en"
     if name == "languages":
         if not value or any(not _LANG_RE.match(v) for v in value):
-            return "use a list of language codes such as [\"nl\", \"en\"]"
+            return 'use a list of language codes such as ["nl", "en"]'
     if name == "beam_size" and not 1 <= value <= 20:
         return "use a whole number from 1 to 20"
     if name == "batch_size" and not 0 <= value <= 64:
@@ -152,7 +154,9 @@ def _coerce(value: Any, hint: Any) -> Any:
         items = value.split(",") if isinstance(value, str) else value
         if not isinstance(items, list | tuple):
             raise ValueError("expected a list")
-        return tuple(_coerce(v.strip() if isinstance(v, str) else v, item) for v in items if v != "")
+        return tuple(
+            _coerce(v.strip() if isinstance(v, str) else v, item) for v in items if v != ""
+        )
     if hint is bool:
         if isinstance(value, bool):
             return value
@@ -180,8 +184,12 @@ def _coerce(value: Any, hint: Any) -> Any:
 
 
 def _apply(
-    layer: Mapping[str, Any], section: str, cls: type, check: Callable[[str, Any], str | None],
-    where: Callable[[str], str], into: dict[str, Any],
+    layer: Mapping[str, Any],
+    section: str,
+    cls: type,
+    check: Callable[[str, Any], str | None],
+    where: Callable[[str], str],
+    into: dict[str, Any],
 ) -> None:
     hints = typing.get_type_hints(cls)
     for key, raw in layer.items():
@@ -208,7 +216,9 @@ def find_config(explicit: Path | None = None, env: Mapping[str, str] | None = No
     if env.get("MINE_CONFIG"):
         path = Path(env["MINE_CONFIG"])
         if not path.is_file():
-            raise ConfigError(f"{path}: config file named by MINE_CONFIG not found; fix or unset it")
+            raise ConfigError(
+                f"{path}: config file named by MINE_CONFIG not found; fix or unset it"
+            )
         return path
     local = Path.cwd() / CONFIG_NAME
     return local if local.is_file() else None
@@ -219,7 +229,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or pass --config") from None
+        raise ConfigError(
+            f"{path}: not valid TOML ({exc}); fix the file or pass --config"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
 
@@ -282,8 +294,15 @@ def load_settings(
     )
     for name, (cls, check) in _SECTIONS.items():
         prefix = f"MINE_{name.upper()}_"
-        layer = {k[len(prefix):].lower(): v for k, v in env.items() if k.startswith(prefix)}
-        _apply(layer, name, cls, check, lambda k, p=prefix: f"environment {p}{k.upper()}", sections[name])
+        layer = {k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix)}
+        _apply(
+            layer,
+            name,
+            cls,
+            check,
+            lambda k, p=prefix: f"environment {p}{k.upper()}",
+            sections[name],
+        )
 
     # CLI flags
     overrides = overrides or {}
@@ -305,4 +324,6 @@ def load_settings(
 
 def options_dict(options: Any) -> dict[str, Any]:
     """Return a dataclass of options as a JSON-ready dict (tuples become lists)."""
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(options).items()}
+    return {
+        k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(options).items()
+    }

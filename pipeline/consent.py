@@ -22,8 +22,17 @@ from pipeline.records import AUDIO_SUFFIXES, CONSENT_METHODS, CONSENT_SCOPES, Co
 
 REGISTER_NAME = "consent.csv"
 REGISTER_FIELDS = (
-    "file", "customer", "participants", "obtained_at", "obtained_by", "method", "purpose",
-    "scope", "retain_audio_until", "withdrawn_at", "call_id",
+    "file",
+    "customer",
+    "participants",
+    "obtained_at",
+    "obtained_by",
+    "method",
+    "purpose",
+    "scope",
+    "retain_audio_until",
+    "withdrawn_at",
+    "call_id",
 )
 _REQUIRED = ("customer", "obtained_at", "obtained_by", "method", "purpose")
 
@@ -34,8 +43,10 @@ def sidecar_path(audio: Path) -> Path:
 
 
 def _add_hint(audio: Path) -> str:
-    return (f"mine consent add {shlex.quote(str(audio))} --customer NAME "
-            "--method verbal-on-recording --by YOUR-NAME")
+    return (
+        f"mine consent add {shlex.quote(str(audio))} --customer NAME "
+        "--method verbal-on-recording --by YOUR-NAME"
+    )
 
 
 def _as_datetime(value: Any) -> datetime:
@@ -89,8 +100,11 @@ def parse_consent(data: dict[str, Any], *, source: str) -> Consent:
         raise ValueError(f"method '{method}' is not one of {', '.join(CONSENT_METHODS)}")
     fields["method"] = method
     converters = {
-        "obtained_at": _as_datetime, "withdrawn_at": _as_datetime, "retain_audio_until": _as_date,
-        "participants": _as_list, "scope": _as_list,
+        "obtained_at": _as_datetime,
+        "withdrawn_at": _as_datetime,
+        "retain_audio_until": _as_date,
+        "participants": _as_list,
+        "scope": _as_list,
     }
     for key, convert in converters.items():
         raw = data.get(key)
@@ -204,7 +218,9 @@ def check(audio: Path, *, now: datetime | None = None) -> ConsentStatus:
     except ConsentError as exc:
         return ConsentStatus(str(audio), False, str(exc))
     until = consent.retain_audio_until.isoformat() if consent.retain_audio_until else "no end date"
-    reason = f"{consent.customer}, {consent.method} by {consent.obtained_by}, audio kept until {until}"
+    reason = (
+        f"{consent.customer}, {consent.method} by {consent.obtained_by}, audio kept until {until}"
+    )
     return ConsentStatus(str(audio), True, reason, consent)
 
 
@@ -219,14 +235,17 @@ def record_decision(
     log: Path, *, audio: Path, decision: str, reason: str, call_id: str | None, action: str
 ) -> None:
     """Append one gate decision to the audit log: never any transcript text."""
-    append_jsonl(log, {
-        "time": datetime.now(UTC).isoformat(timespec="seconds"),
-        "action": action,
-        "file": audio.name,
-        "call_id": call_id,
-        "decision": decision,
-        "reason": reason,
-    })
+    append_jsonl(
+        log,
+        {
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "action": action,
+            "file": audio.name,
+            "call_id": call_id,
+            "decision": decision,
+            "reason": reason,
+        },
+    )
 
 
 def add_consent(
@@ -286,8 +305,9 @@ def check_paths(paths: list[Path], *, now: datetime | None = None) -> list[Conse
     statuses = []
     for path in paths:
         if path.is_dir():
-            files = sorted(p for p in path.iterdir()
-                           if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+            files = sorted(
+                p for p in path.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES
+            )
         elif path.is_file():
             files = [path]
         else:

@@ -35,7 +35,9 @@ def staged_files(targets: list[Path]) -> Iterator[list[Path]]:
     try:
         for target in targets:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+            fd, name = tempfile.mkstemp(
+                prefix=f".{target.name}.", suffix=".part", dir=target.parent
+            )
             os.close(fd)
             temps.append(Path(name))
         yield temps
@@ -44,8 +46,10 @@ def staged_files(targets: list[Path]) -> Iterator[list[Path]]:
                 os.fsync(fh.fileno())
             os.replace(temp, target)
     except OSError as exc:
-        raise OutputError(f"{exc.filename or targets[0]}: cannot write output ({exc.strerror}); "
-                          "check that the folder exists and is writable, or pass --out") from None
+        raise OutputError(
+            f"{exc.filename or targets[0]}: cannot write output ({exc.strerror}); "
+            "check that the folder exists and is writable, or pass --out"
+        ) from None
     finally:
         for temp in temps:
             temp.unlink(missing_ok=True)
@@ -69,5 +73,7 @@ def append_jsonl(path: Path, entry: Mapping[str, Any]) -> None:
         finally:
             os.close(fd)
     except OSError as exc:
-        raise OutputError(f"{path}: cannot append to the log ({exc.strerror}); "
-                          "check that the workspace is writable or pass --workspace") from None
+        raise OutputError(
+            f"{path}: cannot append to the log ({exc.strerror}); "
+            "check that the workspace is writable or pass --workspace"
+        ) from None

@@ -15,8 +15,21 @@ CONSENT_SCOPES: tuple[str, ...] = ("transcribe", "quote-in-reports")
 SPEAKERS: tuple[str, ...] = ("customer", "rep", "unknown")
 #: File endings taken as recordings when a folder is scanned.
 AUDIO_SUFFIXES: tuple[str, ...] = (
-    ".wav", ".mp3", ".m4a", ".mp4", ".ogg", ".oga", ".opus", ".flac", ".webm", ".wma", ".amr",
-    ".aac", ".3gp", ".mkv", ".mov",
+    ".wav",
+    ".mp3",
+    ".m4a",
+    ".mp4",
+    ".ogg",
+    ".oga",
+    ".opus",
+    ".flac",
+    ".webm",
+    ".wma",
+    ".amr",
+    ".aac",
+    ".3gp",
+    ".mkv",
+    ".mov",
 )
 
 #: Version of the transcript JSON layout; bump when a field changes meaning.

@@ -48,9 +48,25 @@ def speak(text: str, voice: str, speed: int = 150) -> np.ndarray:
     """Synthesize ``text`` with espeak-ng and return 16 kHz int16 mono samples."""
     with tempfile.TemporaryDirectory() as tmp:
         raw, out = Path(tmp) / "raw.wav", Path(tmp) / "out.wav"
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True)
-        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(raw), "-ar", str(RATE),
-                        "-ac", "1", str(out)], check=True)
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True
+        )
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                str(raw),
+                "-ar",
+                str(RATE),
+                "-ac",
+                "1",
+                str(out),
+            ],
+            check=True,
+        )
         return read_wav(out)
 
 
@@ -58,14 +74,30 @@ def read_wav(path: Path) -> np.ndarray:
     with wave.open(str(path)) as w:
         assert w.getsampwidth() == 2
         data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
-        return data.reshape(-1, w.getnchannels())[:, 0].copy() if w.getnchannels() > 1 else data.copy()
+        return (
+            data.reshape(-1, w.getnchannels())[:, 0].copy() if w.getnchannels() > 1 else data.copy()
+        )
 
 
 def resample_clip(path: Path) -> np.ndarray:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.wav"
-        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(path), "-ar", str(RATE),
-                        "-ac", "1", str(out)], check=True)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                str(path),
+                "-ar",
+                str(RATE),
+                "-ac",
+                "1",
+                str(out),
+            ],
+            check=True,
+        )
         return read_wav(out)
 
 
@@ -83,7 +115,9 @@ def silence(seconds: float) -> np.ndarray:
 
 
 def encode(src: Path, dst: Path, *args: str) -> None:
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(src), *args, str(dst)], check=True)
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-y", "-i", str(src), *args, str(dst)], check=True
+    )
 
 
 def references() -> dict[str, str]:
@@ -118,9 +152,22 @@ def main() -> None:
     stereo.unlink()
     rows.append(("stereo_call.flac", " ".join(t for _, _, t in STEREO_TURNS)))
 
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                    "color=c=black:s=16x16:d=1", "-c:v", "mpeg4", str(FIXTURES / "video_only.mp4")],
-                   check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=black:s=16x16:d=1",
+            "-c:v",
+            "mpeg4",
+            str(FIXTURES / "video_only.mp4"),
+        ],
+        check=True,
+    )
     with (FIXTURES / "references.tsv").open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
         writer.writerow(["file", "reference"])
@@ -128,9 +175,15 @@ def main() -> None:
 
     # data/sample: a Dutch call made of real speech, an English call, one without consent.
     SAMPLE.mkdir(parents=True, exist_ok=True)
-    nl_parts = [resample_clip(SPEECH_NL / "wavs" / n) for n in (
-        "nl_rhasspy_853_1601891286.wav", "nl_rhasspy_645_1602007895.wav",
-        "nl_rhasspy_1009_1601817686.wav", "nl_rhasspy_97_1602426846.wav")]
+    nl_parts = [
+        resample_clip(SPEECH_NL / "wavs" / n)
+        for n in (
+            "nl_rhasspy_853_1601891286.wav",
+            "nl_rhasspy_645_1602007895.wav",
+            "nl_rhasspy_1009_1601817686.wav",
+            "nl_rhasspy_97_1602426846.wav",
+        )
+    ]
     nl = np.concatenate([np.concatenate([p, silence(0.7)]) for p in nl_parts])
     write_wav(SAMPLE / "bezoek-bakkerij.wav", nl)
     encode(SAMPLE / "bezoek-bakkerij.wav", SAMPLE / "bezoek-bakkerij.m4a", "-b:a", "48k")

@@ -46,15 +46,26 @@ def consented(folder: Path, name: str, **fields: object) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
     shutil.copyfile(FIXTURES / name, target)
-    args: dict = {"customer": "Bakkerij Jansen", "method": "verbal-on-recording",
-                  "obtained_by": "Sanne", "purpose": "website copy",
-                  "retain_audio_until": date.today() + timedelta(days=30)}
+    args: dict = {
+        "customer": "Bakkerij Jansen",
+        "method": "verbal-on-recording",
+        "obtained_by": "Sanne",
+        "purpose": "website copy",
+        "retain_audio_until": date.today() + timedelta(days=30),
+    }
     args.update(fields)
     add_consent(target, **args)
     return target
 
 
-def run_mine(*args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+def run_mine(
+    *args: str, env: dict | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
     """Run the installed `mine` command as a user would."""
-    return subprocess.run([str(MINE), *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [str(MINE), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )

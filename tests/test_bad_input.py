@@ -55,8 +55,14 @@ def test_each_bad_file_gets_one_line_and_the_good_one_finishes(tmp_path: Path) -
     expected = _bad_files(folder)
     good = consented(folder, "nl_rhasspy_1041_1601732709.wav")
     before = {p.name for p in folder.iterdir()}
-    result = run_mine("transcribe", *(str(folder / n) for n in expected), str(good), "--json",
-                      "--temperature", "0")
+    result = run_mine(
+        "transcribe",
+        *(str(folder / n) for n in expected),
+        str(good),
+        "--json",
+        "--temperature",
+        "0",
+    )
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == len(expected), result.stderr
@@ -69,10 +75,13 @@ def test_each_bad_file_gets_one_line_and_the_good_one_finishes(tmp_path: Path) -
     assert made == {"nl_rhasspy_1041_1601732709.json", "nl_rhasspy_1041_1601732709.txt"}
 
 
-@pytest.mark.parametrize(("make", "words"), [
-    (lambda d: d / "missing.wav", "file not found"),
-    (lambda d: d, "is a folder, not a recording"),
-])
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda d: d / "missing.wav", "file not found"),
+        (lambda d: d, "is a folder, not a recording"),
+    ],
+)
 def test_missing_path_and_folder(tmp_path: Path, make, words: str) -> None:
     target = make(tmp_path)
     result = run_mine("transcribe", str(target))
@@ -81,8 +90,9 @@ def test_missing_path_and_folder(tmp_path: Path, make, words: str) -> None:
     assert words in result.stderr and str(target) in result.stderr
 
 
-def test_failed_write_leaves_no_partial_output(tmp_path: Path, cache_dir: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_write_leaves_no_partial_output(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     audio = consented(tmp_path / "rec", "nl_rhasspy_1041_1601732709.wav")
     real = api.render
 
@@ -92,11 +102,14 @@ def test_failed_write_leaves_no_partial_output(tmp_path: Path, cache_dir: Path,
         return real(transcript, fmt)
 
     monkeypatch.setattr(api, "render", failing)
-    settings = load_settings(overrides={"transcribe": {"formats": "json,txt,srt", "temperature": "0"}})
+    settings = load_settings(
+        overrides={"transcribe": {"formats": "json,txt,srt", "temperature": "0"}}
+    )
     with pytest.raises(OSError):
         api.transcribe_files([audio], settings=settings)
     assert sorted(p.name for p in audio.parent.iterdir()) == sorted(
-        [audio.name, audio.name + ".consent.toml"])
+        [audio.name, audio.name + ".consent.toml"]
+    )
 
 
 def test_output_folder_that_is_a_file(tmp_path: Path) -> None:

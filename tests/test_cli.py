@@ -24,7 +24,9 @@ def _commands(group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
 def test_every_command_has_help_with_an_example() -> None:
     group = typer.main.get_command(cli.app)
     commands = _commands(group)
-    assert {("transcribe",), ("consent",), ("consent", "add"), ("consent", "check")} <= set(commands)
+    assert {("transcribe",), ("consent",), ("consent", "add"), ("consent", "check")} <= set(
+        commands
+    )
     for path in commands:
         result = runner.invoke(cli.app, [*path, "--help"])
         assert result.exit_code == 0, path

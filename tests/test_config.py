@@ -15,8 +15,10 @@ def test_precedence_flags_over_env_over_toml_over_defaults(tmp_path: Path) -> No
     (tmp_path / "mine.toml").write_text(
         'workspace = "ws"\n[transcribe]\nmodel = "tiny.en"\nbeam_size = 2\nbatch_size = 4\n'
     )
-    s = load_settings(env={"MINE_TRANSCRIBE_BEAM_SIZE": "3"},
-                      overrides={"transcribe": {"batch_size": 0, "model": None}})
+    s = load_settings(
+        env={"MINE_TRANSCRIBE_BEAM_SIZE": "3"},
+        overrides={"transcribe": {"batch_size": 0, "model": None}},
+    )
     assert s.transcribe.model == "tiny.en"  # toml over default; a None flag is "not given"
     assert s.transcribe.beam_size == 3  # env over toml
     assert s.transcribe.batch_size == 0  # flag over toml
@@ -25,14 +27,17 @@ def test_precedence_flags_over_env_over_toml_over_defaults(tmp_path: Path) -> No
     assert s.config_file == tmp_path / "mine.toml"
 
 
-@pytest.mark.parametrize(("toml", "expected"), [
-    ('[transcribe]\nbeam = 3\n', "unknown setting in [transcribe]"),
-    ('[transcribe]\nbeam_size = "wide"\n', "beam_size: invalid value 'wide'"),
-    ('[transcribe]\nformats = ["json", "docx"]\n', "use one or more of json,txt,srt,vtt"),
-    ('[transcribe]\nchannels = "rep=left"\n', "name both channels"),
-    ('colour = "red"\n', "unknown setting 'colour'"),
-    ('[transcribe\nmodel = 1', "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("[transcribe]\nbeam = 3\n", "unknown setting in [transcribe]"),
+        ('[transcribe]\nbeam_size = "wide"\n', "beam_size: invalid value 'wide'"),
+        ('[transcribe]\nformats = ["json", "docx"]\n', "use one or more of json,txt,srt,vtt"),
+        ('[transcribe]\nchannels = "rep=left"\n', "name both channels"),
+        ('colour = "red"\n', "unknown setting 'colour'"),
+        ("[transcribe\nmodel = 1", "not valid TOML"),
+    ],
+)
 def test_bad_config_names_file_and_key(tmp_path: Path, toml: str, expected: str) -> None:
     (tmp_path / "mine.toml").write_text(toml)
     with pytest.raises(ConfigError) as info:

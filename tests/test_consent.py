@@ -37,16 +37,31 @@ scope = ["transcribe", "quote-in-reports"]
 """
 
 
-@pytest.mark.parametrize(("record", "reason", "fix"), [
-    (None, "no consent record", "mine consent add"),
-    ("customer = 'Acme'\n", "malformed (missing obtained_at, obtained_by, method, purpose)", "--force"),
-    ("customer = [unclosed\n", "malformed (not valid TOML", "--force"),
-    (VALID.replace('"written"', '"nodded"'), "method 'nodded' is not one of", "--force"),
-    (VALID + "retain_audio_until = 2026-02-01\n", "consent expired on 2026-02-01", "--retain-until"),
-    (VALID.replace('"transcribe", ', ""), "does not include transcribe", "--scope transcribe"),
-    (VALID + "withdrawn_at = 2026-03-01T09:00:00\n", "consent was withdrawn on 2026-03-01", "mine forget"),
-    (VALID.replace("2026-01-05", "2099-01-05"), "is in the future", "correct it"),
-])
+@pytest.mark.parametrize(
+    ("record", "reason", "fix"),
+    [
+        (None, "no consent record", "mine consent add"),
+        (
+            "customer = 'Acme'\n",
+            "malformed (missing obtained_at, obtained_by, method, purpose)",
+            "--force",
+        ),
+        ("customer = [unclosed\n", "malformed (not valid TOML", "--force"),
+        (VALID.replace('"written"', '"nodded"'), "method 'nodded' is not one of", "--force"),
+        (
+            VALID + "retain_audio_until = 2026-02-01\n",
+            "consent expired on 2026-02-01",
+            "--retain-until",
+        ),
+        (VALID.replace('"transcribe", ', ""), "does not include transcribe", "--scope transcribe"),
+        (
+            VALID + "withdrawn_at = 2026-03-01T09:00:00\n",
+            "consent was withdrawn on 2026-03-01",
+            "mine forget",
+        ),
+        (VALID.replace("2026-01-05", "2099-01-05"), "is in the future", "correct it"),
+    ],
+)
 def test_refusal_reasons(tmp_path: Path, record: str | None, reason: str, fix: str) -> None:
     audio = _copy(tmp_path / "rec")
     if record is not None:
@@ -77,24 +92,31 @@ def test_register_without_a_row_for_the_file_refuses(tmp_path: Path) -> None:
     audio = _copy(tmp_path / "rec")
     (audio.parent / "consent.csv").write_text(
         "file,customer,obtained_at,obtained_by,method,purpose,scope\n"
-        "other.wav,Acme,2026-05-01,Sanne,form,copy,transcribe\n", encoding="utf-8")
+        "other.wav,Acme,2026-05-01,Sanne,form,copy,transcribe\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ConsentError, match="no consent record"):
         gate(audio)
 
 
-def test_refused_file_is_never_decoded_nor_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refused_file_is_never_decoded_nor_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     audio = _copy(tmp_path / "rec")
     opened: list[str] = []
     real_open = transcribe.audio.av.open
-    monkeypatch.setattr(transcribe.audio.av, "open", lambda *a, **k: opened.append(a[0]) or real_open(*a, **k))
+    monkeypatch.setattr(
+        transcribe.audio.av, "open", lambda *a, **k: opened.append(a[0]) or real_open(*a, **k)
+    )
     settings = load_settings()
     report = transcribe_files([audio], settings=settings)
     assert not report.ok and "no consent record" in report.results[0].error
     assert opened == []  # not even the container header was read
     assert sorted(p.name for p in audio.parent.iterdir()) == [CLIP]
     entries = [json.loads(line) for line in settings.audit_log.read_text().splitlines()]
-    assert entries == [{**entries[0], "decision": "refused", "file": CLIP, "call_id": None,
-                        "action": "transcribe"}]
+    assert entries == [
+        {**entries[0], "decision": "refused", "file": CLIP, "call_id": None, "action": "transcribe"}
+    ]
 
 
 def test_consent_for_another_recording_is_refused(tmp_path: Path) -> None:
@@ -108,28 +130,50 @@ def test_consent_for_another_recording_is_refused(tmp_path: Path) -> None:
 def test_consent_add_and_check_cli(tmp_path: Path) -> None:
     audio = _copy(tmp_path / "rec")
     refused = run_mine("consent", "check", str(audio.parent))
-    assert refused.returncode == 1 and "refused" in refused.stdout and "mine consent add" in refused.stdout
+    assert (
+        refused.returncode == 1
+        and "refused" in refused.stdout
+        and "mine consent add" in refused.stdout
+    )
 
-    added = run_mine("consent", "add", str(audio), "--customer", "Bakkerij Jansen", "--method",
-                     "written", "--by", "Sanne", "--participants", "Jan de Vries,Els",
-                     "--retain-until", (date.today() + timedelta(days=10)).isoformat())
+    added = run_mine(
+        "consent",
+        "add",
+        str(audio),
+        "--customer",
+        "Bakkerij Jansen",
+        "--method",
+        "written",
+        "--by",
+        "Sanne",
+        "--participants",
+        "Jan de Vries,Els",
+        "--retain-until",
+        (date.today() + timedelta(days=10)).isoformat(),
+    )
     assert added.returncode == 0, added.stderr
     consent = gate(audio)
     assert consent.participants == ("Jan de Vries", "Els")
     assert consent.scope == ("transcribe", "quote-in-reports")
     assert consent.purpose  # the documented default purpose
 
-    again = run_mine("consent", "add", str(audio), "--customer", "X", "--method", "written", "--by", "Y")
+    again = run_mine(
+        "consent", "add", str(audio), "--customer", "X", "--method", "written", "--by", "Y"
+    )
     assert again.returncode == 1 and "--force" in again.stderr
 
     ok = run_mine("consent", "check", str(audio.parent), "--json")
     assert ok.returncode == 0
-    assert json.loads(ok.stdout) == [{"file": str(audio), "ok": True, "reason": check(audio).reason}]
+    assert json.loads(ok.stdout) == [
+        {"file": str(audio), "ok": True, "reason": check(audio).reason}
+    ]
 
 
 def test_consent_add_rejects_bad_method(tmp_path: Path) -> None:
     audio = _copy(tmp_path / "rec")
-    result = run_mine("consent", "add", str(audio), "--customer", "X", "--method", "shrug", "--by", "Y")
+    result = run_mine(
+        "consent", "add", str(audio), "--customer", "X", "--method", "shrug", "--by", "Y"
+    )
     assert result.returncode == 1 and "method 'shrug'" in result.stderr
     assert not sidecar_path(audio).exists()
 
@@ -138,6 +182,8 @@ def test_consent_default_retention_comes_from_config(tmp_path: Path) -> None:
     audio = consented(tmp_path / "rec", CLIP)
     sidecar_path(audio).unlink()
     (tmp_path / "mine.toml").write_text("[consent]\nretention_days = 7\n")
-    result = run_mine("consent", "add", str(audio), "--customer", "X", "--method", "form", "--by", "Y")
+    result = run_mine(
+        "consent", "add", str(audio), "--customer", "X", "--method", "form", "--by", "Y"
+    )
     assert result.returncode == 0, result.stderr
     assert gate(audio).retain_audio_until == date.today() + timedelta(days=7)

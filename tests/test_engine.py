@@ -10,7 +10,9 @@ from transcribe.engine import _Seg, compression_ratio, has_loop, quality_flags, 
 from transcribe.writers import to_srt, to_txt, to_vtt
 
 
-def _seg(text: str, start: float = 0.0, end: float = 2.0, lp: float = -0.3, ns: float = 0.1) -> _Seg:
+def _seg(
+    text: str, start: float = 0.0, end: float = 2.0, lp: float = -0.3, ns: float = 0.1
+) -> _Seg:
     return _Seg(start, end, text, (), lp, ns, compression_ratio(text))
 
 
@@ -37,13 +39,24 @@ def test_no_speech_low_confidence_silence_and_known_phrases() -> None:
 
 
 def test_split_sentences_uses_word_times() -> None:
-    words = [Word(w, i * 0.5, i * 0.5 + 0.4, 0.9) for i, w in enumerate(
-        " Wij willen een offerte. Hoe lang duurt de levering? Dat weten we nog niet.".split(" ")[1:])]
+    words = [
+        Word(w, i * 0.5, i * 0.5 + 0.4, 0.9)
+        for i, w in enumerate(
+            " Wij willen een offerte. Hoe lang duurt de levering? Dat weten we nog niet.".split(
+                " "
+            )[1:]
+        )
+    ]
     words = [Word(" " + w.word, w.start, w.end, w.probability) for w in words]
-    seg = _Seg(0.0, words[-1].end, "".join(w.word for w in words).strip(), tuple(words), -0.2, 0.01, 1.1)
+    seg = _Seg(
+        0.0, words[-1].end, "".join(w.word for w in words).strip(), tuple(words), -0.2, 0.01, 1.1
+    )
     parts = split_sentences(seg)
-    assert [p.text for p in parts] == ["Wij willen een offerte.", "Hoe lang duurt de levering?",
-                                       "Dat weten we nog niet."]
+    assert [p.text for p in parts] == [
+        "Wij willen een offerte.",
+        "Hoe lang duurt de levering?",
+        "Dat weten we nog niet.",
+    ]
     assert parts[1].start == words[4].start and parts[1].end == words[8].end
     assert split_sentences(_seg("Ja.")) == [_seg("Ja.")]
 
@@ -51,24 +64,40 @@ def test_split_sentences_uses_word_times() -> None:
 def test_windows_cut_in_the_quiet_and_cover_everything() -> None:
     levels = np.full(int(1500 / FRAME_S), -20.0)  # 25 minutes of speech
     for pause in (570.0, 1150.0):  # pauses a little before each 10-minute limit
-        levels[int(pause / FRAME_S):int((pause + 0.5) / FRAME_S)] = -65.0
+        levels[int(pause / FRAME_S) : int((pause + 0.5) / FRAME_S)] = -65.0
     windows = plan_windows(levels, window_s=600)
-    assert [(round(a, 1), round(b, 1)) for a, b in windows] == [(0, 570.4), (570.4, 1150.4), (1150.4, 1500)]
+    assert [(round(a, 1), round(b, 1)) for a, b in windows] == [
+        (0, 570.4),
+        (570.4, 1150.4),
+        (1150.4, 1500),
+    ]
 
 
 def _transcript(utterances: list[Utterance]) -> Transcript:
-    return Transcript("c" * 64, "a.wav", "nl", 0.9, ModelInfo("base", "s" * 64, "test"), {}, 10.0,
-                      tuple(utterances))
+    return Transcript(
+        "c" * 64,
+        "a.wav",
+        "nl",
+        0.9,
+        ModelInfo("base", "s" * 64, "test"),
+        {},
+        10.0,
+        tuple(utterances),
+    )
 
 
 def test_views_escape_and_label_speakers() -> None:
-    t = _transcript([
-        Utterance(0, 0.0, 1.5, "rep", "Goedemorgen <allemaal> & welkom."),
-        Utterance(1, 3661.25, 3662.0, "customer", "Pijl --> hier.", flags=("low-confidence",)),
-    ])
+    t = _transcript(
+        [
+            Utterance(0, 0.0, 1.5, "rep", "Goedemorgen <allemaal> & welkom."),
+            Utterance(1, 3661.25, 3662.0, "customer", "Pijl --> hier.", flags=("low-confidence",)),
+        ]
+    )
     srt = to_srt(t)
     assert "2\n01:01:01,250 --> 01:01:02,000\nCUSTOMER: Pijl -> hier.\n" in srt
     vtt = to_vtt(t)
     assert "<v rep>Goedemorgen &lt;allemaal&gt; &amp; welkom." in vtt
-    assert to_txt(t).splitlines() == ["[00:00:00.0 rep] Goedemorgen <allemaal> & welkom.",
-                                      "[01:01:01.2 customer] Pijl --> hier. (?)"]
+    assert to_txt(t).splitlines() == [
+        "[00:00:00.0 rep] Goedemorgen <allemaal> & welkom.",
+        "[01:01:01.2 customer] Pijl --> hier. (?)",
+    ]

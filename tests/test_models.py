@@ -33,7 +33,9 @@ def test_tampered_cache_is_rebuilt_from_the_packages(tmp_path: Path) -> None:
 def test_mismatching_package_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = BUNDLED["tiny.en"][0]
     pins = tuple((n, "0" * 64 if n == "model.bin" else s) for n, s in real.sha256)
-    monkeypatch.setitem(models.BUNDLED, "tiny.en", (BundledSource(real.label, real.parts, real.files, pins),))
+    monkeypatch.setitem(
+        models.BUNDLED, "tiny.en", (BundledSource(real.label, real.parts, real.files, pins),)
+    )
     with pytest.raises(ModelError) as info:
         resolve_model("tiny.en", cache_dir=tmp_path)
     message = str(info.value)
@@ -43,9 +45,15 @@ def test_mismatching_package_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
     assert not list((tmp_path / "models").iterdir())  # no half-assembled folder left
 
 
-def test_second_source_is_used_when_the_first_is_missing(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    gone = BundledSource("not-installed-pkg 1.0", (("not_installed_pkg", "model.bin"),), (), (("model.bin", "0" * 64),))
+def test_second_source_is_used_when_the_first_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone = BundledSource(
+        "not-installed-pkg 1.0",
+        (("not_installed_pkg", "model.bin"),),
+        (),
+        (("model.bin", "0" * 64),),
+    )
     real = BUNDLED["tiny.en"][0]
     monkeypatch.setitem(models.BUNDLED, "tiny.en", (gone, real))
     m = resolve_model("tiny.en", cache_dir=tmp_path)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from pipeline.config import Settings, TranscribeOptions, load_settings
-from pipeline.records import Transcript
 from pipeline.consent import add_consent
+from pipeline.records import Transcript
 from tests.conftest import FIXTURES, consented, references, run_mine
 from transcribe.api import transcribe_files
 from transcribe.engine import Transcriber
@@ -30,18 +30,22 @@ def transcriber(cache_dir: Path) -> Transcriber:
 def _settings(tmp_path: Path, cache_dir: Path, **changes: object) -> Settings:
     from dataclasses import replace
 
-    return Settings(workspace=tmp_path / "ws", cache_dir=cache_dir,
-                    transcribe=replace(TEST_OPTIONS, **changes))
+    return Settings(
+        workspace=tmp_path / "ws", cache_dir=cache_dir, transcribe=replace(TEST_OPTIONS, **changes)
+    )
 
 
 def _load(path: Path) -> Transcript:
     return Transcript.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
-def test_dutch_clips_language_and_word_error_rate(tmp_path: Path, cache_dir: Path,
-                                                  transcriber: Transcriber) -> None:
+def test_dutch_clips_language_and_word_error_rate(
+    tmp_path: Path, cache_dir: Path, transcriber: Transcriber
+) -> None:
     files = [consented(tmp_path / "rec", n) for n in NL]
-    report = transcribe_files(files, settings=_settings(tmp_path, cache_dir), transcriber=transcriber)
+    report = transcribe_files(
+        files, settings=_settings(tmp_path, cache_dir), transcriber=transcriber
+    )
     assert report.ok, report.results
     transcripts = [_load(f.with_suffix(".json")) for f in files]
     assert [t.language for t in transcripts] == ["nl"] * len(files)
@@ -51,25 +55,52 @@ def test_dutch_clips_language_and_word_error_rate(tmp_path: Path, cache_dir: Pat
     assert wer <= 0.25, (wer, hyps)
 
 
-def test_english_transcript_json_fields_and_views(tmp_path: Path, cache_dir: Path,
-                                                  transcriber: Transcriber) -> None:
+def test_english_transcript_json_fields_and_views(
+    tmp_path: Path, cache_dir: Path, transcriber: Transcriber
+) -> None:
     audio = consented(tmp_path / "rec", "en_call.flac")
-    report = transcribe_files([audio], settings=_settings(tmp_path, cache_dir), out_dir=tmp_path / "out",
-                              transcriber=transcriber)
+    report = transcribe_files(
+        [audio],
+        settings=_settings(tmp_path, cache_dir),
+        out_dir=tmp_path / "out",
+        transcriber=transcriber,
+    )
     assert report.ok, report.results
     out = tmp_path / "out"
-    assert sorted(p.name for p in out.iterdir()) == ["en_call.json", "en_call.srt", "en_call.txt", "en_call.vtt"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "en_call.json",
+        "en_call.srt",
+        "en_call.txt",
+        "en_call.vtt",
+    ]
     data = json.loads((out / "en_call.json").read_text())
-    for key in ("call_id", "source", "language", "language_probability", "model", "options",
-                "duration", "utterances"):
+    for key in (
+        "call_id",
+        "source",
+        "language",
+        "language_probability",
+        "model",
+        "options",
+        "duration",
+        "utterances",
+    ):
         assert key in data
     assert data["source"] == "en_call.flac" and data["language"] == "en"
     assert data["model"]["name"] == "base" and len(data["model"]["sha256"]) == 64
     assert data["options"]["beam_size"] == 5 and data["options"]["compute_type"] == "int8"
     assert 17 < data["duration"] < 19  # 17.7 s of audio
     for u in data["utterances"]:
-        assert set(u) >= {"start", "end", "speaker", "text", "words", "avg_logprob",
-                          "no_speech_prob", "compression_ratio", "flags"}
+        assert set(u) >= {
+            "start",
+            "end",
+            "speaker",
+            "text",
+            "words",
+            "avg_logprob",
+            "no_speech_prob",
+            "compression_ratio",
+            "flags",
+        }
         assert u["speaker"] == "unknown"
         assert set(u["words"][0]) == {"word", "start", "end", "probability"}
     t = _load(out / "en_call.json")
@@ -123,13 +154,17 @@ def _assert_vtt(path: Path, t: Transcript) -> None:
 
 def test_stereo_channels_give_speaker_roles(tmp_path: Path, cache_dir: Path) -> None:
     audio = consented(tmp_path / "rec", "stereo_call.flac")
-    settings = _settings(tmp_path, cache_dir, channels="rep=left,customer=right", formats=("json", "vtt"))
+    settings = _settings(
+        tmp_path, cache_dir, channels="rep=left,customer=right", formats=("json", "vtt")
+    )
     report = transcribe_files([audio], settings=settings)
     assert report.ok, report.results
     t = _load(audio.with_suffix(".json"))
     assert t.speakers_source == "channels"
-    said = {role: " ".join(u.text for u in t.utterances if u.speaker == role).lower()
-            for role in ("rep", "customer")}
+    said = {
+        role: " ".join(u.text for u in t.utterances if u.speaker == role).lower()
+        for role in ("rep", "customer")
+    }
     assert "maintenance plan" in said["rep"] and "service contract" in said["rep"]
     assert "spare parts" in said["customer"] and "budget" in said["customer"]
     assert "spare parts" not in said["rep"] and "maintenance plan" not in said["customer"]
@@ -138,8 +173,9 @@ def test_stereo_channels_give_speaker_roles(tmp_path: Path, cache_dir: Path) -> 
     assert "<v customer>" in audio.with_suffix(".vtt").read_text()
 
 
-def test_long_recording_is_windowed_without_losing_words(tmp_path: Path, cache_dir: Path,
-                                                          transcriber: Transcriber) -> None:
+def test_long_recording_is_windowed_without_losing_words(
+    tmp_path: Path, cache_dir: Path, transcriber: Transcriber
+) -> None:
     """A recording longer than the window is cut at quiet moments; times stay absolute."""
     import wave
 
@@ -180,14 +216,18 @@ def test_long_recording_is_windowed_without_losing_words(tmp_path: Path, cache_d
         assert abs(u.start - start) < 1.5
 
 
-def test_several_files_load_the_model_once_and_bad_ones_do_not_stop_the_rest(tmp_path: Path) -> None:
+def test_several_files_load_the_model_once_and_bad_ones_do_not_stop_the_rest(
+    tmp_path: Path,
+) -> None:
     good = [consented(tmp_path / "rec", n) for n in ("en_call.mp3", NL[0])]
     corrupt = tmp_path / "rec" / "notes.wav"
     corrupt.write_text("these are my meeting notes, not audio\n")
     (tmp_path / "rec" / "notes.wav.consent.toml").write_text(
-        (tmp_path / "rec" / "en_call.mp3.consent.toml").read_text())
-    result = run_mine("transcribe", str(good[0]), str(corrupt), str(good[1]), "--json",
-                      "--temperature", "0", "-v")
+        (tmp_path / "rec" / "en_call.mp3.consent.toml").read_text()
+    )
+    result = run_mine(
+        "transcribe", str(good[0]), str(corrupt), str(good[1]), "--json", "--temperature", "0", "-v"
+    )
     assert result.returncode == 1
     summary = json.loads(result.stdout)
     assert [f["ok"] for f in summary["files"]] == [True, False, True]
@@ -195,7 +235,10 @@ def test_several_files_load_the_model_once_and_bad_ones_do_not_stop_the_rest(tmp
     assert result.stderr.count("loading model") == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "notes.wav: not a readable audio file" in errors[0]
-    assert not list((tmp_path / "rec").glob("notes.*.part")) and not (tmp_path / "rec" / "notes.json").exists()
+    assert (
+        not list((tmp_path / "rec").glob("notes.*.part"))
+        and not (tmp_path / "rec" / "notes.json").exists()
+    )
 
 
 def test_transcribes_with_the_network_blocked(tmp_path: Path) -> None:
@@ -215,8 +258,11 @@ def test_transcribes_with_the_network_blocked(tmp_path: Path) -> None:
         "socket.create_connection = _deny\n"
     )
     audio = consented(tmp_path / "rec", NL[0])
-    env = {"PYTHONPATH": str(guard), "MINE_CACHE_DIR": str(tmp_path / "fresh-cache"),
-           "HF_HUB_OFFLINE": "0"}
+    env = {
+        "PYTHONPATH": str(guard),
+        "MINE_CACHE_DIR": str(tmp_path / "fresh-cache"),
+        "HF_HUB_OFFLINE": "0",
+    }
     result = run_mine("transcribe", str(audio), "--model", "tiny.en", "--language", "en", env=env)
     assert result.returncode == 0, result.stderr
     result = run_mine("transcribe", str(audio), env=env)  # base, assembled from scratch offline
@@ -234,12 +280,16 @@ def test_english_only_model_refuses_dutch(tmp_path: Path) -> None:
     assert result.returncode == 2 and "only transcribes English" in result.stderr
 
 
-def test_settings_loaded_from_environment_reach_the_transcript(tmp_path: Path, cache_dir: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settings_loaded_from_environment_reach_the_transcript(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MINE_TRANSCRIBE_BEAM_SIZE", "2")
     settings = load_settings(overrides={"transcribe": {"temperature": "0", "formats": "json"}})
     audio = consented(tmp_path / "rec", NL[1])
     transcribe_files([audio], settings=settings)
     options = _load(audio.with_suffix(".json")).options
     assert options["beam_size"] == 2 and options["temperature"] == [0.0]
-    assert sorted(p.suffix for p in audio.parent.iterdir() if p.stem == audio.stem) == [".json", ".wav"]
+    assert sorted(p.suffix for p in audio.parent.iterdir() if p.stem == audio.stem) == [
+        ".json",
+        ".wav",
+    ]

@@ -115,8 +115,14 @@ def transcribe_files(
             consent = gate(path)
         except ConsentError as exc:
             # A refused file's bytes are not read, so it is logged without a call_id.
-            record_decision(settings.audit_log, audio=path, decision="refused", reason=str(exc),
-                            call_id=None, action="transcribe")
+            record_decision(
+                settings.audit_log,
+                audio=path,
+                decision="refused",
+                reason=str(exc),
+                call_id=None,
+                action="transcribe",
+            )
             results[i] = FileResult(str(path), False, str(exc))
             continue
         except InputError as exc:
@@ -124,23 +130,42 @@ def transcribe_files(
             continue
         call_id = sha256_file(path)
         if consent.call_id and consent.call_id != call_id:
-            reason = (f"{path}: refused, the consent record {Path(consent.source).name} is for "
-                      f"another recording (call_id {consent.call_id[:12]}…, this file is "
-                      f"{call_id[:12]}…); record consent for this file with: mine consent add")
-            record_decision(settings.audit_log, audio=path, decision="refused", reason=reason,
-                            call_id=call_id, action="transcribe")
+            reason = (
+                f"{path}: refused, the consent record {Path(consent.source).name} is for "
+                f"another recording (call_id {consent.call_id[:12]}…, this file is "
+                f"{call_id[:12]}…); record consent for this file with: mine consent add"
+            )
+            record_decision(
+                settings.audit_log,
+                audio=path,
+                decision="refused",
+                reason=reason,
+                call_id=call_id,
+                action="transcribe",
+            )
             results[i] = FileResult(str(path), False, reason, call_id)
             continue
-        clash = next((claimed[t] for t in _targets(path, out_dir, opts.formats) if t in claimed), None)
+        clash = next(
+            (claimed[t] for t in _targets(path, out_dir, opts.formats) if t in claimed), None
+        )
         if clash:
-            results[i] = FileResult(str(path), False, f"{path}: would overwrite the output of "
-                                    f"{clash} (same name); transcribe it with a different --out")
+            results[i] = FileResult(
+                str(path),
+                False,
+                f"{path}: would overwrite the output of "
+                f"{clash} (same name); transcribe it with a different --out",
+            )
             continue
         for t in _targets(path, out_dir, opts.formats):
             claimed[t] = str(path)
-        record_decision(settings.audit_log, audio=path, decision="allowed",
-                        reason=f"consent {Path(consent.source).name}", call_id=call_id,
-                        action="transcribe")
+        record_decision(
+            settings.audit_log,
+            audio=path,
+            decision="allowed",
+            reason=f"consent {Path(consent.source).name}",
+            call_id=call_id,
+            action="transcribe",
+        )
         admitted.append((i, path, consent, call_id))
 
     # 2. Transcription of the admitted files, with one model.
@@ -150,8 +175,11 @@ def transcribe_files(
     done_before = 0.0
     if admitted and transcriber is None:
         on_progress(ProgressEvent("status", message=f"loading model {opts.model}"))
-        transcriber = Transcriber(opts, cache_dir=settings.cache_dir,
-                                  on_status=lambda m: on_progress(ProgressEvent("status", message=m)))
+        transcriber = Transcriber(
+            opts,
+            cache_dir=settings.cache_dir,
+            on_status=lambda m: on_progress(ProgressEvent("status", message=m)),
+        )
     for i, path, _consent, call_id in admitted:
         on_progress(ProgressEvent("status", item=str(path), message=f"transcribing {path.name}"))
         try:
@@ -161,30 +189,50 @@ def transcribe_files(
                 durations[i] = audio.duration
                 on_progress(ProgressEvent("total", total=total))
 
-            def advance(fraction: float, base: float = done_before, span: float = durations[i],
-                        item: str = str(path)) -> None:
-                on_progress(ProgressEvent("advance", done=base + min(fraction, 1.0) * span,
-                                          total=total, item=item))
+            def advance(
+                fraction: float,
+                base: float = done_before,
+                span: float = durations[i],
+                item: str = str(path),
+                whole: float = total,
+            ) -> None:
+                on_progress(
+                    ProgressEvent(
+                        "advance", done=base + min(fraction, 1.0) * span, total=whole, item=item
+                    )
+                )
 
-            transcript = transcriber.transcribe(audio, call_id=call_id, source=path.name,
-                                                on_progress=advance)
+            transcript = transcriber.transcribe(
+                audio, call_id=call_id, source=path.name, on_progress=advance
+            )
             del audio
             if not transcript.utterances:
-                raise InputError(f"{path}: no speech found in {transcript.duration:.0f} s of audio; "
-                                 "check that the recording has speech and the microphone worked")
+                raise InputError(
+                    f"{path}: no speech found in {transcript.duration:.0f} s of audio; "
+                    "check that the recording has speech and the microphone worked"
+                )
             outputs = _write(transcript, path, out_dir, opts.formats)
             flagged = sum(bool(u.flags) for u in transcript.utterances)
-            results[i] = FileResult(str(path), True, "", call_id, tuple(str(p) for p in outputs),
-                                    transcript.duration, transcript.language,
-                                    len(transcript.utterances), flagged)
+            results[i] = FileResult(
+                str(path),
+                True,
+                "",
+                call_id,
+                tuple(str(p) for p in outputs),
+                transcript.duration,
+                transcript.language,
+                len(transcript.utterances),
+                flagged,
+            )
         except ModelError:
             raise
         except MineError as exc:
             results[i] = FileResult(str(path), False, str(exc), call_id)
         done_before += durations[i]
         on_progress(ProgressEvent("advance", done=done_before, total=total, item=str(path)))
-        on_progress(ProgressEvent("result", item=str(path), ok=results[i].ok,
-                                  message=results[i].error))
+        on_progress(
+            ProgressEvent("result", item=str(path), ok=results[i].ok, message=results[i].error)
+        )
     model = {}
     if transcriber is not None:
         info = transcriber.model_info
@@ -192,12 +240,12 @@ def transcribe_files(
     return TranscribeReport(tuple(results[i] for i in range(len(paths))), model)
 
 
-def _write(transcript: Transcript, path: Path, out_dir: Path | None,
-           formats: tuple[str, ...]) -> list[Path]:
+def _write(
+    transcript: Transcript, path: Path, out_dir: Path | None, formats: tuple[str, ...]
+) -> list[Path]:
     targets = _targets(path, out_dir, formats)
     texts = [render(transcript, fmt) for fmt in formats]
     with staged_files(targets) as temps:
         for temp, text in zip(temps, texts, strict=True):
             temp.write_text(text, encoding="utf-8")
     return targets
-

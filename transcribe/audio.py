@@ -40,7 +40,9 @@ class DecodedAudio:
         if self.samples.shape[1] == 1:
             return self.samples[:, 0]
         if index is None:
-            return (self.samples.astype(np.int32).sum(axis=1) // self.samples.shape[1]).astype(np.int16)
+            return (self.samples.astype(np.int32).sum(axis=1) // self.samples.shape[1]).astype(
+                np.int16
+            )
         return self.samples[:, index]
 
 
@@ -49,8 +51,10 @@ def check_path(path: Path) -> None:
     if not path.exists():
         raise InputError(f"{path}: file not found; check the path")
     if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a recording; pass the audio files in it, "
-                         f"e.g. mine transcribe {path}/*.m4a")
+        raise InputError(
+            f"{path}: is a folder, not a recording; pass the audio files in it, "
+            f"e.g. mine transcribe {path}/*.m4a"
+        )
     if not path.is_file():
         raise InputError(f"{path}: not a regular file; pass an audio file")
     try:
@@ -58,9 +62,13 @@ def check_path(path: Path) -> None:
         with path.open("rb"):
             pass
     except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
+        raise InputError(
+            f"{path}: cannot be read ({exc.strerror}); check its permissions"
+        ) from None
     if size == 0:
-        raise InputError(f"{path}: file is empty (0 bytes); copy the recording again from the device")
+        raise InputError(
+            f"{path}: file is empty (0 bytes); copy the recording again from the device"
+        )
 
 
 def decode(path: Path, *, keep_stereo: bool = False) -> DecodedAudio:
@@ -122,8 +130,10 @@ def decode(path: Path, *, keep_stereo: bool = False) -> DecodedAudio:
     audio = DecodedAudio(samples, channels, declared)
     if audio.duration < 0.1:
         if bad_frames:
-            raise InputError(f"{path}: corrupt audio, nothing could be decoded; copy the recording "
-                             "again from the device")
+            raise InputError(
+                f"{path}: corrupt audio, nothing could be decoded; copy the recording "
+                "again from the device"
+            )
         raise InputError(f"{path}: contains no audio (0 seconds); check the recording")
     declared = max(declared or 0.0, _riff_declared_seconds(path) or 0.0) or None
     if declared and declared > 5 and audio.duration < 0.9 * declared:
@@ -133,8 +143,10 @@ def decode(path: Path, *, keep_stereo: bool = False) -> DecodedAudio:
         )
     peak = np.abs(samples).max() / 32768.0
     if peak < _SILENT_PEAK:
-        raise InputError(f"{path}: the audio is silent ({audio.duration:.0f} s, peak below -60 dBFS); "
-                         "check the microphone or the file")
+        raise InputError(
+            f"{path}: the audio is silent ({audio.duration:.0f} s, peak below -60 dBFS); "
+            "check the microphone or the file"
+        )
     return audio
 
 
@@ -170,16 +182,18 @@ def frame_levels(samples: np.ndarray) -> np.ndarray:
     levels = np.empty(n + (1 if samples.shape[0] % _FRAME else 0), dtype=np.float32)
     block = 60 * 10  # frames per block: one minute, to keep the float copy small
     for i in range(0, n, block):
-        part = samples[i * _FRAME:(i + block) * _FRAME][: (min(block, n - i)) * _FRAME]
+        part = samples[i * _FRAME : (i + block) * _FRAME][: (min(block, n - i)) * _FRAME]
         frames = part.astype(np.float32).reshape(-1, _FRAME) / 32768.0
-        levels[i:i + frames.shape[0]] = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
+        levels[i : i + frames.shape[0]] = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
     if levels.shape[0] > n:
-        tail = samples[n * _FRAME:].astype(np.float32) / 32768.0
+        tail = samples[n * _FRAME :].astype(np.float32) / 32768.0
         levels[n] = 10 * np.log10(np.mean(tail**2) + 1e-12)
     return levels
 
 
-def plan_windows(levels: np.ndarray, *, window_s: float, search_s: float = 30.0) -> list[tuple[float, float]]:
+def plan_windows(
+    levels: np.ndarray, *, window_s: float, search_s: float = 30.0
+) -> list[tuple[float, float]]:
     """Cut a recording into windows of at most ``window_s`` seconds at its quietest moments.
 
     Each cut is placed at the last of the quietest 100 ms frames in the ``search_s`` seconds

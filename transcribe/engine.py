@@ -20,7 +20,14 @@ import numpy as np
 from pipeline.config import TranscribeOptions, options_dict, parse_channels
 from pipeline.errors import ModelError
 from pipeline.records import ModelInfo, Transcript, Utterance, Word
-from transcribe.audio import FRAME_S, SAMPLE_RATE, DecodedAudio, frame_levels, plan_windows, window_samples
+from transcribe.audio import (
+    FRAME_S,
+    SAMPLE_RATE,
+    DecodedAudio,
+    frame_levels,
+    plan_windows,
+    window_samples,
+)
 from transcribe.models import ResolvedModel, resolve_model
 
 log = logging.getLogger(__name__)
@@ -31,9 +38,17 @@ LOW_LOGPROB = -1.0
 MAX_COMPRESSION = 2.4
 #: Phrases Whisper is known to invent over silence or music (from subtitle training data).
 KNOWN_HALLUCINATIONS = (
-    "ondertiteld door", "ondertiteling door", "ondertitels ingediend door", "amara.org",
-    "tv gelderland", "bedankt voor het kijken", "thanks for watching", "thank you for watching",
-    "subtitles by", "please subscribe", "like and subscribe",
+    "ondertiteld door",
+    "ondertiteling door",
+    "ondertitels ingediend door",
+    "amara.org",
+    "tv gelderland",
+    "bedankt voor het kijken",
+    "thanks for watching",
+    "thank you for watching",
+    "subtitles by",
+    "please subscribe",
+    "like and subscribe",
 )
 _SENTENCE_END = re.compile(r"[.?!…]['\")\]]*$")
 
@@ -64,8 +79,8 @@ def has_loop(text: str) -> bool:
     tokens = re.findall(r"\w+", text.lower())
     for n, times in ((1, 5), (2, 3), (3, 3), (4, 3)):
         for i in range(len(tokens) - n * times + 1):
-            gram = tokens[i:i + n]
-            if all(tokens[i + k * n:i + (k + 1) * n] == gram for k in range(1, times)):
+            gram = tokens[i : i + n]
+            if all(tokens[i + k * n : i + (k + 1) * n] == gram for k in range(1, times)):
                 return True
     return False
 
@@ -79,7 +94,10 @@ def quality_flags(seg: _Seg, levels: np.ndarray, silence_db: float) -> tuple[str
         flags.append("low-confidence")
     if seg.compression_ratio > MAX_COMPRESSION or has_loop(seg.text):
         flags.append("repetition")
-    lo, hi = int(seg.start / FRAME_S), max(int(np.ceil(seg.end / FRAME_S)), int(seg.start / FRAME_S) + 1)
+    lo, hi = (
+        int(seg.start / FRAME_S),
+        max(int(np.ceil(seg.end / FRAME_S)), int(seg.start / FRAME_S) + 1),
+    )
     span = levels[lo:hi]
     if span.size and float(np.mean(span > silence_db)) < 0.1:
         flags.append("in-silence")
@@ -111,20 +129,41 @@ def split_sentences(seg: _Seg, *, min_words: int = 3) -> list[_Seg]:
     out = []
     for words in pieces:
         text = "".join(w.word for w in words).strip()
-        out.append(_Seg(words[0].start, words[-1].end, text, tuple(words), seg.avg_logprob,
-                        seg.no_speech_prob, compression_ratio(text)))
+        out.append(
+            _Seg(
+                words[0].start,
+                words[-1].end,
+                text,
+                tuple(words),
+                seg.avg_logprob,
+                seg.no_speech_prob,
+                compression_ratio(text),
+            )
+        )
     return out
 
 
 def _convert(segments: Iterable, offset: float, on_advance: ProgressFn) -> Iterable[_Seg]:
     for s in segments:
         words = tuple(
-            Word(w.word, round(w.start + offset, 3), round(w.end + offset, 3), round(w.probability, 4))
+            Word(
+                w.word,
+                round(w.start + offset, 3),
+                round(w.end + offset, 3),
+                round(w.probability, 4),
+            )
             for w in (s.words or ())
         )
         on_advance(s.end + offset)
-        yield _Seg(round(s.start + offset, 3), round(s.end + offset, 3), s.text.strip(), words,
-                   float(s.avg_logprob), float(s.no_speech_prob), float(s.compression_ratio))
+        yield _Seg(
+            round(s.start + offset, 3),
+            round(s.end + offset, 3),
+            s.text.strip(),
+            words,
+            float(s.avg_logprob),
+            float(s.no_speech_prob),
+            float(s.compression_ratio),
+        )
 
 
 class Transcriber:
@@ -144,20 +183,28 @@ class Transcriber:
     ) -> None:
         """Resolve, verify and load the model named in ``options``."""
         self.options = options
-        self.resolved: ResolvedModel = resolve_model(options.model, cache_dir=cache_dir,
-                                                     on_progress=on_status)
+        self.resolved: ResolvedModel = resolve_model(
+            options.model, cache_dir=cache_dir, on_progress=on_status
+        )
         if self.resolved.english_only and options.language not in ("auto", "en"):
-            raise ModelError(f"model '{options.model}' only transcribes English, not "
-                             f"'{options.language}'; use --model base for other languages")
+            raise ModelError(
+                f"model '{options.model}' only transcribes English, not "
+                f"'{options.language}'; use --model base for other languages"
+            )
         from faster_whisper import BatchedInferencePipeline, WhisperModel
 
         try:
-            self.model = WhisperModel(str(self.resolved.path), device="cpu",
-                                      compute_type=options.compute_type,
-                                      cpu_threads=options.cpu_threads)
+            self.model = WhisperModel(
+                str(self.resolved.path),
+                device="cpu",
+                compute_type=options.compute_type,
+                cpu_threads=options.cpu_threads,
+            )
         except (RuntimeError, ValueError, OSError) as exc:
-            raise ModelError(f"{self.resolved.path}: cannot load the model ({exc}); delete the "
-                             "folder so it is assembled again, or choose another --model") from None
+            raise ModelError(
+                f"{self.resolved.path}: cannot load the model ({exc}); delete the "
+                "folder so it is assembled again, or choose another --model"
+            ) from None
         self.pipeline = BatchedInferencePipeline(self.model) if options.batch_size else None
 
     @property
@@ -188,7 +235,7 @@ class Transcriber:
         raw = dict.fromkeys(allowed, 0.0)
         piece = 30 * SAMPLE_RATE
         for i in range(0, min(audio.shape[0], 3 * piece), piece):
-            _, _, probs = self.model.detect_language(audio[i:i + piece])
+            _, _, probs = self.model.detect_language(audio[i : i + piece])
             table = dict(probs)
             mass = sum(table.get(lang, 0.0) for lang in allowed) or 1e-9
             for lang in allowed:
@@ -202,11 +249,17 @@ class Transcriber:
         best = max(share, key=share.get)  # type: ignore[arg-type]
         return best, round(raw[best], 4), share
 
-    def _decode_window(self, audio: np.ndarray, language: str, offset: float,
-                       on_advance: ProgressFn) -> list[_Seg]:
+    def _decode_window(
+        self, audio: np.ndarray, language: str, offset: float, on_advance: ProgressFn
+    ) -> list[_Seg]:
         o = self.options
-        common = dict(language=language, beam_size=o.beam_size, word_timestamps=True,
-                      vad_filter=o.vad, temperature=list(o.temperature))
+        common = dict(
+            language=language,
+            beam_size=o.beam_size,
+            word_timestamps=True,
+            vad_filter=o.vad,
+            temperature=list(o.temperature),
+        )
         if self.pipeline is not None:
             segments, _ = self.pipeline.transcribe(audio, batch_size=o.batch_size, **common)
         else:
@@ -258,16 +311,26 @@ class Transcriber:
             done_before = n * audio.duration
             for start, end in windows:
                 chunk = window_samples(samples, start, end)
-                found = self._decode_window(chunk, language, start,
-                                            lambda t, b=done_before: report((b + t) / work))
+                found = self._decode_window(
+                    chunk, language, start, lambda t, b=done_before: report((b + t) / work)
+                )
                 del chunk
                 segs.extend((s, role, quality_flags(s, levels, silence_db)) for s in found)
                 report((done_before + end) / work)
         segs.sort(key=lambda item: (item[0].start, item[0].end))
         utterances = tuple(
-            Utterance(idx=i, start=s.start, end=s.end, speaker=role, text=s.text, words=s.words,
-                      avg_logprob=round(s.avg_logprob, 4), no_speech_prob=round(s.no_speech_prob, 4),
-                      compression_ratio=round(s.compression_ratio, 3), flags=flags)
+            Utterance(
+                idx=i,
+                start=s.start,
+                end=s.end,
+                speaker=role,
+                text=s.text,
+                words=s.words,
+                avg_logprob=round(s.avg_logprob, 4),
+                no_speech_prob=round(s.no_speech_prob, 4),
+                compression_ratio=round(s.compression_ratio, 3),
+                flags=flags,
+            )
             for i, (s, role, flags) in enumerate(segs)
             if s.text
         )
@@ -284,6 +347,9 @@ class Transcriber:
             speakers_source="channels" if o.channels else "none",
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
             mine_version=version("mine"),
-            extra={"language_shares": share, "windows": [[round(a, 1), round(b, 1)] for a, b in windows],
-                   "faster_whisper": version("faster-whisper")},
+            extra={
+                "language_shares": share,
+                "windows": [[round(a, 1), round(b, 1)] for a, b in windows],
+                "faster_whisper": version("faster-whisper"),
+            },
         )

