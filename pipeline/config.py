@@ -206,6 +206,14 @@ def _apply(
         into[key] = value
 
 
+#: Settings whose command-line flag is not simply the key with dashes.
+_FLAGS = {"formats": "--format"}
+
+
+def _flag(key: str) -> str:
+    return _FLAGS.get(key, "--" + key.replace("_", "-"))
+
+
 def find_config(explicit: Path | None = None, env: Mapping[str, str] | None = None) -> Path | None:
     """Return the ``mine.toml`` to use: ``--config``, then ``MINE_CONFIG``, then ``./mine.toml``."""
     env = os.environ if env is None else env
@@ -312,7 +320,7 @@ def load_settings(
     )
     for name, (cls, check) in _SECTIONS.items():
         layer = {k: v for k, v in (overrides.get(name) or {}).items() if v is not None}
-        _apply(layer, name, cls, check, lambda k: f"--{k.replace('_', '-')}", sections[name])
+        _apply(layer, name, cls, check, _flag, sections[name])
 
     return Settings(
         **top,

@@ -49,5 +49,6 @@ def test_usage_errors_exit_2() -> None:
     assert run_mine("transcribe").returncode == 2  # no file given
     assert run_mine("transcribe", "x.wav", "--beam-size", "zero").returncode == 2
     bad = run_mine("transcribe", "x.wav", "--format", "docx")
-    assert bad.returncode == 2 and "--format" in bad.stderr and "json,txt,srt,vtt" in bad.stderr
+    assert bad.returncode == 2 and "--format: invalid value 'docx'" in bad.stderr
+    assert "json,txt,srt,vtt" in bad.stderr
     assert run_mine("frobnicate").returncode == 2
