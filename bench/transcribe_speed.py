@@ -69,16 +69,18 @@ def dutch_wer() -> None:
     audio = [decode(p) for p, _ in clips]
     refs = [r for _, r in clips]
     total = sum(a.duration for a in audio)
-    for batch in (8, 0):
-        t = Transcriber(replace(TranscribeOptions(), batch_size=batch), cache_dir=CACHE)
+    for batch, language in ((8, "auto"), (0, "auto"), (8, "nl")):
+        opts = replace(TranscribeOptions(), batch_size=batch, language=language)
+        t = Transcriber(opts, cache_dir=CACHE)
         start = time.perf_counter()
         done = [t.transcribe(a, call_id="b", source="b") for a in audio]
+        wall = time.perf_counter() - start
         hyps = [" ".join(u.text for u in d.utterances) for d in done]
         detected = sum(d.language == "nl" for d in done)
-        wall = time.perf_counter() - start
         print(
-            f"base batch={batch}: Dutch WER {word_error_rate(refs, hyps):.3f} on {len(clips)} clips "
-            f"({total:.0f} s), {total / wall:.1f}x real time, language nl detected on {detected}/{len(done)}"
+            f"base batch={batch} language={language}: Dutch WER {word_error_rate(refs, hyps):.3f} "
+            f"on {len(clips)} clips ({total:.0f} s), {total / wall:.1f}x real time, "
+            f"nl on {detected}/{len(done)}"
         )
 
 
