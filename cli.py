@@ -165,6 +165,12 @@ def transcribe(
     compute_type: Annotated[
         str | None, typer.Option("--compute-type", help="CTranslate2 compute type (default int8).")
     ] = None,
+    keep_raw: Annotated[
+        bool,
+        typer.Option(
+            "--keep-raw", help="Also write <stem>.raw.json, the transcript before PII redaction."
+        ),
+    ] = False,
     temperature: Annotated[
         str | None,
         typer.Option(
@@ -200,6 +206,7 @@ def transcribe(
                 "channels": channels,
                 "compute_type": compute_type,
                 "temperature": temperature,
+                "keep_raw": keep_raw or None,
             },
         )
         with _Bar(quiet) as bar:
@@ -346,6 +353,151 @@ def consent_check(
         )
         raise typer.Exit(1)
     raise typer.Exit(0 if all(s.ok for s in statuses) else 1)
+
+
+@app.command()
+def redact(
+    file: Annotated[
+        str, typer.Argument(help="Text file to redact, or - for standard input.")
+    ] = "-",
+    names: Annotated[
+        str | None, typer.Option("--names", help="Comma-separated names of people to redact too.")
+    ] = None,
+    language: Annotated[
+        str, typer.Option("--language", "-l", help="auto | nl | en: which name recogniser to use.")
+    ] = "auto",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object a line: the text and the spans found.")
+    ] = False,
+) -> None:
+    """Redact personal data from text, one output line per input line.
+
+    Replaces e-mail addresses, phone numbers, IBANs, BSNs, card numbers, postcodes and names
+    with [EMAIL], [PHONE], [IBAN], [BSN], [CARD], [POSTCODE], [NAME].
+
+    Example: mine redact notes.txt --names "Jan de Vries" > notes.redacted.txt
+    """
+    from pipeline.privacy import redact_lines
+
+    try:
+        stream = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        err.print(f"error: {file}: cannot read ({exc.strerror}); check the path", markup=False)
+        raise typer.Exit(1) from None
+    people = [n.strip() for n in (names or "").split(",") if n.strip()]
+    with stream:
+        lines = (line.rstrip("\n") for line in stream)
+        for text, spans in redact_lines(lines, names=people, language=language):
+            if as_json:
+                found = [{"type": s.kind, "start": s.start, "end": s.end} for s in spans]
+                print(json.dumps({"text": text, "spans": found}, ensure_ascii=False))
+            else:
+                print(text)
+
+
+@app.command()
+def forget(
+    target: Annotated[
+        str, typer.Argument(help="The recording (audio path) or its call_id.", show_default=False)
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    delete_audio: Annotated[
+        bool,
+        typer.Option("--delete-audio", help="Delete the audio even outside folders mine manages."),
+    ] = False,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Erase everything derived from a recording whose consent was withdrawn.
+
+    Deletes its transcripts in every format and its state, the audio where mine manages its
+    folder, marks the consent record withdrawn, and leaves a tombstone in the audit log.
+
+    Example: mine forget visit-acme.m4a --yes
+    """
+    from pipeline.rights import forget as forget_recording
+
+    if not yes:
+        if not sys.stdin.isatty():
+            err.print("error: mine forget erases data; add --yes to confirm", markup=False)
+            raise typer.Exit(2)
+        typer.confirm(f"Erase everything mine holds derived from {target}?", abort=True, err=True)
+    try:
+        results = forget_recording(
+            target, settings=_settings(config, workspace), delete_audio=delete_audio
+        )
+    except MineError as exc:
+        raise _fail(exc) from None
+    for r in results:
+        err.print(
+            f"erased {r.file} ({r.call_id[:12]}): {len(r.deleted)} files"
+            + (", audio deleted" if r.audio_deleted else ""),
+            markup=False,
+        )
+        if r.audio_kept_reason:
+            err.print(f"warning: {r.audio_kept_reason}", markup=False)
+    if as_json:
+        print(json.dumps([r.__dict__ for r in results], ensure_ascii=False, indent=1))
+
+
+@app.command()
+def retention(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only list what would be deleted.")
+    ] = False,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete the audio of recordings past their consent's retain_audio_until; transcripts stay.
+
+    Example: mine retention --dry-run
+    """
+    from pipeline.rights import enforce_retention
+
+    try:
+        items = enforce_retention(settings=_settings(config, workspace), dry_run=dry_run)
+    except MineError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        print(json.dumps([i.__dict__ for i in items], ensure_ascii=False, indent=1))
+    for i in items:
+        verb = "would delete" if dry_run else "deleted" if i.deleted else "already gone"
+        err.print(f"{verb} {i.path} (kept until {i.retain_audio_until})", markup=False)
+    if not items:
+        err.print("nothing is past its retention date", markup=False)
+
+
+@app.command("export-subject")
+def export_subject(
+    subject: Annotated[
+        str,
+        typer.Argument(
+            help="Customer name (as in the consent record) or a call_id.", show_default=False
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder to write the export to.", show_default=False)
+    ],
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Export everything held about one customer or call, for a subject-access request.
+
+    Example: mine export-subject "Acme BV" --out export-acme/
+    """
+    from pipeline.rights import export_subject as export
+
+    try:
+        result = export(subject, settings=_settings(config, workspace), out=out)
+    except MineError as exc:
+        raise _fail(exc) from None
+    err.print(
+        f"exported {len(result.recordings)} recording(s), {len(result.files)} files "
+        f"to {result.folder} (see manifest.json)",
+        markup=False,
+    )
 
 
 def _version(value: bool) -> None:

@@ -95,6 +95,7 @@ class TranscribeOptions:
     window_s: float = 600.0
     formats: tuple[str, ...] = ("json", "txt")
     channels: str | None = None
+    keep_raw: bool = False  # also write <stem>.raw.json, the unredacted transcript
 
 
 @dataclass(frozen=True)

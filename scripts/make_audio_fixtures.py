@@ -36,6 +36,11 @@ EN_MONO = (
     "pumps. The quote you sent last month was quite expensive, and a delivery time of six weeks "
     "is a problem for us. What does the service level agreement cover?"
 )
+EN_PII = (
+    "Hello, this is Jan de Vries from Bakker Installations. You can reach me by email at jan dot "
+    "devries at bakker dot com, or call me on zero six, one two three four, five six seven eight. "
+    "We need the quote before Friday."
+)
 STEREO_TURNS = (  # (role, voice, text); the rep is on the left channel, the customer on the right
     ("rep", "en-us", "Good morning, thanks for meeting us. I brought our new maintenance plan."),
     ("customer", "en-gb+f3", "Thanks. Our main problem is the delivery time of spare parts."),
@@ -139,6 +144,11 @@ def main() -> None:
     encode(FIXTURES / "en_call.wav", FIXTURES / "en_call.mp3", "-b:a", "48k")
     (FIXTURES / "en_call.wav").unlink()
     rows.append(("en_call.flac", EN_MONO))
+
+    write_wav(FIXTURES / "en_pii.wav", speak(EN_PII, "en-us", speed=140))
+    encode(FIXTURES / "en_pii.wav", FIXTURES / "en_pii.flac")
+    (FIXTURES / "en_pii.wav").unlink()
+    rows.append(("en_pii.flac", EN_PII))
 
     left, right = [], []
     for role, voice, text in STEREO_TURNS:

@@ -12,8 +12,10 @@ from pipeline.config import Settings
 from pipeline.consent import gate, record_decision
 from pipeline.errors import ConsentError, InputError, MineError, ModelError
 from pipeline.files import sha256_file, staged_files
+from pipeline.privacy import Redactor, ner_for
 from pipeline.progress import ProgressCallback, ProgressEvent, ignore
 from pipeline.records import Consent, Transcript
+from pipeline.state import KnownRecording, open_state, register_outputs, register_recording
 from transcribe.audio import check_path, decode
 from transcribe.engine import Transcriber
 from transcribe.writers import render
@@ -180,7 +182,7 @@ def transcribe_files(
             cache_dir=settings.cache_dir,
             on_status=lambda m: on_progress(ProgressEvent("status", message=m)),
         )
-    for i, path, _consent, call_id in admitted:
+    for i, path, consent, call_id in admitted:
         on_progress(ProgressEvent("status", item=str(path), message=f"transcribing {path.name}"))
         try:
             audio = decode(path, keep_stereo=bool(opts.channels))
@@ -211,7 +213,12 @@ def transcribe_files(
                     f"{path}: no speech found in {transcript.duration:.0f} s of audio; "
                     "check that the recording has speech and the microphone worked"
                 )
-            outputs = _write(transcript, path, out_dir, opts.formats)
+            redactor = Redactor(names=consent.participants, ner=ner_for(transcript.language))
+            raw, transcript = transcript, redactor.redact_transcript(transcript)
+            outputs = _write(
+                transcript, path, out_dir, opts.formats, raw=raw if opts.keep_raw else None
+            )
+            _register(settings, path, consent, transcript, outputs)
             flagged = sum(bool(u.flags) for u in transcript.utterances)
             results[i] = FileResult(
                 str(path),
@@ -240,11 +247,42 @@ def transcribe_files(
     return TranscribeReport(tuple(results[i] for i in range(len(paths))), model)
 
 
+def _register(
+    settings: Settings, path: Path, consent: Consent, transcript: Transcript, outputs: list[Path]
+) -> None:
+    """Record the recording and its outputs, so forget, retention and export can find them."""
+    until = consent.retain_audio_until.isoformat() if consent.retain_audio_until else None
+    with open_state(settings.workspace) as db:
+        register_recording(
+            db,
+            KnownRecording(
+                transcript.call_id,
+                path.name,
+                str(path.resolve()),
+                consent.customer,
+                consent.source,
+                until,
+                transcript.created_at,
+                None,
+            ),
+        )
+        register_outputs(db, transcript.call_id, "transcribe", outputs)
+
+
 def _write(
-    transcript: Transcript, path: Path, out_dir: Path | None, formats: tuple[str, ...]
+    transcript: Transcript,
+    path: Path,
+    out_dir: Path | None,
+    formats: tuple[str, ...],
+    *,
+    raw: Transcript | None = None,
 ) -> list[Path]:
+    """Write every format of one transcript, all or nothing (plus the raw JSON if asked)."""
     targets = _targets(path, out_dir, formats)
     texts = [render(transcript, fmt) for fmt in formats]
+    if raw is not None:
+        targets.append(targets[0].with_name(f"{path.stem}.raw.json"))
+        texts.append(render(raw, "json"))
     with staged_files(targets) as temps:
         for temp, text in zip(temps, texts, strict=True):
             temp.write_text(text, encoding="utf-8")
