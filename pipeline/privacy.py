@@ -41,14 +41,18 @@ _EMAIL_WRITTEN = re.compile(
 _JOIN = (
     r"(?:\.|[-_]|\s+(?:punt|dot|underscore|streepje|liggend streepje|koppelteken|dash|hyphen)\s+)"
 )
+_DOMAIN_JOIN = r"(?:-|\s+(?:streepje|koppelteken|dash|hyphen)\s+)"
 _EMAIL_SPOKEN = re.compile(
-    rf"(?<![\w.+-]){_LABEL}(?:{_JOIN}{_LABEL})*{_AT}{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}{_TLD}\b",
+    rf"(?<![\w.+-]){_LABEL}(?:{_JOIN}{_LABEL})*{_AT}{_LABEL}(?:(?:{_DOT}|{_DOMAIN_JOIN}){_LABEL})*"
+    rf"{_DOT}{_TLD}\b",
     re.IGNORECASE,
 )
-# English "at" is also a preposition ("the price list at example dot com" is a web address):
-# take it as an e-mail only with a cue word, a joined or one-letter local part, or digits.
-_EMAIL_CUE = re.compile(
-    r"\b(e-?mail|mail|mailen|address|adres|reach|contact|send|stuur|sturen)\b", re.I
+# English "at" is also a preposition ("the price list is at example dot com" is a web address):
+# a spoken local part is a name-like word, never a function word or a web-page noun.
+_NOT_A_MAILBOX = set(
+    "is are was were be been it its us them all everything here there now online available "
+    "found list site website page pages web brochure brochures catalogue catalog shop store "
+    "prices pricing details information more that this which what you we they".split()
 )
 
 
@@ -65,9 +69,9 @@ def _spoken_emails(text: str) -> list[Span]:
             spans.append(Span("EMAIL", m.start() + at.end(), m.end()))
             continue
         if at and "@" not in found and not re.search(r"apenstaartje", found, re.I):
-            local = found[: at.start()]
-            joined = bool(re.search(_JOIN, local, re.IGNORECASE)) or len(local) == 1
-            if not (joined or re.search(r"\d", local) or _EMAIL_CUE.search(text[: m.start()])):
+            local = found[: at.start()].lower()
+            verb_form = len(local) > 4 and local.endswith(("ed", "ing"))  # "listed at x dot com"
+            if local in _NOT_A_MAILBOX or verb_form:
                 continue
         spans.append(Span("EMAIL", m.start(), m.end()))
     return spans
@@ -343,10 +347,10 @@ _NOT_PHONE_CONTEXT = re.compile(
 )
 
 
-def _classify(digits: str, plus: bool, before: str) -> str | None:
-    """Which numeric PII type a digit string is, given the text before it, or None."""
+def _classify(digits: str, plus: bool, before: str, after: str = "") -> str | None:
+    """Which numeric PII type a digit string is, given the text around it, or None."""
     n = len(digits)
-    if _BSN_CONTEXT.search(before[-80:]) and bsn_ok(digits):
+    if (_BSN_CONTEXT.search(before[-80:]) or _BSN_CONTEXT.search(after[:50])) and bsn_ok(digits):
         return "BSN"
     if 13 <= n <= 19 and not plus and luhn_ok(digits) and not digits.startswith("0"):
         return "CARD"
@@ -359,7 +363,8 @@ def _classify(digits: str, plus: bool, before: str) -> str | None:
             return "PHONE" if 8 <= len(rest_local) <= 10 else None
         return "PHONE" if 9 <= len(rest) <= 14 else None
     if digits.startswith("0") and not digits.startswith("00"):
-        if n == 10 or (n == 9 and digits[1] != "6"):  # NL/BE numbers; BE landlines have 9 digits
+        # NL and BE mobiles have 10 digits, BE landlines 9, UK numbers 11
+        if n in (10, 11) or (n == 9 and digits[1] != "6"):
             return "PHONE"
     return None
 
@@ -382,7 +387,7 @@ def _numbers(text: str) -> list[Span]:
                 if not digits:
                     continue
                 # a digit group glued to more digits (e.g. inside "12-06-2024") is never split
-                kind = _classify(digits, plus, text[: sub[0].start])
+                kind = _classify(digits, plus, text[: sub[0].start], text[sub[-1].end :])
                 if kind:
                     found = (kind, sub[0].start, sub[-1].end, j)
                     break
@@ -402,8 +407,17 @@ _POSTCODE = re.compile(r"\b[1-9]\d{3}\s?(?!SA\b|SD\b|SS\b)[A-Z]{2}\b")
 _POSTCODE_SAID = re.compile(r"(?i:\bpostcode\s+(?:is\s+)?)([1-9]\d{3}\s?[a-zA-Z]{2})\b")
 
 
+_AFTER_POSTCODE_OK = {"te", "in", "at", "the"}
+
+
 def _postcodes(text: str) -> list[Span]:
-    spans = [Span("POSTCODE", m.start(), m.end()) for m in _POSTCODE.finditer(text)]
+    spans = []
+    for m in _POSTCODE.finditer(text):
+        # a postcode is followed by a place name or ends the phrase; "1600 XL en 1800 XL" are sizes
+        nxt = re.match(r"\s+([a-zà-ÿ]+)\b", text[m.end() :])
+        if nxt and nxt.group(1) not in _AFTER_POSTCODE_OK:
+            continue
+        spans.append(Span("POSTCODE", m.start(), m.end()))
     spans += [Span("POSTCODE", m.start(1), m.end(1)) for m in _POSTCODE_SAID.finditer(text)]
     return spans
 
@@ -470,6 +484,18 @@ def _names(text: str, patterns: list[re.Pattern[str]]) -> list[Span]:
 NerFn = Callable[[str], list[tuple[int, int]]]
 
 
+def _with_initials(text: str, spans: list[Span]) -> list[Span]:
+    """Extend a name over initials right before it: "F. Yilmaz", "J.P. de Vries"."""
+    out = []
+    for s in spans:
+        if s.kind == "NAME":
+            m = re.search(r"(?:\b[A-Z]\.\s?)+$", text[: s.start])
+            if m:
+                s = Span("NAME", m.start(), s.end)
+        out.append(s)
+    return out
+
+
 def _merge(spans: list[Span]) -> list[Span]:
     """Resolve overlaps: earlier start wins, then the longer span; adjacent names merge."""
     spans = sorted(spans, key=lambda s: (s.start, -(s.end - s.start)))
@@ -508,7 +534,7 @@ class Redactor:
         spans += _names(text, self._names)
         if self._ner is not None:
             spans += [Span("NAME", a, b) for a, b in self._ner(text)]
-        return _merge(spans)
+        return _merge(_with_initials(text, spans))
 
     def redact(self, text: str) -> tuple[str, list[Span]]:
         """Return ``text`` with each span replaced by its placeholder, and the spans found."""
