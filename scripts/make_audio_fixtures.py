@@ -52,57 +52,26 @@ STEREO_TURNS = (  # (role, voice, text); the rep is on the left channel, the cus
 def speak(text: str, voice: str, speed: int = 150) -> np.ndarray:
     """Synthesize ``text`` with espeak-ng and return 16 kHz int16 mono samples."""
     with tempfile.TemporaryDirectory() as tmp:
-        raw, out = Path(tmp) / "raw.wav", Path(tmp) / "out.wav"
+        raw = Path(tmp) / "raw.wav"
         subprocess.run(
             ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True
         )
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-loglevel",
-                "error",
-                "-y",
-                "-i",
-                str(raw),
-                "-ar",
-                str(RATE),
-                "-ac",
-                "1",
-                str(out),
-            ],
-            check=True,
-        )
-        return read_wav(out)
+        return resample_clip(raw)
 
 
 def read_wav(path: Path) -> np.ndarray:
+    """The first channel of a 16-bit WAV file."""
     with wave.open(str(path)) as w:
         assert w.getsampwidth() == 2
         data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
-        return (
-            data.reshape(-1, w.getnchannels())[:, 0].copy() if w.getnchannels() > 1 else data.copy()
-        )
+        return data.reshape(-1, w.getnchannels())[:, 0].copy()
 
 
 def resample_clip(path: Path) -> np.ndarray:
+    """Any audio file as 16 kHz int16 mono samples (through ffmpeg)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.wav"
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-loglevel",
-                "error",
-                "-y",
-                "-i",
-                str(path),
-                "-ar",
-                str(RATE),
-                "-ac",
-                "1",
-                str(out),
-            ],
-            check=True,
-        )
+        encode(path, out, "-ar", str(RATE), "-ac", "1")
         return read_wav(out)
 
 
