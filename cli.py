@@ -356,6 +356,88 @@ def consent_check(
 
 
 @app.command()
+def terms(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Transcripts (.json from mine, .srt, .vtt, .txt) or folders of them.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for terms.csv and terms.json.")
+    ] = Path("terms"),
+    top: Annotated[
+        int | None, typer.Option("--top", help="How many terms to keep per language (default 200).")
+    ] = None,
+    min_conversations: Annotated[
+        int | None,
+        typer.Option(
+            "--min-conversations", help="Keep terms said in at least N conversations (default 1)."
+        ),
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", "-l", help="auto (each transcript's own) | nl | en.")
+    ] = None,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find the words and phrases customers use, ranked, with quotes as evidence.
+
+    Only customer speech counts when speaker roles are known; the rep's use is a contrast column.
+
+    Example: mine terms transcripts/ --out terms/ --top 100
+    """
+    _setup_logging(verbose)
+    from terms.api import extract_terms
+
+    try:
+        settings = _settings(
+            config,
+            workspace,
+            terms={"top": top, "min_conversations": min_conversations, "language": language},
+        )
+        report = extract_terms(paths, settings=settings, out_dir=out)
+    except MineError as exc:
+        raise _fail(exc) from None
+    for _file, error in report.failed:
+        err.print(f"error: {error}", markup=False)
+    if not quiet:
+        for lang, info in report.meta["pipelines"].items():
+            note = (
+                " (no spaCy pipeline: rule-based extraction)" if info["pipeline"] == "rules" else ""
+            )
+            err.print(
+                f"{lang}: {report.meta['languages'][lang]} conversation(s), pipeline "
+                f"{info['pipeline']}{note}",
+                markup=False,
+            )
+        for row in report.rows[:10]:
+            err.print(
+                f"  {row['score']:7.2f}  {row['term']}  ({row['conversations']} conv., "
+                f"{row['mentions']}x)",
+                markup=False,
+            )
+        err.print(f"wrote {', '.join(report.outputs)}", markup=False)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "terms": len(report.rows),
+                    "outputs": report.outputs,
+                    "failed": [{"file": f, "error": e} for f, e in report.failed],
+                },
+                indent=1,
+            )
+        )
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
 def redact(
     file: Annotated[
         str, typer.Argument(help="Text file to redact, or - for standard input.")

@@ -99,6 +99,26 @@ class TranscribeOptions:
 
 
 @dataclass(frozen=True)
+class TermOptions:
+    """How customer vocabulary is extracted and ranked (``mine terms``)."""
+
+    language: str = "auto"  # auto: each transcript's own language
+    top: int = 200
+    min_conversations: int = 1
+    evidence: int = 3
+    pipeline_nl: str | None = None  # a spaCy pipeline name; default: the best installed
+    pipeline_en: str | None = None
+
+
+def _check_terms(name: str, value: Any) -> str | None:
+    if name == "language" and value != "auto" and not _LANG_RE.match(value):
+        return "use auto, nl or en"
+    if name in ("top", "min_conversations", "evidence") and value < 1:
+        return "use a whole number of at least 1"
+    return None
+
+
+@dataclass(frozen=True)
 class ConsentPolicy:
     """Defaults for consent records written by ``mine consent add``."""
 
@@ -126,6 +146,7 @@ class Settings:
     workspace: Path = Path("mine-workspace")
     cache_dir: Path = field(default_factory=_default_cache_dir)
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
+    terms: TermOptions = field(default_factory=TermOptions)
     consent: ConsentPolicy = field(default_factory=ConsentPolicy)
     config_file: Path | None = None
 
@@ -137,6 +158,7 @@ class Settings:
 
 _SECTIONS: dict[str, tuple[type, Callable[[str, Any], str | None]]] = {
     "transcribe": (TranscribeOptions, _check_transcribe),
+    "terms": (TermOptions, _check_terms),
     "consent": (ConsentPolicy, _check_consent),
 }
 _TOP = ("workspace", "cache_dir")
@@ -326,6 +348,7 @@ def load_settings(
     return Settings(
         **top,
         transcribe=TranscribeOptions(**sections["transcribe"]),
+        terms=TermOptions(**sections["terms"]),
         consent=ConsentPolicy(**sections["consent"]),
         config_file=path,
     )

