@@ -172,7 +172,50 @@ def main() -> None:
         }
     )
     (TARGET / "meta.json").write_text(json.dumps(meta, indent=2))
+    write_readme(meta)
     print(json.dumps(meta["mine_test_scores"]), flush=True)
+
+
+def write_readme(meta: dict) -> None:
+    """data/nl_mine/README.md: what this is, where it came from, how good it is."""
+    scores = meta["mine_test_scores"]
+    sizes = meta["mine_split_sizes"]
+    pct = {k: f"{100 * v:.1f} %" if isinstance(v, float) else "n/a" for k, v in scores.items()}
+    (TARGET / "README.md").write_text(
+        f"""# mine's Dutch spaCy pipeline (`data/nl_mine`)
+
+A small Dutch pipeline (tok2vec, morphologizer, trainable lemmatizer; spaCy {meta.get("spacy_version", "")})
+for `mine terms`, trained because no Dutch spaCy pipeline can be installed from PyPI here.
+Used when no official `nl_core_news_*` pipeline is installed.
+
+- **Sources**: Universal Dependencies UD_Dutch-Alpino and UD_Dutch-LassySmall (see
+  `../shared/data/ud/README.md` for the commits), the treebanks spaCy's `nl_core_news_sm` uses.
+- **License**: CC BY-SA 4.0, as its training data (`LICENSE-Alpino.txt`, `LICENSE-LassySmall.txt`
+  in this folder).
+- **Made by**: `.venv/bin/python scripts/train_dutch.py` (fixed seed 13; about 20 minutes
+  on 2 cores).
+- **Data**: trained on the old train/dev splits and the current dev splits of both treebanks,
+  {sizes["train"]} sentences, with {sizes["dev"]} held back for early stopping;
+  {sizes["dropped_as_duplicate_or_test"]} sentences dropped as duplicates or because their
+  text occurs in the current test splits, which ({sizes["test"]} sentences) are used for
+  evaluation only.
+
+## Accuracy on the held-out UD test splits (Alpino + LassySmall)
+
+| | mine nl | spaCy nl_core_news_sm 3.8 (published) |
+| --- | --- | --- |
+| POS (UPOS) | {pct["pos_acc"]} | 95.7 % |
+| morphology (UFeats) | {pct["morph_acc"]} | 95.0 % |
+| lemma | {pct["lemma_acc"]} | 95.0 % |
+
+On its own early-stopping split (same annotation version as most training data) the pipeline
+scores about 95 % POS and lemma; the lower test figures come largely from annotation changes
+between the old treebank releases it was trained on and the current test release. Published
+figures are from the nl_core_news_sm 3.8.0 model card (trained on the full current train
+splits, larger than the old ones available here), on those treebanks' own test splits.
+""",
+        encoding="utf-8",
+    )
 
 
 if __name__ == "__main__":

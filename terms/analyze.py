@@ -134,6 +134,32 @@ def singular(word: str) -> str:
     return word
 
 
+def _linking(word: str) -> bool:
+    """True for a rare lower-case word that is a common word plus a linking s ('onderhouds')."""
+    low = word.lower()
+    return (
+        word.islower() and low.endswith("s") and zipf(low, "nl") < 3.0 and _strip_link(low) != low
+    )
+
+
+def dutch_lemma(text: str, lemma: str) -> str:
+    """The model's lemma unless it is less plausible than the word itself (unseen domain nouns).
+
+    A small pipeline guesses lemmas of words it never saw ("offerte" -> "offert", "offertes"
+    -> "offertes"); the general-language frequency decides, and plurals fall back to
+    ``singular``.
+    """
+    low = text.lower()
+    plural = low.endswith(("en", "s", "'s"))
+    if (
+        lemma != low
+        and zipf(lemma, "nl") >= 3.0
+        and (plural or zipf(lemma, "nl") >= zipf(low, "nl"))
+    ):
+        return lemma
+    return singular(low)
+
+
 def compound_key(lemmas: list[str]) -> str:
     """The compound-aware key of a Dutch noun sequence."""
     parts: list[str] = []
@@ -232,11 +258,15 @@ class Analyzer:
             prev = toks[i - 1][0].lower() if i else ""
             nxt = toks[i + 1][2] if i + 1 < len(toks) else "PUNCT"
             if (
-                pos not in ("NOUN", "PROPN", "ADJ")
+                pos not in ("NOUN", "PROPN")
                 and prev in DETERMINERS
-                and nxt not in ("NOUN", "PROPN")
+                and nxt not in ("NOUN", "PROPN", "ADJ")
             ):
-                pos = "NOUN"  # "de offerte" tagged as a verb: after a determiner it is a noun
+                pos = (
+                    "NOUN"  # "de offerte" tagged as a verb or adjective: after a determiner, a noun
+                )
+            elif pos == "ADJ" and self.language == "nl" and nxt == "NOUN" and _linking(text):
+                pos = "NOUN"  # "onderhouds contract": the first half of a compound split by a space
             elif (
                 pos == "VERB"
                 and self.language == "nl"
@@ -267,7 +297,17 @@ class Analyzer:
                 yield self._rules(text)
             return
         for doc in self.pipeline.nlp.pipe(cleaned, batch_size=self.batch_size):
-            yield self._from_tokens([(t.text, (t.lemma_ or t.text).lower(), t.pos_) for t in doc])
+            if self.language == "nl":
+                yield self._from_tokens(
+                    [
+                        (t.text, dutch_lemma(t.text, (t.lemma_ or t.text).lower()), t.pos_)
+                        for t in doc
+                    ]
+                )
+            else:
+                yield self._from_tokens(
+                    [(t.text, (t.lemma_ or t.text).lower(), t.pos_) for t in doc]
+                )
 
 
 def describe(pipeline: LoadedPipeline) -> dict[str, Any]:
