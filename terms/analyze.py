@@ -23,12 +23,14 @@ FILLERS: dict[str, set[str]] = {
         "eh ehm uh uhm hm hmm mm mhm nou ja jaja jawel nee neen oké oke ok okay klopt precies "
         "zeg hè he gewoon eigenlijk even dus toch echt wel hoor natuurlijk inderdaad sowieso "
         "zeker super prima mooi goed leuk top ding dingen iets niks niets alles dinges zo "
-        "soort keer beetje heel erg toch ofzo enzo enzovoort ding".split()
+        "soort keer beetje heel erg toch ofzo enzo enzovoort ding goedemorgen goedemiddag "
+        "goedenavond hoi hallo doei dank bedankt groet groetjes meneer mevrouw".split()
     ),
     "en": set(
         "um uh uhm erm er hmm mm mhm yeah yes yep no nope okay ok right like well so actually "
         "basically really just thing things stuff something anything everything sort kind lot "
-        "lots bit way guess mean know gonna wanna gotta sure great cool awesome fine good".split()
+        "lots bit way guess mean know gonna wanna gotta sure great cool awesome fine good hi "
+        "hiya hello hey bye cheers thanks morning afternoon evening sir madam".split()
     ),
 }
 FILLER_PHRASES: dict[str, tuple[str, ...]] = {
@@ -51,6 +53,21 @@ _NOUN_SUFFIX_NL = ("ing", "heid", "teit", "tie", "sie", "schap", "nis", "ment", 
 _PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|IBAN|BSN|CARD|POSTCODE|NAME)\]")
 _WORD = re.compile(r"^[^\W\d_][\w'-]*$")
 LINKS = ("s", "e", "en", "")
+#: Endings that are suffixes, not the second half of a compound ("koel+ing" is "koeling").
+_NOT_HEADS = {
+    "ing",
+    "heid",
+    "tie",
+    "lijk",
+    "baar",
+    "achtig",
+    "loos",
+    "ig",
+    "isch",
+    "tje",
+    "je",
+    "er",
+}
 
 
 @dataclass(frozen=True)
@@ -86,6 +103,8 @@ def decompound(word: str, min_zipf: float = 3.0) -> tuple[str, ...]:
                 continue
             base = left[: len(left) - len(link)] if link else left
             if len(base) < 3 or zipf(base, "nl") < min_zipf:
+                continue
+            if right in _NOT_HEADS:
                 continue
             rest = decompound(right, min_zipf) if zipf(right, "nl") < min_zipf else (right,)
             if zipf(rest[-1], "nl") < min_zipf:

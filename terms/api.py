@@ -3,7 +3,7 @@
 Score (one number orders the list): ``score = distinctiveness * tfidf``, where ``tfidf`` is the
 sum over conversations of scikit-learn's TF-IDF of the term's key (sublinear tf, smoothed idf,
 no normalisation: breadth across conversations counts, a term every call uses is not punished
-below idf 1), and ``distinctiveness = clip((7 - zipf) / 5, 0.05, 1)`` with ``zipf`` the term's
+below idf 1), and ``distinctiveness = clip((6 - zipf) / 4, 0.02, 1)`` with ``zipf`` the term's
 general-language frequency (wordfreq): everyday words (week, dag, time) sink, domain words stay.
 """
 
@@ -58,8 +58,12 @@ class TermsReport:
 
 
 def distinctiveness(z: float) -> float:
-    """How far a term is from everyday language: 1 for rare words, 0.05 for the commonest."""
-    return min(1.0, max(0.05, (7.0 - z) / 5.0))
+    """How far a term is from everyday language: 1 below Zipf 2, 0.02 for the commonest words.
+
+    Zipf 6 and up (dag, uur, day) is everyday speech; 4-5 (contract, klant) is common;
+    3 and below (offerte, levertijd, callout) is domain language.
+    """
+    return min(1.0, max(0.02, (6.0 - z) / 4.0))
 
 
 def _counts(conv: Conversation, analyzer: Analyzer, stats: dict[str, _Stats]) -> None:
