@@ -379,6 +379,14 @@ def terms(
     language: Annotated[
         str | None, typer.Option("--language", "-l", help="auto (each transcript's own) | nl | en.")
     ] = None,
+    pipeline_nl: Annotated[
+        str | None,
+        typer.Option("--pipeline-nl", help="spaCy pipeline for Dutch, e.g. nl_core_news_md."),
+    ] = None,
+    pipeline_en: Annotated[
+        str | None,
+        typer.Option("--pipeline-en", help="spaCy pipeline for English, e.g. en_core_web_lg."),
+    ] = None,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
     verbose: VerboseOpt = 0,
@@ -398,7 +406,13 @@ def terms(
         settings = _settings(
             config,
             workspace,
-            terms={"top": top, "min_conversations": min_conversations, "language": language},
+            terms={
+                "top": top,
+                "min_conversations": min_conversations,
+                "language": language,
+                "pipeline_nl": pipeline_nl,
+                "pipeline_en": pipeline_en,
+            },
         )
         report = extract_terms(paths, settings=settings, out_dir=out)
     except MineError as exc:

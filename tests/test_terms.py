@@ -190,3 +190,17 @@ def test_language_without_pipeline_falls_back_to_rules(tmp_path: Path) -> None:
     report = extract_terms([folder], settings=settings, out_dir=tmp_path / "t")
     assert report.meta["pipelines"]["de"]["pipeline"] == "rules"
     assert {"lieferzeit", "wartung"} <= {r["key"] for r in report.rows}
+
+
+def test_a_named_pipeline_that_is_not_installed_is_a_config_error(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    _conversation(folder, "a.txt", ["Klant: De levertijd is te lang voor ons bedrijf."])
+    result = run_mine(
+        "terms", str(folder), "--out", str(tmp_path / "t"), "--pipeline-nl", "nl_core_news_xl"
+    )
+    assert result.returncode == 2
+    assert "nl_core_news_xl" in result.stderr and "pip install" in result.stderr
+    named = run_mine(
+        "terms", str(folder), "--out", str(tmp_path / "t"), "--pipeline-nl", str(BUNDLED_NL)
+    )
+    assert named.returncode == 0, named.stderr
