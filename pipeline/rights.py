@@ -166,7 +166,9 @@ def forget(
             results.append(
                 ForgetResult(rec.call_id, rec.file, tuple(deleted), audio_deleted, kept, marked)
             )
-        return results
+    with open_state(settings.workspace) as db:  # fold the WAL so no erased page lingers there
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return results
 
 
 @dataclass(frozen=True)

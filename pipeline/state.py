@@ -72,6 +72,7 @@ def open_state(workspace: Path) -> Iterator[sqlite3.Connection]:
     try:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA secure_delete=ON")  # erased rows are overwritten, not left in free pages
         db.executescript(SCHEMA)
         with db:
             yield db

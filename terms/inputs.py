@@ -178,17 +178,26 @@ def read_conversation(path: Path, *, language: str | None = None) -> Conversatio
 
 
 def find_transcripts(paths: list[Path]) -> list[Path]:
-    """Expand folders into the transcript files directly inside them (sorted)."""
+    """Expand folders into the transcript files directly inside them (sorted).
+
+    mine writes one recording as ``.json`` plus views (``.txt``, ``.srt``, ``.vtt``) with the same
+    stem; only the richest format of each stem is read, so a call is never counted twice.
+    """
+    rank = {".json": 0, ".vtt": 1, ".srt": 2, ".txt": 3}
     found: list[Path] = []
     for p in paths:
-        if p.is_dir():
-            found += sorted(
-                f
-                for f in p.iterdir()
-                if f.suffix.lower() in SUFFIXES
-                and not f.name.endswith(".raw.json")
-                and f.name not in ("terms.json", "gap.json", "crawl.json")
-            )
-        else:
+        if not p.is_dir():
             found.append(p)
+            continue
+        best: dict[str, Path] = {}
+        for f in sorted(p.iterdir()):
+            if (
+                f.suffix.lower() not in SUFFIXES
+                or f.name.endswith(".raw.json")
+                or f.name in ("terms.json", "gap.json", "crawl.json")
+            ):
+                continue
+            if f.stem not in best or rank[f.suffix.lower()] < rank[best[f.stem].suffix.lower()]:
+                best[f.stem] = f
+        found += sorted(best.values())
     return found

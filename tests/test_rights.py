@@ -53,14 +53,21 @@ def test_forget_erases_every_trace_of_one_call(tmp_path: Path) -> None:
     assert "verdwijnen" in _all_text(out) and "aanknopingspunten" in _all_text(out)
     call_a = json.loads((out / (a.stem + ".json")).read_text())["call_id"]
 
+    terms = run_mine("terms", str(out), "--out", str(ws / "terms"))
+    assert terms.returncode == 0, terms.stderr
+    assert call_a in _all_text(ws / "terms")
+
     result = run_mine("forget", str(a), "--yes", "--json")
     assert result.returncode == 0, result.stderr
     done = json.loads(result.stdout)[0]
-    assert done["call_id"] == call_a and done["audio_deleted"] and len(done["deleted"]) == 3
+    assert done["call_id"] == call_a and done["audio_deleted"]
+    assert len(done["deleted"]) == 5  # json, txt, srt, and the terms tables that counted it
+    assert not (ws / "terms" / "terms.json").exists()
     assert not a.exists()  # it lay in a folder mine manages
 
     text = _all_text(ws, out)
     assert "verdwijnen" not in text and "leeg is" not in text
+    assert call_a not in text.replace(f'"call_id": "{call_a}"', "")  # only the audit tombstone
     assert "aanknopingspunten" in text  # the other call is untouched
     audit = [json.loads(x) for x in (ws / "audit.jsonl").read_text().splitlines()]
     assert audit[-1] == {**audit[-1], "action": "forget", "call_id": call_a, "decision": "erased"}
