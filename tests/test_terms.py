@@ -162,7 +162,7 @@ def test_bad_transcripts_are_named_and_the_rest_still_counts(tmp_path: Path) -> 
     _conversation(folder, "good.txt", ["Customer: The spare parts take six weeks to arrive."])
     (folder / "empty.txt").write_text("")
     (folder / "broken.json").write_text("{not json")
-    (folder / "broken.srt").write_text("this is not a subtitle file\n")
+    (folder / "subtitles.srt").write_text("this is not a subtitle file\n")
     result = run_mine("terms", str(folder), "--out", str(tmp_path / "t"))
     assert result.returncode == 1
     errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
@@ -170,7 +170,7 @@ def test_bad_transcripts_are_named_and_the_rest_still_counts(tmp_path: Path) -> 
     for name, words in (
         ("empty.txt", "empty"),
         ("broken.json", "not a mine transcript JSON"),
-        ("broken.srt", "no subtitle cues"),
+        ("subtitles.srt", "no subtitle cues"),
     ):
         assert any(name in e and words in e for e in errors), errors
     rows = json.loads((tmp_path / "t" / "terms.json").read_text())["terms"]
