@@ -82,21 +82,21 @@ def _settings(config: Path | None, workspace: Path | None, **sections: dict[str,
 
 
 class _Bar:
-    """A rich progress bar of audio seconds on stderr, or nothing when quiet / not a terminal."""
+    """A rich progress bar on stderr (audio seconds, pages), or nothing when quiet / not a terminal."""
 
-    def __init__(self, quiet: bool) -> None:
+    def __init__(self, quiet: bool, unit: str = "s audio", label: str = "transcribing") -> None:
         self.show = not quiet and err.is_terminal
         self.quiet = quiet
         self.progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
-            TextColumn("{task.completed:.0f}/{task.total:.0f} s audio"),
+            TextColumn("{task.completed:.0f}/{task.total:.0f} " + unit),
             TimeRemainingColumn(),
             console=err,
             transient=True,
             disable=not self.show,
         )
-        self.task = self.progress.add_task("transcribing", total=None)
+        self.task = self.progress.add_task(label, total=None)
 
     def __enter__(self) -> _Bar:
         self.progress.__enter__()
@@ -449,6 +449,96 @@ def terms(
             )
         )
     raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def crawl(
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="Website URL, site export folder (HTML/Markdown) or sitemap file.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for pages.jsonl and crawl.json.")
+    ] = Path("site"),
+    max_pages: Annotated[
+        int | None, typer.Option("--max-pages", help="Stop after this many pages (default 500).")
+    ] = None,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option("--allow-host", help="Another host that belongs to the site (repeatable)."),
+    ] = None,
+    max_bytes: Annotated[
+        int | None,
+        typer.Option("--max-bytes", help="Skip pages larger than this (default 5000000)."),
+    ] = None,
+    delay: Annotated[
+        float | None,
+        typer.Option(
+            "--delay", help="Seconds between requests (default 0.5; robots.txt crawl-delay wins)."
+        ),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", help="Read timeout per request in seconds (default 20)."),
+    ] = None,
+    time_budget: Annotated[
+        float | None,
+        typer.Option("--time-budget", help="Seconds for the whole crawl (default 1800)."),
+    ] = None,
+    max_age: Annotated[
+        float | None,
+        typer.Option(
+            "--max-age", help="Hours a fetched page stays fresh on a re-crawl (default 24)."
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fetch the text the company website shows its visitors, politely and safely.
+
+    Reads sitemaps first, honours robots.txt, stays on the site's own host(s), extracts the
+    main text (no navigation, footers or banners). Re-crawls reuse unchanged pages.
+
+    Example: mine crawl https://www.example.nl --out site/ --max-pages 300
+    """
+    _setup_logging(verbose)
+    from pipeline.crawl import crawl_site
+
+    try:
+        settings = _settings(
+            config,
+            None,
+            crawl={
+                "max_pages": max_pages,
+                "allow_hosts": ",".join(allow_host) if allow_host else None,
+                "max_bytes": max_bytes,
+                "delay": delay,
+                "read_timeout": timeout,
+                "time_budget": time_budget,
+                "max_age": max_age,
+            },
+        )
+        with _Bar(quiet, unit="pages", label="crawling") as bar:
+            report = crawl_site(target, out_dir=out, options=settings.crawl, on_progress=bar)
+    except MineError as exc:
+        raise _fail(exc) from None
+    if not quiet:
+        err.print(
+            f"{len(report.pages)} pages ({report.reused} unchanged), {len(report.skipped)} skipped, "
+            f"{len(report.broken)} broken links, {len(report.redirects)} redirects in "
+            f"{report.seconds:.1f} s" + (f"; stopped: {report.stopped}" if report.stopped else ""),
+            markup=False,
+        )
+        for w in report.warnings:
+            err.print(f"warning: {w}", markup=False)
+        err.print(f"wrote {', '.join(report.outputs)}", markup=False)
+    if as_json:
+        print(json.dumps(report.summary(settings.crawl), ensure_ascii=False, indent=1))
 
 
 @app.command()

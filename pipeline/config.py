@@ -119,6 +119,33 @@ def _check_terms(name: str, value: Any) -> str | None:
 
 
 @dataclass(frozen=True)
+class CrawlOptions:
+    """How the company website is crawled (``mine crawl``)."""
+
+    max_pages: int = 500
+    max_bytes: int = 5_000_000  # per page; larger pages are skipped and recorded
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    max_redirects: int = 5
+    delay: float = 0.5  # seconds between requests to a host (robots.txt crawl-delay wins if longer)
+    time_budget: float = 1800.0  # seconds for the whole crawl
+    max_age: float = 24.0  # hours: a page fetched more recently is reused without a request
+    allow_hosts: tuple[str, ...] = ()
+
+
+def _check_crawl(name: str, value: Any) -> str | None:
+    if name in ("max_pages", "max_bytes") and value < 1:
+        return "use a positive number"
+    if name in ("connect_timeout", "read_timeout", "time_budget") and value <= 0:
+        return "use a positive number of seconds"
+    if name in ("delay", "max_age") and value < 0:
+        return "use 0 or more"
+    if name == "max_redirects" and not 0 <= value <= 20:
+        return "use 0 to 20"
+    return None
+
+
+@dataclass(frozen=True)
 class ConsentPolicy:
     """Defaults for consent records written by ``mine consent add``."""
 
@@ -147,6 +174,7 @@ class Settings:
     cache_dir: Path = field(default_factory=_default_cache_dir)
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
     terms: TermOptions = field(default_factory=TermOptions)
+    crawl: CrawlOptions = field(default_factory=CrawlOptions)
     consent: ConsentPolicy = field(default_factory=ConsentPolicy)
     config_file: Path | None = None
 
@@ -159,6 +187,7 @@ class Settings:
 _SECTIONS: dict[str, tuple[type, Callable[[str, Any], str | None]]] = {
     "transcribe": (TranscribeOptions, _check_transcribe),
     "terms": (TermOptions, _check_terms),
+    "crawl": (CrawlOptions, _check_crawl),
     "consent": (ConsentPolicy, _check_consent),
 }
 _TOP = ("workspace", "cache_dir")
@@ -349,6 +378,7 @@ def load_settings(
         **top,
         transcribe=TranscribeOptions(**sections["transcribe"]),
         terms=TermOptions(**sections["terms"]),
+        crawl=CrawlOptions(**sections["crawl"]),
         consent=ConsentPolicy(**sections["consent"]),
         config_file=path,
     )
