@@ -63,7 +63,7 @@ def extract_html(html: str, *, url: str | None = None) -> Extracted:
             with_metadata=True,
             include_comments=False,
             include_tables=True,
-            deduplicate=True,
+            deduplicate=False,  # a repeated paragraph on two pages is copy on both
         )
         if html.strip()
         else None
