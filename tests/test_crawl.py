@@ -189,3 +189,31 @@ def test_site_export_folder(tmp_path: Path) -> None:
     assert [h["text"] for h in md["headings"]] == ["Onderhoud", "Prijzen"]
     assert "onderhoudscontract komt de monteur" in md["text"] and "**" not in md["text"]
     assert "Menu" not in rows["content/index.html"]["text"]
+
+
+def test_tls_failure_and_sitemap_file(tmp_path: Path) -> None:
+    site = Site("")
+    site.add(
+        "/a",
+        "<html lang='nl'><body><main><h1>A</h1><p>Onze monteurs lossen elke storing "
+        "binnen een dag op, met reserveonderdelen uit eigen magazijn.</p></main></body></html>",
+    )
+    site.add(
+        "/b",
+        "<html lang='nl'><body><main><h1>B</h1><p>Vraag vandaag nog een offerte aan voor "
+        "het onderhoud van uw warmtepomp, zonder verborgen kosten.</p></main></body></html>",
+    )
+    with serve(site) as (base, _):
+        tls = run_mine(
+            "crawl", base.replace("http://", "https://") + "/", "--out", str(tmp_path / "t")
+        )
+        assert tls.returncode == 1 and "TLS" in tls.stderr
+        sitemap = tmp_path / "sitemap.xml"
+        sitemap.write_text(
+            "<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+            f"<url><loc>{base}/a</loc></url><url><loc>{base}/b</loc></url></urlset>"
+        )
+        result = run_mine("crawl", str(sitemap), "--out", str(tmp_path / "s"), "--delay", "0")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(x) for x in (tmp_path / "s" / "pages.jsonl").read_text().splitlines()]
+    assert sorted(r["url"] for r in rows) == [f"{base}/a", f"{base}/b"]
