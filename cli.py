@@ -542,6 +542,104 @@ def crawl(
 
 
 @app.command()
+def gap(
+    terms_dir: Annotated[
+        Path,
+        typer.Option(
+            "--terms", help="Folder with terms.json (from mine terms).", show_default=False
+        ),
+    ],
+    pages_dir: Annotated[
+        Path,
+        typer.Option(
+            "--pages", help="Folder with pages.jsonl (from mine crawl).", show_default=False
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for gap.json, gap.csv, jargon.csv.")
+    ] = Path("gap"),
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Compare the customers' words with the website: what is missing, underused, or jargon.
+
+    Example: mine gap --terms terms/ --pages site/ --out gap/
+    """
+    _setup_logging(verbose)
+    from terms.gap import analyze_gap
+
+    try:
+        report = analyze_gap(terms_dir, pages_dir, settings=_settings(config, None), out_dir=out)
+    except MineError as exc:
+        raise _fail(exc) from None
+    if not quiet:
+        counts = report.meta["status_counts"]
+        err.print(
+            f"{len(report.rows)} customer terms: {counts.get('missing', 0)} missing, "
+            f"{counts.get('underused', 0)} underused, {counts.get('covered', 0)} covered; "
+            f"{len(report.jargon)} site terms customers never use",
+            markup=False,
+        )
+        for r in report.rows[:10]:
+            where = r["suggested_pages"][0]["url"] if r["suggested_pages"] else ""
+            err.print(f"  {r['status']:9} {r['term']}  {where}", markup=False)
+        err.print(f"wrote {', '.join(report.outputs)}", markup=False)
+
+
+@app.command()
+def report(
+    gap_dir: Annotated[
+        Path,
+        typer.Option("--gap", help="Folder with gap.json (from mine gap).", show_default=False),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path(
+        "report.html"
+    ),
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="Interface language nl | en (default: the corpus language)."),
+    ] = None,
+    link_audio: Annotated[
+        bool,
+        typer.Option(
+            "--link-audio",
+            help="Link quotes to the recording at that moment, where the audio is still held.",
+        ),
+    ] = False,
+    templates: Annotated[
+        Path | None,
+        typer.Option(
+            "--templates", help="Folder with a report.html.j2 that overrides the shipped one."
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Write the term-gap report: one self-contained HTML file that works offline and prints well.
+
+    Example: mine report --gap gap/ --out report.html --lang nl
+    """
+    from reports.html import render_report
+
+    if lang is not None and lang not in ("nl", "en"):
+        err.print("error: --lang must be nl or en", markup=False)
+        raise typer.Exit(2)
+    try:
+        path = render_report(
+            gap_dir,
+            out=out,
+            settings=_settings(config, workspace),
+            lang=lang,
+            link_audio=link_audio,
+            template_dir=templates,
+        )
+    except MineError as exc:
+        raise _fail(exc) from None
+    print(path)
+
+
+@app.command()
 def redact(
     file: Annotated[
         str, typer.Argument(help="Text file to redact, or - for standard input.")

@@ -14,6 +14,8 @@ from typing import Any
 from pipeline.errors import OutputError
 
 _CHUNK = 1 << 20
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 def sha256_file(path: Path) -> str:
@@ -38,6 +40,7 @@ def staged_files(targets: list[Path]) -> Iterator[list[Path]]:
             fd, name = tempfile.mkstemp(
                 prefix=f".{target.name}.", suffix=".part", dir=target.parent
             )
+            os.fchmod(fd, 0o666 & ~_UMASK)  # as an ordinary new file, not mkstemp's 0600
             os.close(fd)
             temps.append(Path(name))
         yield temps

@@ -210,6 +210,7 @@ def extract_terms(
     customers = _customer_lookup(settings)
     rows: list[dict[str, Any]] = []
     analyzers: dict[str, Any] = {}
+    vocabulary: dict[str, dict[str, int]] = {}
     total = sum(len(c.utterances) for c in convs)
     on_progress(ProgressEvent("total", total=total))
     done = 0
@@ -225,6 +226,8 @@ def extract_terms(
             done += len(conv.utterances)
             on_progress(ProgressEvent("advance", done=done, total=total, item=conv.source))
         rows += rank(stats, lang, opts, customers)
+        # every key any customer said, so the gap report can tell "never said" from "not in the top"
+        vocabulary[lang] = {k: sum(st.per_conv.values()) for k, st in stats.items() if st.per_conv}
     meta = {
         "conversations": len(convs),
         "languages": {lang: len(g) for lang, g in by_lang.items()},
@@ -243,6 +246,29 @@ def extract_terms(
         for conv in convs:
             register_outputs(db, conv.call_id, "terms", outputs)
     return TermsReport(rows, meta, tuple(failed), tuple(str(p) for p in outputs))
+
+
+def _source_info(c: Conversation) -> dict[str, Any]:
+    """Per conversation: identity, language, length and how much of it is the customer's."""
+    timed = any(u.end > u.start for u in c.utterances)
+    spoken = sum(max(0.0, u.end - u.start) for u in c.utterances) if timed else 0.0
+    customer = (
+        sum(
+            max(0.0, u.end - u.start)
+            for u in c.utterances
+            if u.speaker == "customer" or not c.roles_known
+        )
+        if timed
+        else 0.0
+    )
+    return {
+        "call_id": c.call_id,
+        "source": c.source,
+        "language": c.language,
+        "roles_known": c.roles_known,
+        "speech_seconds": round(spoken, 1),
+        "customer_seconds": round(customer, 1),
+    }
 
 
 def _redacted(u: Utterance, redactor: Redactor) -> Utterance:

@@ -1,0 +1,226 @@
+"""``render_report``: one self-contained HTML file (jinja2, inline CSS/JS/SVG) plus nothing else.
+
+The page makes no request of any kind: no fonts, scripts, images or styles from elsewhere.
+Customer and site text reach the page only as autoescaped template values or as JSON that the
+page's script inserts with ``textContent``; none of it is ever interpreted as markup.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from pipeline.config import Settings
+from pipeline.errors import InputError
+from pipeline.files import write_atomic
+
+UI = {
+    "en": {
+        "title": "What customers say that the website does not",
+        "summary": "Summary",
+        "recordings": "Conversations",
+        "minutes": "Customer minutes",
+        "pages": "Pages crawled",
+        "missing": "missing",
+        "underused": "underused",
+        "covered": "covered",
+        "all": "all",
+        "gaps": "Customer terms vs the website",
+        "term": "Term",
+        "status": "Status",
+        "score": "Gap score",
+        "conversations": "Conversations",
+        "mentions": "Mentions",
+        "site": "On site",
+        "where": "Where to add it",
+        "quotes": "What customers said",
+        "search": "Search terms",
+        "language": "Language",
+        "shown": "shown",
+        "of": "of",
+        "prev": "Previous",
+        "next": "Next",
+        "jargon": "Site words customers never use",
+        "customer_words": "Customers say instead",
+        "per_page": "Per page",
+        "page": "Page",
+        "add": "Customers talk about",
+        "drop": "Only the site says",
+        "chart": "Top gaps",
+        "settings": "How this report was made",
+        "roles": "Speaker roles known",
+        "left_out": "Left out",
+        "none": "none",
+        "listen": "listen",
+        "made": "Made",
+    },
+    "nl": {
+        "title": "Wat klanten zeggen en de website niet",
+        "summary": "Samenvatting",
+        "recordings": "Gesprekken",
+        "minutes": "Minuten klant",
+        "pages": "Pagina's gecrawld",
+        "missing": "ontbreekt",
+        "underused": "onderbelicht",
+        "covered": "gedekt",
+        "all": "alle",
+        "gaps": "Klanttermen tegenover de website",
+        "term": "Term",
+        "status": "Status",
+        "score": "Gap-score",
+        "conversations": "Gesprekken",
+        "mentions": "Keer genoemd",
+        "site": "Op de site",
+        "where": "Waar toevoegen",
+        "quotes": "Wat klanten zeiden",
+        "search": "Zoek termen",
+        "language": "Taal",
+        "shown": "getoond",
+        "of": "van",
+        "prev": "Vorige",
+        "next": "Volgende",
+        "jargon": "Sitewoorden die klanten nooit gebruiken",
+        "customer_words": "Klanten zeggen",
+        "per_page": "Per pagina",
+        "page": "Pagina",
+        "add": "Klanten praten over",
+        "drop": "Alleen de site zegt",
+        "chart": "Grootste gaten",
+        "settings": "Hoe dit rapport is gemaakt",
+        "roles": "Sprekersrollen bekend",
+        "left_out": "Weggelaten",
+        "none": "geen",
+        "listen": "luister",
+        "made": "Gemaakt",
+    },
+}
+
+
+def _json_for_script(data: Any) -> Markup:
+    """JSON that is safe inside <script type="application/json">: no '<', '>' or '&' survive."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)  # noqa: S704 - escaped above; parsed with JSON.parse, never as HTML
+
+
+def environment(template_dir: Path | None = None) -> Environment:
+    """The report's jinja2 environment; a user template folder overrides the shipped templates."""
+    loaders = [FileSystemLoader(str(template_dir))] if template_dir else []
+    loaders.append(PackageLoader("reports", "templates"))
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["tojson_script"] = _json_for_script
+    return env
+
+
+def _audio_links(settings: Settings) -> dict[str, str]:
+    """call_id -> file URI of the recording, for calls whose audio is still held."""
+    db = settings.workspace / "state.db"
+    if not db.is_file():
+        return {}
+    from pipeline.state import open_state, recordings
+
+    with open_state(settings.workspace) as conn:
+        return {
+            r.call_id: Path(r.path).resolve().as_uri()
+            for r in recordings(conn)
+            if not r.audio_deleted_at and Path(r.path).is_file()
+        }
+
+
+def _bars(rows: list[dict[str, Any]], n: int = 15) -> list[dict[str, Any]]:
+    top = [r for r in rows if r["status"] != "covered"][:n]
+    peak = max((r["score"] for r in top), default=1.0) or 1.0
+    return [
+        {
+            "term": r["term"],
+            "status": r["status"],
+            "score": r["score"],
+            "width": round(100 * r["score"] / peak, 1),
+        }
+        for r in top
+    ]
+
+
+def render_report(
+    gap_dir: Path,
+    *,
+    out: Path,
+    settings: Settings,
+    lang: str | None = None,
+    link_audio: bool = False,
+    template_dir: Path | None = None,
+) -> Path:
+    """Write the term-gap report as one self-contained HTML file.
+
+    Raises:
+        InputError: the gap folder has no usable gap.json.
+    """
+    path = gap_dir / "gap.json" if gap_dir.is_dir() else gap_dir
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        gaps, jargon, pages, meta = data["gaps"], data["jargon"], data["pages"], data["meta"]
+    except FileNotFoundError:
+        raise InputError(
+            f"{path}: not found; run mine gap first and pass its --out folder"
+        ) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{path}: not a mine gap.json ({exc}); run mine gap again") from None
+    terms_meta = meta.get("terms", {})
+    languages = terms_meta.get("languages", {}) or {"en": 1}
+    ui_lang = lang or max(languages, key=lambda k: languages[k])
+    ui = UI.get(ui_lang, UI["en"])
+    audio = _audio_links(settings) if link_audio else {}
+    for row in gaps:
+        for quote in row["evidence"]:
+            uri = audio.get(quote.get("call_id", ""))
+            quote["audio"] = f"{uri}#t={quote['start']:.1f}" if uri else None
+    sources = terms_meta.get("sources", [])
+    summary = {
+        "conversations": terms_meta.get("conversations", len(sources)),
+        "minutes": round(sum(s.get("customer_seconds", 0) for s in sources) / 60, 1),
+        "roles_known": sum(bool(s.get("roles_known")) for s in sources),
+        "pages": meta.get("pages", 0),
+        "counts": {
+            s: meta.get("status_counts", {}).get(s, 0) for s in ("missing", "underused", "covered")
+        },
+        "left_out": terms_meta.get("failed", []),
+    }
+    settings_view = {
+        "mine": version("mine"),
+        "made": datetime.now(UTC).isoformat(timespec="minutes"),
+        "pipelines": terms_meta.get("pipelines", {}),
+        "term_options": terms_meta.get("options", {}),
+        "crawl": meta.get("crawl", {}),
+        "rule": meta.get("rule", {}),
+        "score": meta.get("score", ""),
+        "term_score": terms_meta.get("score", ""),
+    }
+    html = (
+        environment(template_dir)
+        .get_template("report.html.j2")
+        .render(
+            ui=ui,
+            lang=ui_lang,
+            summary=summary,
+            bars=_bars(gaps),
+            jargon=jargon[:50],
+            pages=pages[:200],
+            settings=settings_view,
+            languages=sorted(languages),
+            data={"rows": gaps, "ui": ui},
+        )
+    )
+    write_atomic(out, html)
+    return out
