@@ -234,9 +234,8 @@ def extract_terms(
         "roles_known": sum(c.roles_known for c in convs),
         "pipelines": analyzers,
         "options": options_dict(opts),
-        "sources": [
-            {"call_id": c.call_id, "source": c.source, "language": c.language} for c in convs
-        ],
+        "sources": [_source_info(c) for c in convs],
+        "vocabulary": vocabulary,
         "failed": [{"file": f, "error": e} for f, e in failed],
         "score": "distinctiveness * summed TF-IDF; see terms/api.py",
     }

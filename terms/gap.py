@@ -271,7 +271,11 @@ def analyze_gap(
             jargon.append((prominence, key, surface, count, n_pages))
         jargon.sort(reverse=True)
         for prominence, key, surface, count, n_pages in jargon[:JARGON_ROWS]:
-            nearby = _customer_words_near(key, per_page, body_keys, lang_pages, term_contexts)
+            surface_of = {r["key"]: r["term"] for r in term_rows}
+            nearby = [
+                surface_of.get(k, k)
+                for k in _customer_words_near(key, per_page, body_keys, lang_pages, term_contexts)
+            ]
             jargon_rows.append(
                 {
                     "term": surface,
@@ -356,7 +360,7 @@ def _customer_words_near(
         if overlap:
             scored.append((overlap / math.sqrt(sum(ctx.values())), term_key))
     scored.sort(reverse=True)
-    return [k for _, k in scored[:3]]
+    return [k for _, k in scored[:3]]  # keys; mapped to the customers' surface forms by the caller
 
 
 def _write(

@@ -1,0 +1,190 @@
+"""Gap logic on a small corpus with known answers, and the report in a real browser."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import load_settings
+from reports.html import render_report
+from terms.api import extract_terms
+from terms.gap import analyze_gap
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+HOSTILE = ['<script>alert("x")</script>', '"><img src=x onerror=alert(1)>', "{{ 7*7 }}"]
+
+
+def _corpus(root: Path) -> tuple[Path, Path]:
+    calls = root / "calls"
+    calls.mkdir(parents=True)
+    for i in range(4):
+        lines = [
+            "Verkoper: Wij bieden een totaaloplossing die u volledig ontzorgt.",
+            "Klant: Eh, de levertijd van de bestelling is ons grootste probleem, de planning klopt nooit.",
+            "Klant: En als de levering te laat is, staat de hele planning stil, die levertijd moet korter.",
+            "Klant: Het onderhoudscontract moet ook de monteur dekken.",
+            f"Klant: De thermostaat gaat steeds kapot, dat is al de {i + 2}e keer.",
+        ]
+        if i == 0:
+            lines.append(
+                f"Klant: Zeg {HOSTILE[0]} en {HOSTILE[1]} en {HOSTILE[2]} over de storingsmelding."
+            )
+        (calls / f"gesprek{i}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    site = root / "site"
+    site.mkdir()
+    pages = [
+        (
+            "https://acme.example/onderhoud",
+            "Onderhoud",
+            "Met een onderhouds contract komen onze monteurs elk jaar langs. Ook uw thermostat wordt "
+            "nagekeken door een monteur. Een totaaloplossing die u ontzorgt.",
+        ),
+        (
+            "https://acme.example/levering",
+            "Levering en planning",
+            "Uw bestelling wordt in overleg ingepland. De levering en de planning stemmen wij af met "
+            "uw bestelling en onze monteurs. Een totaaloplossing die u ontzorgt.",
+        ),
+        (
+            "https://acme.example/over",
+            f"Over ons {HOSTILE[0]}",
+            "Onze monteurs werken in heel Nederland. Een totaaloplossing die u ontzorgt.",
+        ),
+    ]
+    with (site / "pages.jsonl").open("w", encoding="utf-8") as fh:
+        for url, title, text in pages:
+            fh.write(
+                json.dumps(
+                    {
+                        "url": url,
+                        "final_url": url,
+                        "status": 200,
+                        "title": title,
+                        "description": "",
+                        "headings": [
+                            {"level": "h1", "text": title},
+                            {"level": "h2", "text": "Totaaloplossing"},
+                        ],
+                        "text": text,
+                        "lang": "nl",
+                        "fetched_at": "2026-11-26T10:00:00+00:00",
+                        "content_hash": "x",
+                    }
+                )
+                + "\n"
+            )
+    return calls, site
+
+
+@pytest.fixture(scope="module")
+def gap(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("gap")
+    calls, site = _corpus(root)
+    settings = load_settings(overrides={"workspace": root / "ws"})
+    extract_terms([calls], settings=settings, out_dir=root / "terms")
+    report = analyze_gap(root / "terms", site, settings=settings, out_dir=root / "gap")
+    return root, settings, report
+
+
+def test_known_answers(gap) -> None:
+    _root, _settings, report = gap
+    rows = {r["key"]: r for r in report.rows}
+    top = [r["key"] for r in report.rows[:3]]
+    assert rows["lever+tijd"]["status"] == "missing" and "lever+tijd" in top
+    assert rows["lever+tijd"]["suggested_pages"][0]["url"] == "https://acme.example/levering"
+    assert rows["monteur"]["status"] == "covered"  # on every page
+    contract = rows["onderhoud+contract"]
+    assert contract["site_mentions"] == 1 and contract["matched"] == "compound"
+    assert "onderhouds contract" in contract["matched_forms"]
+    thermostat = rows["thermostaat"]
+    assert thermostat["matched"] == "spelling" and thermostat["site_mentions"] == 1
+    jargon = {j["key"]: j for j in report.jargon}
+    assert "totaal+oplossing" in jargon and jargon["totaal+oplossing"]["site_pages"] == 3
+    assert report.jargon[0]["key"] == "totaal+oplossing"  # in a heading on every page
+    csv = (_root / "gap" / "gap.csv").read_text().splitlines()[0]
+    assert csv.startswith("term,key,language,status,score,customer_conversations,customer_mentions")
+
+
+def test_report_is_self_contained_and_escapes_everything(gap) -> None:
+    root, settings, _report = gap
+    out = render_report(root / "gap", out=root / "report.html", settings=settings)
+    html = out.read_text(encoding="utf-8")
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+    for needle in ('src="http', 'href="http', "src='http", "@import", "url(http"):
+        assert needle not in html
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert" in html  # the page title with a script tag, as text
+    en = render_report(root / "gap", out=root / "report-en.html", settings=settings, lang="en")
+    assert "What customers say that the website does not" in en.read_text(encoding="utf-8")
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail(
+            "the report test needs Debian's Chromium: apt-get install -y chromium "
+            "(make test installs it when run as root)"
+        )
+    return path
+
+
+def test_report_in_a_real_browser(gap) -> None:
+    from playwright.sync_api import sync_playwright
+
+    root, settings, report = gap
+    out = render_report(root / "gap", out=root / "browser.html", settings=settings)
+    requests, errors, dialogs = [], [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=_chromium(),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 1600})
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(out.as_uri())
+        rows = page.locator("#gap-rows tr")
+        assert (
+            rows.count()
+            == len(report.rows)
+            == len(json.loads((root / "gap" / "gap.json").read_text())["gaps"])
+        )
+        first = rows.nth(0).locator("strong").inner_text()
+        assert first == report.rows[0]["term"]
+        page.click("th[data-key=term]")  # sort by term, A to Z
+        terms = [rows.nth(i).locator("strong").inner_text() for i in range(rows.count())]
+        assert terms == sorted(terms, key=str.lower) or terms == sorted(terms)
+        assert terms[0] != first or first == sorted(terms)[0]
+        page.select_option("#status-filter", "missing")
+        statuses = {rows.nth(i).get_attribute("data-status") for i in range(rows.count())}
+        assert statuses == {"missing"}
+        assert rows.count() == sum(r["status"] == "missing" for r in report.rows)
+        page.select_option("#status-filter", "covered")
+        assert {rows.nth(i).get_attribute("data-status") for i in range(rows.count())} == {
+            "covered"
+        }
+        page.select_option("#status-filter", "")
+        page.fill("#search", "storingsmelding")
+        assert rows.count() == 1
+        rows.nth(0).locator("summary").click()
+        quote = rows.nth(0).locator("blockquote").first.inner_text()
+        for text in HOSTILE:
+            assert text in quote  # shown as text, never run
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.fill("#search", "")
+        page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+        browser.close()
+    assert errors == [] and dialogs == []
+    assert requests and all(u.startswith("file://") for u in requests), requests
