@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv demo test lint bench clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,8 +18,15 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
+# The report test drives Debian's Chromium; install it when we can (CI runs as root), else say how.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else echo "make test: the report test needs Chromium; install it with: sudo apt-get install -y chromium" >&2; exit 1; fi; }
+
 # pytest exits 5 when it collected no test: that must fail, not pass quietly.
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
@@ -30,6 +37,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/transcribe_overhead.py
 	$(BIN)/python bench/transcribe_speed.py
+	$(BIN)/python bench/pii_eval.py --set pii_heldout.jsonl
+	$(BIN)/python bench/terms_throughput.py
+	$(BIN)/python bench/crawl_speed.py
+	$(BIN)/python bench/gap_report.py
 
 clean:
 	rm -rf demo-out .pytest_cache

@@ -185,18 +185,20 @@ def analyze_gap(
         vec = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True)
         page_matrix = vec.fit_transform(body_keys) if any(body_keys) else None
         vocab = vec.vocabulary_ if page_matrix is not None else {}
-        long_keys = [k for k in site_count if len(k) >= 8]
+        # spelling-variant candidates, bucketed by first letter and length: few edit distances to run
+        long_keys: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for k in site_count:
+            if len(k) >= 7:
+                long_keys[k[0], len(k)].append(k)
         customer_total = sum(r["mentions"] for r in term_rows) or 1
         site_total = sum(site_count.values()) or 1
-        context_keys = {
-            r["key"]: [
-                c.key
-                for q in r["evidence"]
-                for c in _cands(analyzer, q["text"])
-                if c.key != r["key"]
-            ]
-            for r in term_rows
-        }
+        # the customers' contexts of each term: its evidence quotes, analysed in one batch
+        quotes = [(r["key"], q["text"]) for r in term_rows for q in r["evidence"]]
+        context_keys: dict[str, list[str]] = {r["key"]: [] for r in term_rows}
+        for (owner, _text), cands in zip(
+            quotes, analyzer.analyze(t for _, t in quotes), strict=True
+        ):
+            context_keys[owner].extend(c.key for c in cands if c.key != owner)
 
         for r in term_rows:
             key = r["key"]
@@ -206,7 +208,10 @@ def analyze_gap(
             elif len(key) >= 8:
                 limit = 1 if len(key) < 12 else 2
                 matched = [
-                    k for k in long_keys if k != key and _levenshtein(k, key, limit) <= limit
+                    k
+                    for n in range(len(key) - limit, len(key) + limit + 1)
+                    for k in long_keys.get((key[0], n), ())
+                    if k != key and _levenshtein(k, key, limit) <= limit
                 ]
                 match = "spelling" if matched else ""
             mentions = sum(site_count[k] for k in matched)
@@ -308,10 +313,6 @@ def analyze_gap(
     views = [v for v in page_views.values() if v["missing_here"] or v["site_only"]]
     outputs = _write(out_rows, jargon_rows, views, meta, out_dir)
     return GapReport(out_rows, jargon_rows, views, meta, tuple(str(p) for p in outputs))
-
-
-def _cands(analyzer: Analyzer, text: str) -> list:
-    return next(iter(analyzer.analyze([text])))
 
 
 def _suggest(
