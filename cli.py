@@ -640,6 +640,90 @@ def report(
 
 
 @app.command()
+def run(
+    recordings: Annotated[
+        Path,
+        typer.Argument(help="Folder of recordings with their consent records.", show_default=False),
+    ],
+    site: Annotated[
+        str | None, typer.Option("--site", help="Company website URL or site export folder.")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rerun every stage even if nothing changed.")
+    ] = False,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run everything new: consent, transcribe, redact, terms, crawl, gap, report. Safe for cron.
+
+    Prints a JSON summary (done/skipped/failed per stage) on stdout and keeps a log per run in
+    WORKSPACE/logs. Exit codes: 0 all done, 1 some items failed (listed in the report and the
+    summary), 2 nothing could run (bad configuration, another run active).
+
+    Example: mine run recordings/ --site https://www.example.nl --workspace /srv/mine
+    """
+    _setup_logging(verbose)
+    from pipeline.run import run_pipeline
+
+    try:
+        settings = _settings(config, workspace)
+        with _Bar(quiet) as bar:
+            result = run_pipeline(
+                recordings, site=site, settings=settings, force=force, on_progress=bar
+            )
+    except MineError as exc:
+        raise _fail(exc) from None
+    for w in result.warnings:
+        err.print(f"warning: {w}", markup=False)
+    if not quiet:
+        for stage, c in result.stages.items():
+            err.print(
+                f"{stage:10} done {c.done}, skipped {c.skipped}, failed {c.failed}", markup=False
+            )
+        for item in result.left_out:
+            err.print(f"left out: {item['reason']}", markup=False)
+        if result.report:
+            err.print(f"report: {result.report}", markup=False)
+    print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def status(
+    recordings: Annotated[
+        Path | None, typer.Argument(help="Recordings folder, to list what is still pending.")
+    ] = None,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show what is pending, failed and done in a workspace.
+
+    Example: mine status recordings/ --workspace /srv/mine
+    """
+    from pipeline.run import status as workspace_status
+
+    try:
+        info = workspace_status(recordings, settings=_settings(config, workspace))
+    except MineError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        print(json.dumps(info, ensure_ascii=False, indent=1))
+        return
+    c = info["counts"]
+    print(
+        f"workspace {info['workspace']}: {c['done']} done, {c['pending']} pending, {c['failed']} failed"
+    )
+    for item in info["recordings"]:
+        reason = f"  {item['reason']}" if item["reason"] else ""
+        print(f"  {item['status']:8} {item['file']}{reason}")
+    for stage, st in info["stages"].items():
+        print(f"  {stage:10} {st['status']} {st['at'] or ''} {st['reason']}")
+
+
+@app.command()
 def redact(
     file: Annotated[
         str, typer.Argument(help="Text file to redact, or - for standard input.")

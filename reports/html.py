@@ -161,6 +161,7 @@ def render_report(
     lang: str | None = None,
     link_audio: bool = False,
     template_dir: Path | None = None,
+    left_out: list[dict[str, str]] | None = None,
 ) -> Path:
     """Write the term-gap report as one self-contained HTML file.
 
@@ -195,7 +196,8 @@ def render_report(
         "counts": {
             s: meta.get("status_counts", {}).get(s, 0) for s in ("missing", "underused", "covered")
         },
-        "left_out": terms_meta.get("failed", []),
+        "left_out": [{"file": f["file"], "reason": f["reason"]} for f in left_out or []]
+        + [{"file": f["file"], "reason": f["error"]} for f in terms_meta.get("failed", [])],
     }
     settings_view = {
         "mine": version("mine"),

@@ -1,0 +1,613 @@
+"""``run_pipeline`` (``mine run``): consent → transcribe (redacted) → terms → crawl → gap → report,
+for whatever is new, resumable and safe to start from cron.
+
+Each stage's input and options are hashed; a stage whose hashes match its last successful run
+(and whose outputs exist) is skipped. Outputs are written atomically before the state says they
+are done, so a run killed at any moment is completed by the next one without duplicates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Settings, options_dict
+from pipeline.errors import ConfigError, MineError
+from pipeline.progress import ProgressCallback, ignore
+from pipeline.records import AUDIO_SUFFIXES
+from pipeline.state import add_managed_dir, open_state
+
+STAGES = ("transcribe", "terms", "crawl", "gap", "report")
+RUN_SCHEMA = """
+CREATE TABLE IF NOT EXISTS stages (
+    item TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    input_hash TEXT,
+    options_hash TEXT,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    output TEXT NOT NULL DEFAULT '',
+    started_at TEXT,
+    finished_at TEXT,
+    PRIMARY KEY (item, stage)
+);
+CREATE TABLE IF NOT EXISTS file_hashes (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL
+);
+"""
+
+
+@dataclass
+class StageCounts:
+    """Per stage: how many items were done, skipped (nothing changed) or failed."""
+
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
+@dataclass
+class RunResult:
+    """What one ``mine run`` did."""
+
+    stages: dict[str, StageCounts] = field(
+        default_factory=lambda: {s: StageCounts() for s in STAGES}
+    )
+    left_out: list[dict[str, str]] = field(default_factory=list)
+    report: str = ""
+    log: str = ""
+    warnings: list[str] = field(default_factory=list)
+    retention_deleted: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        """0 all done, 1 some items failed."""
+        return 1 if any(c.failed for c in self.stages.values()) else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON summary printed by ``mine run``."""
+        return {
+            "ok": self.exit_code == 0,
+            "stages": {k: asdict(v) for k, v in self.stages.items()},
+            "left_out": self.left_out,
+            "report": self.report,
+            "log": self.log,
+            "warnings": self.warnings,
+            "retention_deleted": self.retention_deleted,
+        }
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class _Log:
+    """The run's own log file in ``WORKSPACE/logs``: one line per event, flushed as it goes."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}.log"
+        self.fh = self.path.open("a", encoding="utf-8")
+
+    def __call__(self, message: str) -> None:
+        self.fh.write(f"{_now()} {message}\n")
+        self.fh.flush()
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+@contextlib.contextmanager
+def workspace_lock(workspace: Path, warn: list[str]) -> Iterator[None]:
+    """One run per workspace. The OS drops the lock when its holder dies, even by kill -9;
+    a lock file left by a dead run is taken over with a warning."""
+    workspace.mkdir(parents=True, exist_ok=True)
+    path = workspace / "run.lock"
+    fh = path.open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        fh.seek(0)
+        holder = fh.read().strip() or "another process"
+        fh.close()
+        if exc.errno in (errno.EAGAIN, errno.EACCES):
+            raise ConfigError(
+                f"{workspace}: another mine run is active ({holder}); wait for it to "
+                "finish, or use another --workspace"
+            ) from None
+        raise
+    fh.seek(0)
+    previous = fh.read().strip()
+    if previous:
+        warn.append(f"took over the lock of a run that did not finish ({previous})")
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"pid {os.getpid()} since {_now()}")
+    fh.flush()
+    try:
+        yield
+    finally:
+        fh.seek(0)
+        fh.truncate()
+        fh.flush()
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+def _remove_partials(workspace: Path) -> int:
+    """Delete temp files a killed run left behind (``.<name>.<random>.part``)."""
+    n = 0
+    for p in workspace.rglob(".*.part"):
+        p.unlink(missing_ok=True)
+        n += 1
+    return n
+
+
+def _file_hash(db: sqlite3.Connection, path: Path) -> str:
+    """sha256 of a file, cached by (size, mtime): unchanged recordings are not read again."""
+    from pipeline.files import sha256_file
+
+    st = path.stat()
+    row = db.execute(
+        "SELECT size, mtime_ns, sha256 FROM file_hashes WHERE path=?", (str(path),)
+    ).fetchone()
+    if row and row[0] == st.st_size and row[1] == st.st_mtime_ns:
+        return row[2]
+    sha = sha256_file(path)
+    db.execute(
+        "INSERT OR REPLACE INTO file_hashes VALUES (?,?,?,?)",
+        (str(path), st.st_size, st.st_mtime_ns, sha),
+    )
+    db.commit()  # never hold a write lock while a stage writes through its own connection
+    return sha
+
+
+def _done(
+    db: sqlite3.Connection, item: str, stage: str, input_hash: str, options_hash: str
+) -> bool:
+    row = db.execute(
+        "SELECT input_hash, options_hash, status, output FROM stages WHERE item=? AND stage=?",
+        (item, stage),
+    ).fetchone()
+    if not row or row[2] != "done" or row[0] != input_hash or row[1] != options_hash:
+        return False
+    return all(Path(p).exists() for p in json.loads(row[3] or "[]"))
+
+
+def _record(
+    db: sqlite3.Connection,
+    item: str,
+    stage: str,
+    input_hash: str | None,
+    options_hash: str | None,
+    status: str,
+    reason: str = "",
+    outputs: list[str] | None = None,
+    started: str | None = None,
+) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO stages VALUES (?,?,?,?,?,?,?,?,?)",
+        (
+            item,
+            stage,
+            input_hash,
+            options_hash,
+            status,
+            reason,
+            json.dumps(outputs or []),
+            started or _now(),
+            _now(),
+        ),
+    )
+    db.commit()
+
+
+def run_pipeline(
+    recordings: Path,
+    *,
+    site: str | None,
+    settings: Settings,
+    force: bool = False,
+    on_progress: ProgressCallback = ignore,
+) -> RunResult:
+    """Run every stage for what is new or changed; skip the rest ("nothing changed").
+
+    Args:
+        recordings: folder of recordings (with consent sidecars or a consent.csv).
+        site: the company website URL or a site export folder (``None``: no crawl, gap or report).
+        settings: resolved settings; outputs go into ``settings.workspace``.
+        force: rerun every stage even if nothing changed.
+        on_progress: receives progress events.
+
+    Raises:
+        ConfigError: the recordings folder is missing, or another run holds the workspace.
+    """
+    if not recordings.is_dir():
+        raise ConfigError(
+            f"{recordings}: recordings folder not found; pass the folder with the "
+            "recordings and their consent records"
+        )
+    result = RunResult()
+    ws = settings.workspace
+    with workspace_lock(ws, result.warnings):
+        log = _Log(ws / "logs")
+        result.log = str(log.path)
+        try:
+            _run(recordings, site, settings, force, result, log, on_progress)
+        finally:
+            for w in result.warnings:
+                log(f"warning: {w}")
+            log(f"finished: {json.dumps({k: asdict(v) for k, v in result.stages.items()})}")
+            log.close()
+    return result
+
+
+def _run(
+    recordings: Path,
+    site: str | None,
+    settings: Settings,
+    force: bool,
+    result: RunResult,
+    log: _Log,
+    on_progress: ProgressCallback,
+) -> None:
+    from pipeline.rights import enforce_retention
+
+    ws = settings.workspace
+    removed = _remove_partials(ws)
+    if removed:
+        result.warnings.append(f"removed {removed} partial file(s) left by an interrupted run")
+    log(f"run: recordings {recordings}, site {site}, workspace {ws}, force {force}")
+    with open_state(ws) as db:
+        add_managed_dir(db, recordings)
+    retention = enforce_retention(settings=settings)
+    result.retention_deleted = sum(i.deleted for i in retention)
+    for item in retention:
+        log(f"retention: deleted audio {item.path} (kept until {item.retain_audio_until})")
+
+    with open_state(ws) as db:
+        db.executescript(RUN_SCHEMA)
+        transcripts = _stage_transcribe(db, recordings, settings, force, result, log, on_progress)
+        terms_dir = _stage_terms(db, transcripts, settings, force, result, log)
+        pages_dir = _stage_crawl(db, site, settings, force, result, log) if site else None
+        gap_dir = (
+            _stage_gap(db, terms_dir, pages_dir, settings, force, result, log)
+            if terms_dir and pages_dir
+            else None
+        )
+        if gap_dir:
+            _stage_report(db, gap_dir, settings, force, result, log)
+
+
+def _stage_transcribe(
+    db: sqlite3.Connection,
+    recordings: Path,
+    settings: Settings,
+    force: bool,
+    result: RunResult,
+    log: _Log,
+    on_progress: ProgressCallback,
+) -> list[Path]:
+    from pipeline.consent import check
+    from transcribe.api import transcribe_files
+    from transcribe.models import resolve_model
+
+    counts = result.stages["transcribe"]
+    out = settings.workspace / "transcripts"
+    files = sorted(
+        p for p in recordings.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES
+    )
+    opts = settings.transcribe
+    model_sha = ""
+    todo: list[tuple[Path, str]] = []
+    for path in files:
+        status = check(path)
+        if not status.ok:
+            counts.failed += 1
+            result.left_out.append({"file": path.name, "reason": status.reason})
+            _record(db, path.name, "transcribe", None, None, "failed", status.reason)
+            log(f"transcribe: left out {path.name}: {status.reason}")
+            continue
+        if not model_sha:
+            model_sha = resolve_model(opts.model, cache_dir=settings.cache_dir).sha256
+        opts_hash = _digest(options_dict(opts), model_sha)
+        input_hash = _file_hash(db, path)
+        if not force and _done(db, path.name, "transcribe", input_hash, opts_hash):
+            counts.skipped += 1
+            log(f"transcribe: skipping {path.name}: nothing changed")
+            continue
+        todo.append((path, input_hash))
+    if todo:
+        started = _now()
+        report = transcribe_files(
+            [p for p, _ in todo], settings=settings, out_dir=out, on_progress=on_progress
+        )
+        opts_hash = _digest(options_dict(opts), report.model.get("sha256", model_sha))
+        for (path, input_hash), r in zip(todo, report.results, strict=True):
+            if r.ok:
+                counts.done += 1
+                _record(
+                    db,
+                    path.name,
+                    "transcribe",
+                    input_hash,
+                    opts_hash,
+                    "done",
+                    outputs=list(r.outputs),
+                    started=started,
+                )
+                log(f"transcribe: done {path.name} -> {', '.join(r.outputs)}")
+            else:
+                counts.failed += 1
+                result.left_out.append({"file": path.name, "reason": r.error})
+                _record(
+                    db,
+                    path.name,
+                    "transcribe",
+                    input_hash,
+                    opts_hash,
+                    "failed",
+                    r.error,
+                    started=started,
+                )
+                log(f"transcribe: failed {path.name}: {r.error}")
+    rows = db.execute(
+        "SELECT output FROM stages WHERE stage='transcribe' AND status='done'"
+    ).fetchall()
+    present = {p.name for p in files}
+    jsons = []
+    for (output,) in rows:
+        for p in json.loads(output):
+            if p.endswith(".json") and Path(p).exists():
+                jsons.append(Path(p))
+    # transcripts of recordings that left the folder (retention deleted the audio) still count
+    del present
+    return sorted(set(jsons))
+
+
+def _stage_terms(
+    db: sqlite3.Connection,
+    transcripts: list[Path],
+    settings: Settings,
+    force: bool,
+    result: RunResult,
+    log: _Log,
+) -> Path | None:
+    from terms.api import extract_terms
+
+    counts = result.stages["terms"]
+    out = settings.workspace / "terms"
+    if not transcripts:
+        log("terms: no transcripts yet")
+        return None
+    input_hash = _digest([(str(p), _file_hash(db, p)) for p in transcripts])
+    opts_hash = _digest(options_dict(settings.terms))
+    if not force and _done(db, "corpus", "terms", input_hash, opts_hash):
+        counts.skipped += 1
+        log("terms: skipping: nothing changed")
+        return out
+    started = _now()
+    try:
+        report = extract_terms(transcripts, settings=settings, out_dir=out)
+    except MineError as exc:
+        counts.failed += 1
+        _record(db, "corpus", "terms", input_hash, opts_hash, "failed", str(exc), started=started)
+        log(f"terms: failed: {exc}")
+        return None
+    for file, error in report.failed:
+        result.left_out.append({"file": Path(file).name, "reason": error})
+    counts.done += 1
+    _record(
+        db,
+        "corpus",
+        "terms",
+        input_hash,
+        opts_hash,
+        "done",
+        outputs=list(report.outputs),
+        started=started,
+    )
+    log(f"terms: done, {len(report.rows)} terms")
+    return out
+
+
+def _stage_crawl(
+    db: sqlite3.Connection, site: str, settings: Settings, force: bool, result: RunResult, log: _Log
+) -> Path | None:
+    from pipeline.crawl import crawl_site
+
+    counts = result.stages["crawl"]
+    out = settings.workspace / "site"
+    folder = Path(site)
+    opts_hash = _digest(site, options_dict(settings.crawl))
+    if folder.is_dir():
+        input_hash = _digest(
+            sorted(
+                (str(p), p.stat().st_size, p.stat().st_mtime_ns)
+                for p in folder.rglob("*")
+                if p.is_file()
+            )
+        )
+        fresh = _done(db, "corpus", "crawl", input_hash, opts_hash)
+    else:
+        # a website changes by itself: re-crawl (incrementally) once the last crawl is max_age old
+        input_hash = "web"
+        row = db.execute(
+            "SELECT finished_at FROM stages WHERE item='corpus' AND stage='crawl'"
+        ).fetchone()
+        age_h = (
+            (datetime.now(UTC) - datetime.fromisoformat(row[0])).total_seconds() / 3600
+            if row
+            else None
+        )
+        fresh = (
+            age_h is not None
+            and age_h < settings.crawl.max_age
+            and _done(db, "corpus", "crawl", input_hash, opts_hash)
+        )
+    if not force and fresh:
+        counts.skipped += 1
+        log("crawl: skipping: nothing changed")
+        return out
+    started = _now()
+    try:
+        report = crawl_site(site, out_dir=out, options=settings.crawl)
+    except MineError as exc:
+        counts.failed += 1
+        _record(db, "corpus", "crawl", input_hash, opts_hash, "failed", str(exc), started=started)
+        result.left_out.append({"file": site, "reason": str(exc)})
+        log(f"crawl: failed: {exc}")
+        return (
+            out
+            if (out / "pages.jsonl").is_file() and (out / "pages.jsonl").stat().st_size
+            else None
+        )
+    counts.done += 1
+    _record(
+        db,
+        "corpus",
+        "crawl",
+        input_hash,
+        opts_hash,
+        "done",
+        outputs=list(report.outputs),
+        started=started,
+    )
+    log(f"crawl: done, {len(report.pages)} pages")
+    return out
+
+
+def _stage_gap(
+    db: sqlite3.Connection,
+    terms_dir: Path,
+    pages_dir: Path,
+    settings: Settings,
+    force: bool,
+    result: RunResult,
+    log: _Log,
+) -> Path | None:
+    from terms.gap import analyze_gap
+
+    counts = result.stages["gap"]
+    out = settings.workspace / "gap"
+    inputs = [terms_dir / "terms.json", pages_dir / "pages.jsonl"]
+    if not all(p.is_file() for p in inputs):
+        return None
+    input_hash = _digest([_file_hash(db, p) for p in inputs])
+    opts_hash = _digest(options_dict(settings.terms))
+    if not force and _done(db, "corpus", "gap", input_hash, opts_hash):
+        counts.skipped += 1
+        log("gap: skipping: nothing changed")
+        return out
+    started = _now()
+    try:
+        report = analyze_gap(terms_dir, pages_dir, settings=settings, out_dir=out)
+    except MineError as exc:
+        counts.failed += 1
+        _record(db, "corpus", "gap", input_hash, opts_hash, "failed", str(exc), started=started)
+        log(f"gap: failed: {exc}")
+        return None
+    counts.done += 1
+    _record(
+        db,
+        "corpus",
+        "gap",
+        input_hash,
+        opts_hash,
+        "done",
+        outputs=list(report.outputs),
+        started=started,
+    )
+    log(f"gap: done, {len(report.rows)} rows")
+    return out
+
+
+def _stage_report(
+    db: sqlite3.Connection,
+    gap_dir: Path,
+    settings: Settings,
+    force: bool,
+    result: RunResult,
+    log: _Log,
+) -> None:
+    from reports.html import render_report
+
+    counts = result.stages["report"]
+    out = settings.workspace / "report.html"
+    input_hash = _digest(_file_hash(db, gap_dir / "gap.json"), result.left_out)
+    opts_hash = _digest("report-1")
+    result.report = str(out)
+    if not force and _done(db, "corpus", "report", input_hash, opts_hash):
+        counts.skipped += 1
+        log("report: skipping: nothing changed")
+        return
+    started = _now()
+    try:
+        render_report(gap_dir, out=out, settings=settings, left_out=result.left_out)
+    except MineError as exc:
+        counts.failed += 1
+        _record(db, "corpus", "report", input_hash, opts_hash, "failed", str(exc), started=started)
+        log(f"report: failed: {exc}")
+        return
+    counts.done += 1
+    _record(
+        db, "corpus", "report", input_hash, opts_hash, "done", outputs=[str(out)], started=started
+    )
+    log(f"report: done {out}")
+
+
+def status(recordings: Path | None, *, settings: Settings) -> dict[str, Any]:
+    """What is pending, failed and done in a workspace (``mine status``)."""
+    db_path = settings.workspace / "state.db"
+    rows: list[tuple] = []
+    if db_path.is_file():
+        with open_state(settings.workspace) as db:
+            db.executescript(RUN_SCHEMA)
+            rows = db.execute(
+                "SELECT item, stage, status, reason, finished_at FROM stages ORDER BY stage, item"
+            ).fetchall()
+    known = {(r[0], r[1]): r for r in rows}
+    items = []
+    if recordings is not None and recordings.is_dir():
+        for p in sorted(recordings.iterdir()):
+            if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES:
+                r = known.get((p.name, "transcribe"))
+                items.append(
+                    {
+                        "file": p.name,
+                        "status": r[2] if r else "pending",
+                        "reason": r[3] if r else "",
+                        "at": r[4] if r else None,
+                    }
+                )
+    else:
+        items = [
+            {"file": r[0], "status": r[2], "reason": r[3], "at": r[4]}
+            for r in rows
+            if r[1] == "transcribe"
+        ]
+    corpus = {r[1]: {"status": r[2], "reason": r[3], "at": r[4]} for r in rows if r[0] == "corpus"}
+    counts = {s: sum(i["status"] == s for i in items) for s in ("pending", "done", "failed")}
+    return {
+        "workspace": str(settings.workspace),
+        "recordings": items,
+        "counts": counts,
+        "stages": corpus,
+    }
