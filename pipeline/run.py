@@ -436,7 +436,8 @@ def _stage_crawl(
     counts = result.stages["crawl"]
     out = settings.workspace / "site"
     folder = Path(site)
-    opts_hash = _digest(site, options_dict(settings.crawl))
+    target = str(folder.resolve()) if folder.is_dir() else site
+    opts_hash = _digest(target, options_dict(settings.crawl))
     if folder.is_dir():
         input_hash = _digest(
             sorted(
@@ -510,7 +511,15 @@ def _stage_gap(
     inputs = [terms_dir / "terms.json", pages_dir / "pages.jsonl"]
     if not all(p.is_file() for p in inputs):
         return None
-    input_hash = _digest([_file_hash(db, p) for p in inputs])
+    # what the pages say, not when they were fetched: a re-crawl of an unchanged site changes nothing
+    pages = [
+        json.loads(line) for line in inputs[1].read_text(encoding="utf-8").splitlines() if line
+    ]
+    seen = sorted(
+        (p.get("url"), p.get("content_hash"), p.get("title"), json.dumps(p.get("headings")))
+        for p in pages
+    )
+    input_hash = _digest(_file_hash(db, inputs[0]), seen)
     opts_hash = _digest(options_dict(settings.terms))
     if not force and _done(db, "corpus", "gap", input_hash, opts_hash):
         counts.skipped += 1
