@@ -306,7 +306,6 @@ def _stage_transcribe(
     on_progress: ProgressCallback,
 ) -> list[Path]:
     from pipeline.consent import check
-    from transcribe.api import transcribe_files
     from transcribe.models import resolve_model
 
     counts = result.stages["transcribe"]
@@ -335,6 +334,10 @@ def _stage_transcribe(
             continue
         todo.append((path, input_hash))
     if todo:
+        from transcribe.api import (
+            transcribe_files,
+        )  # decoding and the model: only when there is work
+
         started = _now()
         report = transcribe_files(
             [p for p, _ in todo], settings=settings, out_dir=out, on_progress=on_progress
@@ -390,8 +393,6 @@ def _stage_terms(
     result: RunResult,
     log: _Log,
 ) -> Path | None:
-    from terms.api import extract_terms
-
     counts = result.stages["terms"]
     out = settings.workspace / "terms"
     if not transcripts:
@@ -403,6 +404,8 @@ def _stage_terms(
         counts.skipped += 1
         log("terms: skipping: nothing changed")
         return out
+    from terms.api import extract_terms  # heavy (scikit-learn, pandas): only when there is work
+
     started = _now()
     try:
         report = extract_terms(transcripts, settings=settings, out_dir=out)
@@ -431,8 +434,6 @@ def _stage_terms(
 def _stage_crawl(
     db: sqlite3.Connection, site: str, settings: Settings, force: bool, result: RunResult, log: _Log
 ) -> Path | None:
-    from pipeline.crawl import crawl_site
-
     counts = result.stages["crawl"]
     out = settings.workspace / "site"
     folder = Path(site)
@@ -467,6 +468,8 @@ def _stage_crawl(
         counts.skipped += 1
         log("crawl: skipping: nothing changed")
         return out
+    from pipeline.crawl import crawl_site
+
     started = _now()
     try:
         report = crawl_site(site, out_dir=out, options=settings.crawl)
@@ -504,8 +507,6 @@ def _stage_gap(
     result: RunResult,
     log: _Log,
 ) -> Path | None:
-    from terms.gap import analyze_gap
-
     counts = result.stages["gap"]
     out = settings.workspace / "gap"
     inputs = [terms_dir / "terms.json", pages_dir / "pages.jsonl"]
@@ -525,6 +526,8 @@ def _stage_gap(
         counts.skipped += 1
         log("gap: skipping: nothing changed")
         return out
+    from terms.gap import analyze_gap
+
     started = _now()
     try:
         report = analyze_gap(terms_dir, pages_dir, settings=settings, out_dir=out)
@@ -556,8 +559,6 @@ def _stage_report(
     result: RunResult,
     log: _Log,
 ) -> None:
-    from reports.html import render_report
-
     counts = result.stages["report"]
     out = settings.workspace / "report.html"
     input_hash = _digest(_file_hash(db, gap_dir / "gap.json"), result.left_out)
@@ -567,6 +568,8 @@ def _stage_report(
         counts.skipped += 1
         log("report: skipping: nothing changed")
         return
+    from reports.html import render_report
+
     started = _now()
     try:
         render_report(gap_dir, out=out, settings=settings, left_out=result.left_out)
