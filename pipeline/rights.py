@@ -6,8 +6,10 @@ stage registers the files it writes against the recording's call_id.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import sqlite3
 import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -153,6 +155,9 @@ def forget(
             marked = _mark_withdrawn(audio, when)
             db.execute("DELETE FROM outputs WHERE call_id=?", (rec.call_id,))
             db.execute("DELETE FROM recordings WHERE call_id=?", (rec.call_id,))
+            with contextlib.suppress(sqlite3.OperationalError):  # tables of mine run, if it ran
+                db.execute("DELETE FROM stages WHERE item=? AND stage='transcribe'", (rec.file,))
+                db.execute("DELETE FROM file_hashes WHERE path=?", (rec.path,))
             append_jsonl(
                 settings.audit_log,
                 {

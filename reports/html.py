@@ -19,6 +19,7 @@ from markupsafe import Markup
 from pipeline.config import Settings
 from pipeline.errors import InputError
 from pipeline.files import write_atomic
+from pipeline.state import register_for_calls
 
 UI = {
     "en": {
@@ -225,4 +226,5 @@ def render_report(
         )
     )
     write_atomic(out, html)
+    register_for_calls(settings, terms_meta, "report", [out])
     return out

@@ -25,7 +25,7 @@ from pipeline.files import staged_files
 from pipeline.privacy import Redactor
 from pipeline.progress import ProgressCallback, ProgressEvent, ignore
 from pipeline.records import Utterance
-from pipeline.state import open_state, register_outputs
+from pipeline.state import register_for_calls
 from terms.analyze import Analyzer, describe, zipf
 from terms.inputs import Conversation, find_transcripts, read_conversation
 from terms.nlp import LoadedPipeline, load_pipeline
@@ -241,9 +241,7 @@ def extract_terms(
     }
     outputs = _write(rows, meta, out_dir)
     # Every call quoted or counted here is in these files: erasing a call must find them.
-    with open_state(settings.workspace) as db:
-        for conv in convs:
-            register_outputs(db, conv.call_id, "terms", outputs)
+    register_for_calls(settings, meta, "terms", outputs)
     return TermsReport(rows, meta, tuple(failed), tuple(str(p) for p in outputs))
 
 

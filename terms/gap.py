@@ -32,6 +32,7 @@ from pipeline.config import Settings
 from pipeline.errors import InputError
 from pipeline.files import staged_files
 from pipeline.progress import ProgressCallback, ProgressEvent, ignore
+from pipeline.state import register_for_calls
 from terms.analyze import Analyzer, zipf
 from terms.api import distinctiveness
 from terms.nlp import BUNDLED_NL, LoadedPipeline, load_pipeline
@@ -312,6 +313,7 @@ def analyze_gap(
     }
     views = [v for v in page_views.values() if v["missing_here"] or v["site_only"]]
     outputs = _write(out_rows, jargon_rows, views, meta, out_dir)
+    register_for_calls(settings, terms["meta"], "gap", outputs)
     return GapReport(out_rows, jargon_rows, views, meta, tuple(str(p) for p in outputs))
 
 

@@ -172,3 +172,19 @@ def test_kill_9_at_any_point_then_run_again(tmp_path: Path, env: dict, kill_afte
             ("terms", "done"),
         ]
         assert db.execute("SELECT count(*) FROM recordings").fetchone() == (2,)
+
+
+def test_forget_then_run_rebuilds_tables_and_report_without_the_call(
+    tmp_path: Path, env: dict
+) -> None:
+    rec, ws = _recordings(tmp_path), tmp_path / "ws"
+    _run(rec, ws, env=env)
+    forgotten = run_mine("forget", str(rec / CLIPS[0]), "--yes", "--workspace", str(ws), "--json")
+    assert forgotten.returncode == 0, forgotten.stderr
+    deleted = {Path(p).name for p in json.loads(forgotten.stdout)[0]["deleted"]}
+    assert {"terms.json", "gap.json", "report.html"} <= deleted
+    assert not (rec / CLIPS[0]).exists()  # mine manages the folder mine run was given
+    code, summary, _ = _run(rec, ws, env=env)
+    terms = json.loads((ws / "terms" / "terms.json").read_text())
+    assert terms["meta"]["conversations"] == 1 and Path(summary["report"]).is_file()
+    assert _counts(summary)["transcribe"] == (0, 1, 1)
