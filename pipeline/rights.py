@@ -9,8 +9,8 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import sqlite3
 import shutil
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
