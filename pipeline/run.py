@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -385,6 +385,40 @@ def _stage_transcribe(
     return sorted(set(jsons))
 
 
+def _corpus_stage(
+    db: sqlite3.Connection,
+    stage: str,
+    input_hash: str,
+    opts_hash: str,
+    *,
+    skip: bool,
+    result: RunResult,
+    log: _Log,
+    work: Callable[[], tuple[list[str], str]],
+) -> bool:
+    """Skip, run or record the failure of one whole-corpus stage; True unless it failed.
+
+    ``work`` does the stage and returns its output files and a note for the log.
+    """
+    counts = result.stages[stage]
+    if skip:
+        counts.skipped += 1
+        log(f"{stage}: skipping: nothing changed")
+        return True
+    started = _now()
+    try:
+        outputs, note = work()
+    except MineError as exc:
+        counts.failed += 1
+        _record(db, "corpus", stage, input_hash, opts_hash, "failed", str(exc), started=started)
+        log(f"{stage}: failed: {exc}")
+        return False
+    counts.done += 1
+    _record(db, "corpus", stage, input_hash, opts_hash, "done", outputs=outputs, started=started)
+    log(f"{stage}: done, {note}")
+    return True
+
+
 def _stage_terms(
     db: sqlite3.Connection,
     transcripts: list[Path],
@@ -393,48 +427,30 @@ def _stage_terms(
     result: RunResult,
     log: _Log,
 ) -> Path | None:
-    counts = result.stages["terms"]
     out = settings.workspace / "terms"
     if not transcripts:
         log("terms: no transcripts yet")
         return None
     input_hash = _digest([(str(p), _file_hash(db, p)) for p in transcripts])
     opts_hash = _digest(options_dict(settings.terms))
-    if not force and _done(db, "corpus", "terms", input_hash, opts_hash):
-        counts.skipped += 1
-        log("terms: skipping: nothing changed")
-        return out
-    from terms.api import extract_terms  # heavy (scikit-learn, pandas): only when there is work
 
-    started = _now()
-    try:
+    def work() -> tuple[list[str], str]:
+        from terms.api import extract_terms  # heavy (scikit-learn, pandas): only when there is work
+
         report = extract_terms(transcripts, settings=settings, out_dir=out)
-    except MineError as exc:
-        counts.failed += 1
-        _record(db, "corpus", "terms", input_hash, opts_hash, "failed", str(exc), started=started)
-        log(f"terms: failed: {exc}")
-        return None
-    for file, error in report.failed:
-        result.left_out.append({"file": Path(file).name, "reason": error})
-    counts.done += 1
-    _record(
-        db,
-        "corpus",
-        "terms",
-        input_hash,
-        opts_hash,
-        "done",
-        outputs=list(report.outputs),
-        started=started,
+        result.left_out.extend({"file": Path(f).name, "reason": e} for f, e in report.failed)
+        return list(report.outputs), f"{len(report.rows)} terms"
+
+    skip = not force and _done(db, "corpus", "terms", input_hash, opts_hash)
+    ok = _corpus_stage(
+        db, "terms", input_hash, opts_hash, skip=skip, result=result, log=log, work=work
     )
-    log(f"terms: done, {len(report.rows)} terms")
-    return out
+    return out if ok else None
 
 
 def _stage_crawl(
     db: sqlite3.Connection, site: str, settings: Settings, force: bool, result: RunResult, log: _Log
 ) -> Path | None:
-    counts = result.stages["crawl"]
     out = settings.workspace / "site"
     folder = Path(site)
     target = str(folder.resolve()) if folder.is_dir() else site
@@ -464,38 +480,30 @@ def _stage_crawl(
             and age_h < settings.crawl.max_age
             and _done(db, "corpus", "crawl", input_hash, opts_hash)
         )
-    if not force and fresh:
-        counts.skipped += 1
-        log("crawl: skipping: nothing changed")
-        return out
-    from pipeline.crawl import crawl_site
 
-    started = _now()
-    try:
-        report = crawl_site(site, out_dir=out, options=settings.crawl)
-    except MineError as exc:
-        counts.failed += 1
-        _record(db, "corpus", "crawl", input_hash, opts_hash, "failed", str(exc), started=started)
-        result.left_out.append({"file": site, "reason": str(exc)})
-        log(f"crawl: failed: {exc}")
-        return (
-            out
-            if (out / "pages.jsonl").is_file() and (out / "pages.jsonl").stat().st_size
-            else None
-        )
-    counts.done += 1
-    _record(
+    def work() -> tuple[list[str], str]:
+        from pipeline.crawl import crawl_site
+
+        try:
+            report = crawl_site(site, out_dir=out, options=settings.crawl)
+        except MineError as exc:
+            result.left_out.append({"file": site, "reason": str(exc)})
+            raise
+        return list(report.outputs), f"{len(report.pages)} pages"
+
+    if _corpus_stage(
         db,
-        "corpus",
         "crawl",
         input_hash,
         opts_hash,
-        "done",
-        outputs=list(report.outputs),
-        started=started,
-    )
-    log(f"crawl: done, {len(report.pages)} pages")
-    return out
+        skip=not force and fresh,
+        result=result,
+        log=log,
+        work=work,
+    ):
+        return out
+    pages = out / "pages.jsonl"  # a failed crawl keeps what it fetched: compare with that
+    return out if pages.is_file() and pages.stat().st_size else None
 
 
 def _stage_gap(
@@ -507,7 +515,6 @@ def _stage_gap(
     result: RunResult,
     log: _Log,
 ) -> Path | None:
-    counts = result.stages["gap"]
     out = settings.workspace / "gap"
     inputs = [terms_dir / "terms.json", pages_dir / "pages.jsonl"]
     if not all(p.is_file() for p in inputs):
@@ -522,33 +529,18 @@ def _stage_gap(
     )
     input_hash = _digest(_file_hash(db, inputs[0]), seen)
     opts_hash = _digest(options_dict(settings.terms))
-    if not force and _done(db, "corpus", "gap", input_hash, opts_hash):
-        counts.skipped += 1
-        log("gap: skipping: nothing changed")
-        return out
-    from terms.gap import analyze_gap
 
-    started = _now()
-    try:
+    def work() -> tuple[list[str], str]:
+        from terms.gap import analyze_gap
+
         report = analyze_gap(terms_dir, pages_dir, settings=settings, out_dir=out)
-    except MineError as exc:
-        counts.failed += 1
-        _record(db, "corpus", "gap", input_hash, opts_hash, "failed", str(exc), started=started)
-        log(f"gap: failed: {exc}")
-        return None
-    counts.done += 1
-    _record(
-        db,
-        "corpus",
-        "gap",
-        input_hash,
-        opts_hash,
-        "done",
-        outputs=list(report.outputs),
-        started=started,
+        return list(report.outputs), f"{len(report.rows)} rows"
+
+    skip = not force and _done(db, "corpus", "gap", input_hash, opts_hash)
+    ok = _corpus_stage(
+        db, "gap", input_hash, opts_hash, skip=skip, result=result, log=log, work=work
     )
-    log(f"gap: done, {len(report.rows)} rows")
-    return out
+    return out if ok else None
 
 
 def _stage_report(
@@ -559,30 +551,19 @@ def _stage_report(
     result: RunResult,
     log: _Log,
 ) -> None:
-    counts = result.stages["report"]
     out = settings.workspace / "report.html"
     input_hash = _digest(_file_hash(db, gap_dir / "gap.json"), result.left_out)
     opts_hash = _digest("report-1")
     result.report = str(out)
-    if not force and _done(db, "corpus", "report", input_hash, opts_hash):
-        counts.skipped += 1
-        log("report: skipping: nothing changed")
-        return
-    from reports.html import render_report
 
-    started = _now()
-    try:
+    def work() -> tuple[list[str], str]:
+        from reports.html import render_report
+
         render_report(gap_dir, out=out, settings=settings, left_out=result.left_out)
-    except MineError as exc:
-        counts.failed += 1
-        _record(db, "corpus", "report", input_hash, opts_hash, "failed", str(exc), started=started)
-        log(f"report: failed: {exc}")
-        return
-    counts.done += 1
-    _record(
-        db, "corpus", "report", input_hash, opts_hash, "done", outputs=[str(out)], started=started
-    )
-    log(f"report: done {out}")
+        return [str(out)], str(out)
+
+    skip = not force and _done(db, "corpus", "report", input_hash, opts_hash)
+    _corpus_stage(db, "report", input_hash, opts_hash, skip=skip, result=result, log=log, work=work)
 
 
 def status(recordings: Path | None, *, settings: Settings) -> dict[str, Any]:
