@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import ipaddress
 import json
+import re
 import socket
 import time
 import urllib.robotparser
@@ -104,6 +105,20 @@ def site_host(host: str) -> str:
     """www and apex are one site."""
     host = host.lower()
     return host[4:] if host.startswith("www.") else host
+
+
+def decode_html(body: bytes, content_type: str) -> str:
+    """Decode a page: the HTTP charset, else a <meta charset> in its head, else UTF-8."""
+    m = re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.IGNORECASE)
+    if not m:
+        m = re.search(rb"<meta[^>]+charset=[\"']?([\w.:-]+)", body[:4096], re.IGNORECASE)
+    charset = (
+        (m.group(1).decode() if isinstance(m.group(1), bytes) else m.group(1)) if m else "utf-8"
+    )
+    try:
+        return body.decode(charset, "replace")
+    except LookupError:
+        return body.decode("utf-8", "replace")
 
 
 def _is_private(host: str) -> bool:
@@ -298,13 +313,18 @@ def _robots(
     return parser
 
 
-def _sitemap_urls(fetcher: _Fetcher, roots: list[str], report: CrawlReport) -> list[str]:
+def _sitemap_urls(
+    fetcher: _Fetcher, roots: list[str], report: CrawlReport, deadline: float = float("inf")
+) -> list[str]:
     """Page URLs from sitemaps and sitemap indexes (.gz too), bounded."""
     from lxml import etree
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=True)
     seen, queue, pages = set(), deque(roots), []
     while queue and len(seen) < MAX_SITEMAPS and len(pages) < MAX_SITEMAP_URLS:
+        if time.monotonic() > deadline:
+            report.warnings.append("time budget used up while reading sitemaps")
+            break
         url = queue.popleft()
         if url in seen:
             continue
@@ -383,7 +403,7 @@ def _crawl_web(
         if delay:
             fetcher.delay = max(fetcher.delay, float(delay))
         roots = list(robots.site_maps() or []) + [f"{parts.scheme}://{parts.netloc}/sitemap.xml"]
-        listed = seeds if seeds is not None else _sitemap_urls(fetcher, roots, report)
+        listed = seeds if seeds is not None else _sitemap_urls(fetcher, roots, report, deadline)
         frontier: deque[tuple[str, str | None]] = deque(
             [(start, None)] + [(u, None) for u in listed]
         )
@@ -468,7 +488,7 @@ def _crawl_web(
                 report.skipped.append({"url": url, "reason": f"larger than {opts.max_bytes} bytes"})
                 continue
             started = time.monotonic()
-            html = body.decode(resp.encoding or "utf-8", "replace")
+            html = decode_html(body, resp.headers.get("content-type", ""))
             page = extract_html(html, url=final)
             report.extract_seconds += time.monotonic() - started
             links = [urljoin(final, h) for h in page.links]

@@ -139,7 +139,8 @@ def read_conversation(path: Path, *, language: str | None = None) -> Conversatio
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text; save it as UTF-8 and run again") from None
+        # subtitle tools on Windows often write cp1252; it decodes any byte, so it goes last
+        text = raw.decode("cp1252", errors="replace")
     suffix = path.suffix.lower()
     if suffix == ".json":
         try:

@@ -200,8 +200,12 @@ def test_tls_failure_and_sitemap_file(tmp_path: Path) -> None:
     )
     site.add(
         "/b",
-        "<html lang='nl'><body><main><h1>B</h1><p>Vraag vandaag nog een offerte aan voor "
-        "het onderhoud van uw warmtepomp, zonder verborgen kosten.</p></main></body></html>",
+        (
+            "<html lang='nl'><head><meta charset='iso-8859-1'></head><body><main><h1>B</h1><p>"
+            "Vraag vandaag nog een offerte aan voor het onderhoud van uw warmtepomp in uw café, "
+            "zonder verborgen kosten.</p></main></body></html>"
+        ).encode("latin-1"),
+        ctype="text/html",  # no charset in the header: the page's <meta charset> decides
     )
     with serve(site) as (base, _):
         tls = run_mine(
@@ -217,3 +221,4 @@ def test_tls_failure_and_sitemap_file(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     rows = [json.loads(x) for x in (tmp_path / "s" / "pages.jsonl").read_text().splitlines()]
     assert sorted(r["url"] for r in rows) == [f"{base}/a", f"{base}/b"]
+    assert "in uw café" in rows[[r["url"] for r in rows].index(f"{base}/b")]["text"]  # meta charset

@@ -204,3 +204,14 @@ def test_a_named_pipeline_that_is_not_installed_is_a_config_error(tmp_path: Path
         "terms", str(folder), "--out", str(tmp_path / "t"), "--pipeline-nl", str(BUNDLED_NL)
     )
     assert named.returncode == 0, named.stderr
+
+
+def test_cp1252_subtitles_from_windows_tools(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    srt = "1\n00:00:01,000 --> 00:00:04,000\nKlant: Het café wil een nieuwe koffiemachine met onderhoud.\n"
+    (folder / "a.srt").write_bytes(srt.encode("cp1252"))
+    result = run_mine("terms", str(folder), "--out", str(tmp_path / "t"), "--language", "nl")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads((tmp_path / "t" / "terms.json").read_text())["terms"]
+    assert "café" in {r["term"] for r in rows}
