@@ -6,7 +6,6 @@ time, so memory stays bounded on long recordings: a 90-minute mono file is 173 M
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,14 +218,3 @@ def window_samples(samples: np.ndarray, start: float, end: float) -> np.ndarray:
     """Return ``samples[start:end]`` (seconds) as float32 in [-1, 1] for the model."""
     a, b = int(start * SAMPLE_RATE), int(end * SAMPLE_RATE)
     return samples[a:b].astype(np.float32) / 32768.0
-
-
-def iter_windows(
-    samples: np.ndarray, windows: list[tuple[float, float]]
-) -> Iterator[tuple[float, float, np.ndarray]]:
-    """Yield ``(start, end, float32 audio)`` for each window; one float copy alive at a time."""
-    for start, end in windows:
-        yield start, end, window_samples(samples, start, end)
-
-
-ProgressFn = Callable[[float], None]
