@@ -209,6 +209,7 @@ def render_report(
         "rule": meta.get("rule", {}),
         "score": meta.get("score", ""),
         "term_score": terms_meta.get("score", ""),
+        "speech_models": sorted({s["model"] for s in sources if s.get("model")}),
     }
     html = (
         environment(template_dir)

@@ -199,6 +199,7 @@ def extract_terms(
                 conv.source,
                 conv.language,
                 tuple(_redacted(u, redactor) for u in conv.utterances),
+                conv.model,
             )
         convs.append(conv)
     if not convs:
@@ -265,6 +266,7 @@ def _source_info(c: Conversation) -> dict[str, Any]:
         "roles_known": c.roles_known,
         "speech_seconds": round(spoken, 1),
         "customer_seconds": round(customer, 1),
+        "model": c.model,
     }
 
 

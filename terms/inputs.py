@@ -46,6 +46,7 @@ class Conversation:
     source: str
     language: str | None
     utterances: tuple[Utterance, ...]
+    model: str = ""  # the speech model that made a mine transcript: "base 905e5bf8336b"
 
     @property
     def roles_known(self) -> bool:
@@ -150,7 +151,13 @@ def read_conversation(path: Path, *, language: str | None = None) -> Conversatio
                 f"{path}: not a mine transcript JSON ({type(exc).__name__}: {exc}); "
                 "pass the .json that mine transcribe wrote, or an .srt/.vtt/.txt transcript"
             ) from None
-        conv = Conversation(t.call_id, path.name, language or t.language, t.utterances)
+        conv = Conversation(
+            t.call_id,
+            path.name,
+            language or t.language,
+            t.utterances,
+            f"{t.model.name} {t.model.sha256[:12]}",
+        )
     elif suffix in (".srt", ".vtt"):
         utterances = _from_subtitles(text)
         if not utterances and text.strip():
@@ -174,7 +181,7 @@ def read_conversation(path: Path, *, language: str | None = None) -> Conversatio
             raise InputError(
                 f"{path}: cannot tell the language; pass --language nl or --language en"
             )
-        conv = Conversation(conv.call_id, conv.source, guessed, conv.utterances)
+        conv = Conversation(conv.call_id, conv.source, guessed, conv.utterances, conv.model)
     return conv
 
 

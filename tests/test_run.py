@@ -58,6 +58,7 @@ def test_run_then_nothing_changed_then_option_changes(tmp_path: Path, env: dict)
     assert [x["file"] for x in summary["left_out"]] == ["zonder-toestemming.mp3"]
     report = Path(summary["report"]).read_text(encoding="utf-8")
     assert "zonder-toestemming.mp3: refused, no consent record" in report
+    assert "base 905e5bf8336b" in report  # the speech model that made the transcripts
     assert len(list((ws / "transcripts").glob("*.json"))) == 2
     assert Path(summary["log"]).is_file()
 
