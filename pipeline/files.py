@@ -64,6 +64,30 @@ def write_atomic(path: Path, text: str) -> None:
         temp.write_text(text, encoding="utf-8")
 
 
+def read_output_json(path: Path, *, keys: tuple[str, ...], made_by: str) -> dict[str, Any]:
+    """Read a JSON file another mine stage wrote, checking it has ``keys``.
+
+    Raises:
+        InputError: missing or malformed, with the command that makes it.
+    """
+    from pipeline.errors import InputError
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        missing = [k for k in keys if k not in data]
+        if missing:
+            raise KeyError(", ".join(missing))
+    except FileNotFoundError:
+        raise InputError(
+            f"{path}: not found; run {made_by} first and pass its --out folder"
+        ) from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(
+            f"{path}: not what {made_by} writes ({exc}); run {made_by} again"
+        ) from None
+    return data
+
+
 def append_jsonl(path: Path, entry: Mapping[str, Any]) -> None:
     """Append one JSON line and fsync, so a crash never leaves a torn entry behind."""
     line = json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"

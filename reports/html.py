@@ -17,8 +17,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, S
 from markupsafe import Markup
 
 from pipeline.config import Settings
-from pipeline.errors import InputError
-from pipeline.files import write_atomic
+from pipeline.files import read_output_json, write_atomic
 from pipeline.state import register_for_calls
 
 UI = {
@@ -170,15 +169,8 @@ def render_report(
         InputError: the gap folder has no usable gap.json.
     """
     path = gap_dir / "gap.json" if gap_dir.is_dir() else gap_dir
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        gaps, jargon, pages, meta = data["gaps"], data["jargon"], data["pages"], data["meta"]
-    except FileNotFoundError:
-        raise InputError(
-            f"{path}: not found; run mine gap first and pass its --out folder"
-        ) from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{path}: not a mine gap.json ({exc}); run mine gap again") from None
+    data = read_output_json(path, keys=("gaps", "jargon", "pages", "meta"), made_by="mine gap")
+    gaps, jargon, pages, meta = data["gaps"], data["jargon"], data["pages"], data["meta"]
     terms_meta = meta.get("terms", {})
     languages = terms_meta.get("languages", {}) or {"en": 1}
     ui_lang = lang or max(languages, key=lambda k: languages[k])

@@ -30,7 +30,7 @@ from sklearn.metrics.pairwise import linear_kernel
 
 from pipeline.config import Settings
 from pipeline.errors import InputError
-from pipeline.files import staged_files
+from pipeline.files import read_output_json, staged_files
 from pipeline.progress import ProgressCallback, ProgressEvent, ignore
 from pipeline.state import register_for_calls
 from terms.analyze import Analyzer, zipf
@@ -69,16 +69,7 @@ def _levenshtein(a: str, b: str, limit: int) -> int:
 
 def _read_terms(folder: Path) -> dict[str, Any]:
     path = folder / "terms.json" if folder.is_dir() else folder
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        data["terms"], data["meta"]  # noqa: B018 - shape check
-    except FileNotFoundError:
-        raise InputError(
-            f"{path}: not found; run mine terms first and pass its --out folder"
-        ) from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{path}: not a mine terms.json ({exc}); run mine terms again") from None
-    return data
+    return read_output_json(path, keys=("terms", "meta"), made_by="mine terms")
 
 
 def _read_pages(folder: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
