@@ -188,3 +188,19 @@ def test_report_in_a_real_browser(gap) -> None:
         browser.close()
     assert errors == [] and dialogs == []
     assert requests and all(u.startswith("file://") for u in requests), requests
+
+
+def test_missing_or_broken_inputs_get_one_line(tmp_path: Path) -> None:
+    from tests.conftest import run_mine
+
+    report = run_mine(
+        "report", "--gap", str(tmp_path / "nothing"), "--out", str(tmp_path / "r.html")
+    )
+    assert report.returncode == 1 and "run mine gap first" in report.stderr
+    (tmp_path / "terms").mkdir()
+    (tmp_path / "terms" / "terms.json").write_text('{"rows": []}')
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "pages.jsonl").write_text("not json\n")
+    gap = run_mine("gap", "--terms", str(tmp_path / "terms"), "--pages", str(tmp_path / "site"))
+    assert gap.returncode == 1 and "run mine terms again" in gap.stderr
+    assert len(gap.stderr.strip().splitlines()) == 1 and not (tmp_path / "r.html").exists()
