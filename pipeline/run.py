@@ -391,17 +391,22 @@ def _corpus_stage(
     input_hash: str,
     opts_hash: str,
     *,
-    skip: bool,
+    force: bool,
     result: RunResult,
     log: _Log,
     work: Callable[[], tuple[list[str], str]],
+    fresh: bool | None = None,
 ) -> bool:
     """Skip, run or record the failure of one whole-corpus stage; True unless it failed.
 
-    ``work`` does the stage and returns its output files and a note for the log.
+    ``work`` does the stage and returns its output files and a note for the log. A stage is
+    skipped when ``fresh`` (default: its last run had the same input and options and its outputs
+    exist), unless ``force``.
     """
     counts = result.stages[stage]
-    if skip:
+    if fresh is None:
+        fresh = _done(db, "corpus", stage, input_hash, opts_hash)
+    if not force and fresh:
         counts.skipped += 1
         log(f"{stage}: skipping: nothing changed")
         return True
@@ -441,9 +446,8 @@ def _stage_terms(
         result.left_out.extend({"file": Path(f).name, "reason": e} for f, e in report.failed)
         return list(report.outputs), f"{len(report.rows)} terms"
 
-    skip = not force and _done(db, "corpus", "terms", input_hash, opts_hash)
     ok = _corpus_stage(
-        db, "terms", input_hash, opts_hash, skip=skip, result=result, log=log, work=work
+        db, "terms", input_hash, opts_hash, force=force, result=result, log=log, work=work
     )
     return out if ok else None
 
@@ -496,7 +500,8 @@ def _stage_crawl(
         "crawl",
         input_hash,
         opts_hash,
-        skip=not force and fresh,
+        force=force,
+        fresh=fresh,
         result=result,
         log=log,
         work=work,
@@ -536,9 +541,8 @@ def _stage_gap(
         report = analyze_gap(terms_dir, pages_dir, settings=settings, out_dir=out)
         return list(report.outputs), f"{len(report.rows)} rows"
 
-    skip = not force and _done(db, "corpus", "gap", input_hash, opts_hash)
     ok = _corpus_stage(
-        db, "gap", input_hash, opts_hash, skip=skip, result=result, log=log, work=work
+        db, "gap", input_hash, opts_hash, force=force, result=result, log=log, work=work
     )
     return out if ok else None
 
@@ -562,8 +566,9 @@ def _stage_report(
         render_report(gap_dir, out=out, settings=settings, left_out=result.left_out)
         return [str(out)], str(out)
 
-    skip = not force and _done(db, "corpus", "report", input_hash, opts_hash)
-    _corpus_stage(db, "report", input_hash, opts_hash, skip=skip, result=result, log=log, work=work)
+    _corpus_stage(
+        db, "report", input_hash, opts_hash, force=force, result=result, log=log, work=work
+    )
 
 
 def status(recordings: Path | None, *, settings: Settings) -> dict[str, Any]:

@@ -130,17 +130,14 @@ def add_managed_dir(db: sqlite3.Connection, folder: Path) -> None:
     db.execute("INSERT OR IGNORE INTO managed_dirs VALUES (?)", (str(folder.resolve()),))
 
 
-def register_for_calls(
-    settings_or_ws: object, terms_meta: dict, stage: str, paths: list[Path]
-) -> None:
+def register_for_calls(workspace: Path, terms_meta: dict, stage: str, paths: list[Path]) -> None:
     """Register files built from many calls (term tables, gap tables, reports) under each call.
 
     ``mine forget`` then removes them with the call; the next ``mine run`` rebuilds them without it.
     """
-    workspace = getattr(settings_or_ws, "workspace", settings_or_ws)
     call_ids = [s["call_id"] for s in terms_meta.get("sources", []) if s.get("call_id")]
     if not call_ids:
         return
-    with open_state(Path(workspace)) as db:  # type: ignore[arg-type]
+    with open_state(workspace) as db:
         for call_id in call_ids:
             register_outputs(db, call_id, stage, paths)

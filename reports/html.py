@@ -219,5 +219,5 @@ def render_report(
         )
     )
     write_atomic(out, html)
-    register_for_calls(settings, terms_meta, "report", [out])
+    register_for_calls(settings.workspace, terms_meta, "report", [out])
     return out

@@ -242,7 +242,7 @@ def extract_terms(
     }
     outputs = _write(rows, meta, out_dir)
     # Every call quoted or counted here is in these files: erasing a call must find them.
-    register_for_calls(settings, meta, "terms", outputs)
+    register_for_calls(settings.workspace, meta, "terms", outputs)
     return TermsReport(rows, meta, tuple(failed), tuple(str(p) for p in outputs))
 
 

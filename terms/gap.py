@@ -304,7 +304,7 @@ def analyze_gap(
     }
     views = [v for v in page_views.values() if v["missing_here"] or v["site_only"]]
     outputs = _write(out_rows, jargon_rows, views, meta, out_dir)
-    register_for_calls(settings, terms["meta"], "gap", outputs)
+    register_for_calls(settings.workspace, terms["meta"], "gap", outputs)
     return GapReport(out_rows, jargon_rows, views, meta, tuple(str(p) for p in outputs))
 
 
