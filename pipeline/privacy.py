@@ -585,6 +585,7 @@ class Redactor:
                     covered[0].start,
                     covered[-1].end,
                     min(w.probability for w in covered),
+                    covered[0].speaker_id,
                 )
             )
         words.extend(u.words[i:])

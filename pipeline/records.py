@@ -72,6 +72,7 @@ class Word:
     start: float
     end: float
     probability: float
+    speaker_id: str = ""  # diarization: the speaker whose turn holds the word's midpoint
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class Utterance:
     no_speech_prob: float = 0.0
     compression_ratio: float = 0.0
     flags: tuple[str, ...] = ()
+    speaker_id: str = ""  # diarization: "S1", "S2", … in order of first appearance
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,9 @@ class Transcript:
     options: dict[str, Any]
     duration: float
     utterances: tuple[Utterance, ...]
-    speakers_source: str = "none"  # "channels" when roles come from stereo channels
+    speakers_source: str = "none"  # "channels" (stereo) or "diarization" (mono, by voice)
+    #: backend, speakers (id, seconds, role, role_source, confidence, reason), turns, notes
+    diarization: dict[str, Any] = field(default_factory=dict)
     schema: int = TRANSCRIPT_SCHEMA
     created_at: str = ""
     mine_version: str = ""
@@ -136,6 +140,7 @@ class Transcript:
                 no_speech_prob=float(u.get("no_speech_prob", 0.0)),
                 compression_ratio=float(u.get("compression_ratio", 0.0)),
                 flags=tuple(u.get("flags", ())),
+                speaker_id=str(u.get("speaker_id", "")),
             )
             for u in data["utterances"]
         )

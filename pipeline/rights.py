@@ -154,6 +154,7 @@ def forget(
             when = datetime.now().astimezone().replace(microsecond=0).isoformat()
             marked = _mark_withdrawn(audio, when)
             db.execute("DELETE FROM outputs WHERE call_id=?", (rec.call_id,))
+            db.execute("DELETE FROM speaker_roles WHERE call_id=?", (rec.call_id,))
             db.execute("DELETE FROM recordings WHERE call_id=?", (rec.call_id,))
             with contextlib.suppress(sqlite3.OperationalError):  # tables of mine run, if it ran
                 db.execute("DELETE FROM stages WHERE item=? AND stage='transcribe'", (rec.file,))

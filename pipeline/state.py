@@ -36,6 +36,22 @@ CREATE TABLE IF NOT EXISTS outputs (
 CREATE TABLE IF NOT EXISTS managed_dirs (
     path TEXT PRIMARY KEY
 );
+CREATE TABLE IF NOT EXISTS voice_profiles (
+    name TEXT PRIMARY KEY,
+    backend TEXT NOT NULL,
+    embedding BLOB NOT NULL,
+    seconds REAL NOT NULL,
+    samples INTEGER NOT NULL,
+    consent_note TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS speaker_roles (
+    call_id TEXT NOT NULL,
+    speaker TEXT NOT NULL,
+    role TEXT NOT NULL,
+    set_at TEXT NOT NULL,
+    PRIMARY KEY (call_id, speaker)
+);
 """
 
 

