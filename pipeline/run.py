@@ -16,7 +16,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -282,6 +282,10 @@ def _run(
     for item in retention:
         log(f"retention: deleted audio {item.path} (kept until {item.retain_audio_until})")
 
+    if site and not settings.transcribe.own_names and _site_name(site):
+        # The rep names the own company; the site's host name is the best guess of it.
+        own = replace(settings.transcribe, own_names=(_site_name(site),))
+        settings = replace(settings, transcribe=own)
     with open_state(ws) as db:
         db.executescript(RUN_SCHEMA)
         transcripts = _stage_transcribe(db, recordings, settings, force, result, log, on_progress)
@@ -296,6 +300,23 @@ def _run(
             _stage_report(db, gap_dir, settings, force, result, log)
 
 
+_GENERIC_HOST_PARTS = {"www", "shop", "online", "site", "info", "home", "web", "app", "the"}
+
+
+def _site_name(site: str) -> str:
+    """The company name a website's host suggests: ``www.northwind-heating.com`` → northwind heating."""
+    from urllib.parse import urlsplit
+
+    if "://" not in site:
+        return ""
+    host = (urlsplit(site).hostname or "").lower()
+    if not host or host.replace(".", "").isdigit() or host == "localhost":
+        return ""
+    labels = host.split(".")[:-1] or host.split(".")
+    words = [w for label in labels for w in label.split("-") if w and w not in _GENERIC_HOST_PARTS]
+    return " ".join(w for w in words if len(w) >= 3)
+
+
 def _stage_transcribe(
     db: sqlite3.Connection,
     recordings: Path,
@@ -306,6 +327,7 @@ def _stage_transcribe(
     on_progress: ProgressCallback,
 ) -> list[Path]:
     from pipeline.consent import check
+    from transcribe.diarize import diarization_label
     from transcribe.models import resolve_model
 
     counts = result.stages["transcribe"]
@@ -326,7 +348,7 @@ def _stage_transcribe(
             continue
         if not model_sha:
             model_sha = resolve_model(opts.model, cache_dir=settings.cache_dir).sha256
-        opts_hash = _digest(options_dict(opts), model_sha)
+        opts_hash = _digest(options_dict(opts), model_sha, diarization_label(opts))
         input_hash = _file_hash(db, path)
         if not force and _done(db, path.name, "transcribe", input_hash, opts_hash):
             counts.skipped += 1
@@ -342,7 +364,9 @@ def _stage_transcribe(
         report = transcribe_files(
             [p for p, _ in todo], settings=settings, out_dir=out, on_progress=on_progress
         )
-        opts_hash = _digest(options_dict(opts), report.model.get("sha256", model_sha))
+        opts_hash = _digest(
+            options_dict(opts), report.model.get("sha256", model_sha), diarization_label(opts)
+        )
         for (path, input_hash), r in zip(todo, report.results, strict=True):
             if r.ok:
                 counts.done += 1

@@ -55,6 +55,7 @@ UI = {
         "chart": "Top gaps",
         "settings": "How this report was made",
         "roles": "Speaker roles known",
+        "roles_share": "of the speech has speaker roles (rep or customer)",
         "left_out": "Left out",
         "none": "none",
         "listen": "listen",
@@ -94,6 +95,7 @@ UI = {
         "chart": "Grootste gaten",
         "settings": "Hoe dit rapport is gemaakt",
         "roles": "Sprekersrollen bekend",
+        "roles_share": "van de spraak heeft sprekersrollen (verkoper of klant)",
         "left_out": "Weggelaten",
         "none": "geen",
         "listen": "luister",
@@ -185,6 +187,13 @@ def render_report(
         "conversations": terms_meta.get("conversations", len(sources)),
         "minutes": round(sum(s.get("customer_seconds", 0) for s in sources) / 60, 1),
         "roles_known": sum(bool(s.get("roles_known")) for s in sources),
+        "roles_share": round(
+            100
+            * sum(s.get("role_seconds", 0) for s in sources)
+            / max(sum(s.get("speech_seconds", 0) for s in sources), 1e-9)
+        )
+        if any(s.get("speech_seconds") for s in sources)
+        else None,
         "pages": meta.get("pages", 0),
         "counts": {
             s: meta.get("status_counts", {}).get(s, 0) for s in ("missing", "underused", "covered")

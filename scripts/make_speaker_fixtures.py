@@ -14,6 +14,7 @@ span of every sentence so tests can splice dialogues with known turn boundaries)
 * ``synth_nl_m``, ``synth_nl_f``: espeak-ng Dutch, male and female variants.
 * ``synth_en_rep``, ``synth_en_customer``: espeak-ng English for the sales call below.
 
+``synth_en_rep_enroll``: the rep's voice saying other sentences (an enrolment sample).
 ``mono_call.flac``: a mono English sales call (rep names the company "Northwind"), with its turns.
 """
 
@@ -66,6 +67,13 @@ EN_CALL = (
     ("customer", "That sounds fine, but the noise of the outdoor unit worries my neighbours."),
 )
 
+#: The rep alone, other words than in the call: the enrolment sample.
+EN_ENROLL = (
+    "This is a voice sample for the speaker profile. I visit customers every week.",
+    "We talk about installations, planning, prices and the maintenance of their systems.",
+    "Afterwards I write a short report and send the quote within two working days.",
+)
+
 
 def pitch(samples: np.ndarray, cents: int) -> np.ndarray:
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,6 +111,7 @@ def main() -> None:
         [speak(t, voices["customer"]) for r, t in EN_CALL if r == "customer"],
         meta,
     )
+    save_voice("synth_en_rep_enroll", [speak(t, voices["rep"]) for t in EN_ENROLL], meta)
     parts, turns, t = [silence(0.4)], [], 0.4
     for role, text in EN_CALL:
         clip = speak(text, voices[role])

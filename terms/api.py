@@ -259,6 +259,11 @@ def _source_info(c: Conversation) -> dict[str, Any]:
         if timed
         else 0.0
     )
+    with_role = (
+        sum(max(0.0, u.end - u.start) for u in c.utterances if u.speaker != "unknown")
+        if timed
+        else 0.0
+    )
     return {
         "call_id": c.call_id,
         "source": c.source,
@@ -266,6 +271,7 @@ def _source_info(c: Conversation) -> dict[str, Any]:
         "roles_known": c.roles_known,
         "speech_seconds": round(spoken, 1),
         "customer_seconds": round(customer, 1),
+        "role_seconds": round(with_role, 1),
         "model": c.model,
     }
 

@@ -44,7 +44,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cache_dir: Pa
 def consented(folder: Path, name: str, **fields: object) -> Path:
     """Copy fixture ``name`` into ``folder`` and record consent for it."""
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
+    target = folder / Path(name).name
     shutil.copyfile(FIXTURES / name, target)
     args: dict = {
         "customer": "Bakkerij Jansen",

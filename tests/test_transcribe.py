@@ -101,8 +101,11 @@ def test_english_transcript_json_fields_and_views(
             "compression_ratio",
             "flags",
         }
-        assert u["speaker"] == "unknown"
-        assert set(u["words"][0]) == {"word", "start", "end", "probability"}
+        assert u["speaker"] == "unknown"  # one voice: diarized as one speaker with no role
+        assert u["speaker_id"] == "S1"
+        assert set(u["words"][0]) == {"word", "start", "end", "probability", "speaker_id"}
+    assert data["speakers_source"] == "diarization"
+    assert [s["id"] for s in data["diarization"]["speakers"]] == ["S1"]
     t = _load(out / "en_call.json")
     wer = word_error_rate([references()["en_call.flac"]], [" ".join(u.text for u in t.utterances)])
     assert wer <= 0.15, wer  # measured 0.05

