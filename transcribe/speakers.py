@@ -409,7 +409,9 @@ def _transcript_of(target: Path, settings: Settings) -> tuple[str, list[Path]]:
         call_id = sha256_file(target)
         files = []
     with open_state(settings.workspace) as db:
-        files += [p for _stage, p in outputs_of(db, call_id) if p not in files]
+        files += [
+            p for stage, p in outputs_of(db, call_id) if stage == "transcribe" and p not in files
+        ]
     return call_id, files
 
 
