@@ -252,6 +252,7 @@ def transcribe(
         elif not quiet:
             mins, secs = divmod(int(r.duration), 60)
             note = f", {r.flagged} flagged" if r.flagged else ""
+            note += f"; speakers: {r.speakers}" if r.speakers else ""
             err.print(
                 f"ok {r.file} ({mins}:{secs:02d}, {r.language}, {r.utterances} utterances{note}) "
                 f"-> {', '.join(r.outputs)}",

@@ -44,6 +44,7 @@ class FileResult:
     language: str = ""
     utterances: int = 0
     flagged: int = 0
+    speakers: str = ""  # e.g. "S1 rep (heuristic 0.95), S2 customer" when diarized
 
 
 @dataclass(frozen=True)
@@ -248,6 +249,7 @@ def transcribe_files(
                 transcript.language,
                 len(transcript.utterances),
                 flagged,
+                _speakers_line(transcript),
             )
         except ModelError:
             raise
@@ -296,6 +298,14 @@ class _SpeakerContext:
             min_confidence=o.min_role_confidence,
         )
         return with_roles(replace(transcript, utterances=tuple(utterances)), decisions, diar)
+
+
+def _speakers_line(t: Transcript) -> str:
+    parts = []
+    for s in t.diarization.get("speakers", []):
+        how = f" ({s['role_source']} {s['confidence']:.2f})" if s["role"] == "rep" else ""
+        parts.append(f"{s['id']} {s['role']}{how}")
+    return ", ".join(parts)
 
 
 def _register(
