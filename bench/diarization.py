@@ -133,7 +133,7 @@ def quality(reps: int) -> None:
     rows: dict[tuple[str, str, str], list] = {}
     rep_id = {"enrolled": [0, 0], "first speaker": [0, 0]}
     for condition in ("clean", "tight", "noisy"):
-        for _label, names in SETS.items():
+        for _label, names in SETS.items():  # noqa: B007
             for rep in range(reps):
                 order_names = list(names)
                 rng.shuffle(order_names)
@@ -148,6 +148,14 @@ def quality(reps: int) -> None:
                         hw = [(a, b, d.speaker_at((a + b) / 2) or "") for a, b in words]
                         att = word_attribution(ref, hw)
                         key = (condition, bname, "given" if given else "estimated")
+                        if der > 0.1 or att < 0.9:
+                            print(
+                                f"  note: {condition} {_label} {bname} "
+                                f"{'given' if given else 'estimated'}: DER {der:.1%}, "
+                                f"{len(d.speakers)} speakers, attribution {att:.1%} of "
+                                f"{len(words)} words",
+                                flush=True,
+                            )
                         rows.setdefault(key, []).append(
                             (der, len(d.speakers) == len(names), att, len(audio) / 16000)
                         )
