@@ -7,6 +7,7 @@ and espeak-ng voices, so every turn boundary is known.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -239,6 +240,13 @@ def test_transcribe_labels_words_and_finds_the_rep(tmp_path: Path) -> None:
     assert roles[other] == ("rep", "manual")
     bad = run_mine("speakers", "set", str(out / "mono_call.json"), "S9", "rep")
     assert bad.returncode == 1 and "S9" in bad.stderr and "S1" in bad.stderr
+
+    # Withdrawal erases the corrections with everything else of the call.
+    state = Path(os.environ["MINE_WORKSPACE"]) / "state.db"
+    count = "SELECT count(*) FROM speaker_roles"
+    assert sqlite3.connect(state).execute(count).fetchone()[0] == 1
+    assert run_mine("forget", str(audio), "--yes").returncode == 0
+    assert sqlite3.connect(state).execute(count).fetchone()[0] == 0
 
 
 @pytest.mark.slow
