@@ -195,7 +195,9 @@ def test_transcribe_labels_words_and_finds_the_rep(tmp_path: Path) -> None:
     """A mono sales call: the rep names the company; the customer's words are the customer's."""
     audio = consented(tmp_path / "rec", "voices/mono_call.flac", obtained_by="Tom")
     out = tmp_path / "out"
-    r = run_mine("transcribe", str(audio), "--out", str(out), "--own-name", "Northwind", "-q")
+    r = run_mine(
+        "transcribe", str(audio), "--out", str(out), "--own-name", "Northwind", "-q", "--keep-raw"
+    )
     assert r.returncode == 0, r.stderr
     t = json.loads((out / "mono_call.json").read_text(encoding="utf-8"))
     assert t["speakers_source"] == "diarization"
@@ -232,6 +234,10 @@ def test_transcribe_labels_words_and_finds_the_rep(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     fixed = json.loads((out / "mono_call.json").read_text(encoding="utf-8"))
     assert {s["id"]: s["role_source"] for s in fixed["diarization"]["speakers"]}[other] == "manual"
+    raw = json.loads((out / "mono_call.raw.json").read_text(encoding="utf-8"))
+    assert {s["id"]: s["role"] for s in raw["diarization"]["speakers"]}[other] == "rep"
+    view = (out / "mono_call.txt").read_text(encoding="utf-8")
+    assert "[NAME]" in view and "Tom" not in view  # the redacted view stays redacted
     again = tmp_path / "again"
     r = run_mine("transcribe", str(audio), "--out", str(again), "-q")
     assert r.returncode == 0, r.stderr

@@ -470,8 +470,15 @@ def set_role(target: Path, speaker: str, role: str, *, settings: Settings) -> Se
                         "customer", "manual", 1.0, "another speaker is rep"
                     )
         new = with_roles(t, decisions)
-        stem = p.name[: -len(".raw.json")] if p.name.endswith(".raw.json") else p.stem
-        views = [p] + [f for f in files if f.stem == stem and f.suffix in (".txt", ".srt", ".vtt")]
+        views = [p]
+        if not p.name.endswith(".raw.json"):  # the unredacted JSON has no views of its own
+            views += [
+                f
+                for f in files
+                if f.stem == p.stem
+                and f.parent == p.parent
+                and f.suffix in (".txt", ".srt", ".vtt")
+            ]
         for v in views:
             write_atomic(v, render(new, v.suffix.lstrip(".")))
             rewritten.append(str(v))
