@@ -59,6 +59,8 @@ def test_run_then_nothing_changed_then_option_changes(tmp_path: Path, env: dict)
     report = Path(summary["report"]).read_text(encoding="utf-8")
     assert "zonder-toestemming.mp3: refused, no consent record" in report
     assert "base 905e5bf8336b" in report  # the speech model that made the transcripts
+    # one voice each: diarized, but no speaker stands out as rep, so no speech has a role
+    assert "<b>0%</b><span>van de spraak heeft sprekersrollen" in report
     assert len(list((ws / "transcripts").glob("*.json"))) == 2
     for t in (ws / "transcripts").glob("*.json"):  # mono recordings are diarized by default
         data = json.loads(t.read_text(encoding="utf-8"))
