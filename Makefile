@@ -41,6 +41,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/terms_throughput.py
 	$(BIN)/python bench/crawl_speed.py
 	$(BIN)/python bench/gap_report.py
+	$(BIN)/python bench/diarization.py
+	$(BIN)/python bench/diarization.py --long 30
 
 clean:
 	rm -rf demo-out .pytest_cache
