@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS speaker_roles (
     speaker TEXT NOT NULL,
     role TEXT NOT NULL,
     set_at TEXT NOT NULL,
+    anchor REAL,  -- a time inside the speaker's longest turn: finds them again if ids change
     PRIMARY KEY (call_id, speaker)
 );
 """

@@ -17,9 +17,10 @@ from pipeline.progress import ProgressCallback, ProgressEvent, ignore
 from pipeline.records import Consent, Transcript
 from pipeline.state import KnownRecording, open_state, register_outputs, register_recording
 from transcribe.audio import DecodedAudio, check_path, decode
-from transcribe.diarize import Diarizer, wants_diarization
+from transcribe.diarize import Diarization, Diarizer, wants_diarization
 from transcribe.engine import Transcriber
 from transcribe.speakers import (
+    RoleDecision,
     assign_speakers,
     corrections,
     decide_roles,
@@ -192,6 +193,8 @@ def transcribe_files(
             on_status=lambda m: on_progress(ProgressEvent("status", message=m)),
         )
     speakers_ctx: _SpeakerContext | None = None
+    if admitted and wants_diarization(opts):  # a missing speaker model fails before any work
+        speakers_ctx = _SpeakerContext(settings, on_progress)
     for i, path, consent, call_id in admitted:
         on_progress(ProgressEvent("status", item=str(path), message=f"transcribing {path.name}"))
         try:
@@ -222,18 +225,24 @@ def transcribe_files(
                     f"{path}: no speech found in {transcript.duration:.0f} s of audio; "
                     "check that the recording has speech and the microphone worked"
                 )
-            if wants_diarization(opts):
-                if speakers_ctx is None:
-                    speakers_ctx = _SpeakerContext(settings, on_progress)
+            found = None
+            if speakers_ctx is not None:
                 on_progress(
                     ProgressEvent(
                         "status", item=str(path), message=f"finding speakers in {path.name}"
                     )
                 )
-                transcript = speakers_ctx.apply(transcript, audio, consent)
+                found = speakers_ctx.analyse(transcript, audio, consent, path)
             del audio
             redactor = Redactor(names=consent.participants, ner=ner_for(transcript.language))
+            # Redact whole utterances, then split both versions by speaker: a number or name
+            # cut in two at a speaker change would escape redaction.
             raw, transcript = transcript, redactor.redact_transcript(transcript)
+            if found is not None:
+                raw, transcript = (
+                    speakers_ctx.label(raw, found),
+                    speakers_ctx.label(transcript, found),
+                )
             outputs = _write(
                 transcript, path, out_dir, opts.formats, raw=raw if opts.keep_raw else None
             )
@@ -280,24 +289,43 @@ class _SpeakerContext:
         has_state = (settings.workspace / "state.db").exists()
         self.profiles = load_profiles(settings.workspace) if has_state else {}
 
-    def apply(self, transcript: Transcript, audio: DecodedAudio, consent: Consent) -> Transcript:
-        """Diarize, label words and utterances with speaker ids, and decide roles."""
+    def analyse(
+        self, transcript: Transcript, audio: DecodedAudio, consent: Consent, path: Path
+    ) -> tuple[Diarization, dict[str, RoleDecision]]:
+        """Who spoke when, and who is the rep (decided on the unredacted words)."""
         o = self.opts
-        diar = self.diarizer.diarize(
-            audio.channel(None), speakers=o.speakers or None, max_speakers=o.max_speakers
-        )
+        try:
+            diar = self.diarizer.diarize(
+                audio.channel(None), speakers=o.speakers or None, max_speakers=o.max_speakers
+            )
+        except MineError:
+            raise
+        except Exception as exc:  # one file's failure must not end the batch
+            raise InputError(
+                f"{path}: finding the speakers failed ({type(exc).__name__}: {exc}); "
+                "transcribe it with --no-diarize or --diarizer features"
+            ) from exc
         utterances = assign_speakers(transcript.utterances, diar)
         decisions = decide_roles(
             utterances,
             diar,
             profiles=self.profiles,
-            manual=corrections(self.settings.workspace, transcript.call_id),
+            manual=corrections(self.settings.workspace, transcript.call_id, diar),
             own_names=o.own_names,
             rep_names=(consent.obtained_by,) if consent.obtained_by else (),
             rep_threshold=o.rep_threshold,
             min_confidence=o.min_role_confidence,
         )
-        return with_roles(replace(transcript, utterances=tuple(utterances)), decisions, diar)
+        return diar, decisions
+
+    @staticmethod
+    def label(
+        transcript: Transcript, found: tuple[Diarization, dict[str, RoleDecision]]
+    ) -> Transcript:
+        """Speaker ids on words and utterances (split where the speaker changes), and roles."""
+        diar, decisions = found
+        utterances = tuple(assign_speakers(transcript.utterances, diar))
+        return with_roles(replace(transcript, utterances=utterances), decisions, diar)
 
 
 def _speakers_line(t: Transcript) -> str:

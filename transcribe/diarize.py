@@ -432,12 +432,19 @@ def cluster(x: np.ndarray, *, backend: str, k: int | None, max_k: int) -> np.nda
 def build_turns(
     windows: list[tuple[float, float]], labels: np.ndarray, min_turn: float = 0.4
 ) -> list[Turn]:
+    """Turns from overlapping labelled windows (see ``turns_and_ids``)."""
+    return turns_and_ids(windows, labels, min_turn)[0]
+
+
+def turns_and_ids(
+    windows: list[tuple[float, float]], labels: np.ndarray, min_turn: float = 0.4
+) -> tuple[list[Turn], dict[int, str]]:
     """Turns from overlapping labelled windows: each grid cell goes to the majority label.
 
     A flicker shorter than ``min_turn`` between two turns of one speaker joins them.
     """
     if not windows:
-        return []
+        return [], {}
     end = max(b for _, b in windows)
     cells = int(np.ceil(end / GRID_S)) + 1
     k = int(labels.max()) + 1
@@ -484,7 +491,8 @@ def build_turns(
     order: dict[int, str] = {}
     for r in merged:
         order.setdefault(r[2], f"S{len(order) + 1}")
-    return [Turn(round(r[0] * GRID_S, 3), round(r[1] * GRID_S, 3), order[r[2]]) for r in merged]
+    turns = [Turn(round(r[0] * GRID_S, 3), round(r[1] * GRID_S, 3), order[r[2]]) for r in merged]
+    return turns, order
 
 
 # --------------------------------------------------------------------------- the diarizer
@@ -555,13 +563,12 @@ class Diarizer:
             return Diarization(self.label, [], {}, speakers, ["no speech found"])
         speech = _union_seconds(windows)
         labels = cluster(emb, backend=self.backend, k=speakers, max_k=max_speakers)
-        turns = build_turns(windows, labels)
+        turns, ids = turns_and_ids(windows, labels)
         if speakers is None and len(set(labels.tolist())) == 1 and speech < 10:
             notes.append("under 10 s of speech: the speaker count is uncertain")
         centroids: dict[str, np.ndarray] = {}
         if self._senko is not None:
             z = _normalise(emb)
-            ids = _label_ids(windows, labels, turns)
             for lab, sid in ids.items():
                 centroids[sid] = _normalise(z[labels == lab].mean(axis=0, keepdims=True))[0]
         return Diarization(self.label, turns, centroids, speakers, notes)
@@ -574,19 +581,3 @@ def _union_seconds(spans: list[tuple[float, float]]) -> float:
             total += b - max(a, end)
             end = b
     return total
-
-
-def _label_ids(
-    windows: list[tuple[float, float]], labels: np.ndarray, turns: list[Turn]
-) -> dict[int, str]:
-    """Map cluster labels to the S-ids ``build_turns`` gave them (by window-centre overlap)."""
-    out: dict[int, str] = {}
-    for (a, b), lab in zip(windows, labels, strict=True):
-        if int(lab) in out:
-            continue
-        mid = (a + b) / 2
-        for t in turns:
-            if t.start <= mid <= t.end:
-                out[int(lab)] = t.speaker
-                break
-    return out

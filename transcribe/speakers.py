@@ -160,15 +160,34 @@ def enroll(
     return profile
 
 
-def corrections(workspace: Path, call_id: str) -> dict[str, str]:
-    """Hand-set roles of one recording: speaker id → role."""
+def corrections(workspace: Path, call_id: str, diar: Diarization | None = None) -> dict[str, str]:
+    """Hand-set roles of one recording: speaker id → role.
+
+    With ``diar`` (a new diarization of the recording), each correction goes to the speaker
+    talking at the moment it was anchored to, so it follows the person if the ids changed.
+    """
     if not (workspace / "state.db").exists():
         return {}
     with open_state(workspace) as db:
         rows = db.execute(
-            "SELECT speaker, role FROM speaker_roles WHERE call_id=?", (call_id,)
+            "SELECT speaker, role, anchor FROM speaker_roles WHERE call_id=?", (call_id,)
         ).fetchall()
-    return dict(rows)
+    out: dict[str, str] = {}
+    for speaker, role, anchor in rows:
+        sid = (
+            diar.speaker_at(anchor, reach=0.0) if diar is not None and anchor is not None else None
+        )
+        out[sid or speaker] = role
+    return out
+
+
+def _anchor(t: Transcript, speaker: str) -> float | None:
+    """The middle of ``speaker``'s longest turn in ``t``."""
+    turns = [x for x in t.diarization.get("turns", []) if x[2] == speaker]
+    if not turns:
+        return None
+    a, b, _ = max(turns, key=lambda x: x[1] - x[0])
+    return round((a + b) / 2, 3)
 
 
 # --------------------------------------------------------------------------- deciding roles
@@ -234,8 +253,9 @@ def decide_roles(
         for sid in rest:
             if sid in matched:
                 sim, name = matched[sid]
+                # The rep's name stays out of transcripts: it would outlive the profile.
                 out[sid] = RoleDecision(
-                    "rep", "enrolled", round(sim, 3), f"voice matches {name} ({sim:.2f})"
+                    "rep", "enrolled", round(sim, 3), f"voice matches an enrolled rep ({sim:.2f})"
                 )
             else:
                 best = max(
@@ -436,6 +456,8 @@ def set_role(target: Path, speaker: str, role: str, *, settings: Settings) -> Se
             )
         except (KeyError, TypeError):
             continue
+    # A path can hold another recording's transcript now (same name, same folder): leave it.
+    transcripts = {p: t for p, t in transcripts.items() if t.call_id == call_id}
     known = {s["id"] for t in transcripts.values() for s in t.diarization.get("speakers", [])}
     if transcripts and speaker not in known:
         ids = ", ".join(sorted(known)) or "none (the recording was not diarized)"
@@ -443,9 +465,11 @@ def set_role(target: Path, speaker: str, role: str, *, settings: Settings) -> Se
             f"{target}: has no speaker {speaker!r}; its speakers are {ids}"
             + ("" if known else "; transcribe it again with --diarize")
         )
+    anchor = next((_anchor(t, speaker) for t in transcripts.values()), None)
     with open_state(settings.workspace) as db:
         db.execute(
-            "INSERT OR REPLACE INTO speaker_roles VALUES (?,?,?,?)", (call_id, speaker, role, now())
+            "INSERT OR REPLACE INTO speaker_roles VALUES (?,?,?,?,?)",
+            (call_id, speaker, role, now(), anchor),
         )
     manual = corrections(settings.workspace, call_id)
     rewritten: list[str] = []
