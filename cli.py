@@ -356,24 +356,47 @@ def consent_check(
             show_default=False,
         ),
     ] = None,
+    fix: Annotated[
+        bool,
+        typer.Option(
+            "--fix",
+            help="Bind valid records made before call_ids to their recording's bytes "
+            "(writes the sha256 as call_id; only for recordings you know are the consented ones).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = 0,
 ) -> None:
-    """List each recording as ok or refused, with the reason; reads no audio.
+    """List each recording as ok or refused, with the reason, as mine transcribe would decide.
 
-    Example: mine consent check recordings/
+    Decodes no audio; hashes a recording's bytes once its record is otherwise valid, to check
+    the record is for these bytes. Records without a call_id are listed; --fix binds them.
+
+    Example: mine consent check recordings/ --fix
     """
     _setup_logging(verbose)
-    from pipeline.consent import check_paths
+    from pipeline.consent import bind_records, check_paths
 
     try:
         statuses = check_paths(paths or [Path(".")])
+        fixed = bind_records(statuses) if fix else []
     except MineError as exc:
         raise _fail(exc) from None
+    if fixed:
+        statuses = check_paths(paths or [Path(".")])
     if as_json:
         print(
             json.dumps(
-                [{"file": s.file, "ok": s.ok, "reason": s.reason} for s in statuses],
+                [
+                    {
+                        "file": s.file,
+                        "ok": s.ok,
+                        "reason": s.reason,
+                        "call_id": s.call_id,
+                        "bound": s.bound,
+                    }
+                    for s in statuses
+                ],
                 ensure_ascii=False,
                 indent=1,
             )
@@ -381,6 +404,8 @@ def consent_check(
     else:
         for s in statuses:
             print(f"ok       {s.file}: {s.reason}" if s.ok else f"refused  {s.reason}")
+    for f in fixed:
+        err.print(f"bound {f.record} to {f.file} (call_id {f.call_id[:12]}…)", markup=False)
     if not statuses:
         err.print(
             "error: no recordings found; pass audio files or a folder that has them", markup=False
@@ -940,27 +965,51 @@ def forget(
         bool,
         typer.Option("--delete-audio", help="Delete the audio even outside folders mine manages."),
     ] = False,
+    all_copies: Annotated[
+        bool,
+        typer.Option(
+            "--all-copies", help="Also forget other recordings with identical bytes (copies)."
+        ),
+    ] = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Erase everything derived from a recording whose consent was withdrawn.
 
-    Deletes its transcripts in every format and its state, the audio where mine manages its
-    folder, marks the consent record withdrawn, and leaves a tombstone in the audit log.
+    Deletes its transcripts in every format, the tables and reports built from it (mine run
+    rebuilds them without it), its state, log lines and audit details, the audio where mine
+    manages its folder; marks its consent record withdrawn (erasing the names in it) and
+    leaves a pseudonymous tombstone in the audit log. A path names exactly that recording;
+    copies with the same bytes are kept unless --all-copies.
 
     Example: mine forget visit-acme.m4a --yes
     """
     from pipeline.rights import forget as forget_recording
+    from pipeline.rights import plan_forget
 
+    try:
+        settings = _settings(config, workspace)
+        plan = plan_forget(target, settings=settings)
+    except MineError as exc:
+        raise _fail(exc) from None
+    copies = [c.path for c in plan.copies]
     if not yes:
         if not sys.stdin.isatty():
             err.print("error: mine forget erases data; add --yes to confirm", markup=False)
             raise typer.Exit(2)
-        typer.confirm(f"Erase everything mine holds derived from {target}?", abort=True, err=True)
+        named = ", ".join(t.given or t.path for t in plan.targets)
+        typer.confirm(f"Erase everything mine holds derived from {named}?", abort=True, err=True)
+        if copies and not all_copies:
+            all_copies = typer.confirm(
+                f"{len(copies)} other recording(s) have identical bytes: {', '.join(copies)}. "
+                "Forget them too?",
+                default=False,
+                err=True,
+            )
     try:
         results = forget_recording(
-            target, settings=_settings(config, workspace), delete_audio=delete_audio
+            target, settings=settings, delete_audio=delete_audio, all_copies=all_copies
         )
     except MineError as exc:
         raise _fail(exc) from None
@@ -972,6 +1021,12 @@ def forget(
         )
         if r.audio_kept_reason:
             err.print(f"warning: {r.audio_kept_reason}", markup=False)
+    if copies and not all_copies:
+        err.print(
+            f"note: kept {len(copies)} other recording(s) with identical bytes: "
+            f"{', '.join(copies)}; forget them with --all-copies",
+            markup=False,
+        )
     if as_json:
         print(json.dumps([r.__dict__ for r in results], ensure_ascii=False, indent=1))
 
@@ -1056,8 +1111,26 @@ def main_options(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    Every error mine expects is a ``MineError`` turned into one line by its command; anything
+    else is a bug, still reported in one line (the traceback with ``MINE_DEBUG=1``).
+    """
+    import os
+
+    try:
+        app()
+    except MineError as exc:
+        raise SystemExit(_fail(exc).exit_code) from None
+    except Exception as exc:
+        if os.environ.get("MINE_DEBUG"):
+            raise
+        err.print(
+            f"error: unexpected {type(exc).__name__}: {str(exc)[:300]}; this is a bug in mine: "
+            "please report it with the command you ran (MINE_DEBUG=1 shows the traceback)",
+            markup=False,
+        )
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -1,15 +1,31 @@
-"""The consent gate: no recording is decoded or transcribed without a valid consent record.
+"""The consent gate: no recording is decoded or transcribed without a valid consent record for
+*its bytes*.
 
 A consent record is a sidecar ``<recording>.consent.toml`` beside the audio, or a row of a
-``consent.csv`` register in the recording's folder (the sidecar wins when both exist). Nothing
-but the file's name is looked at before a record is found valid.
+``consent.csv`` register in the recording's folder. Symbolic links are resolved first: a record
+always belongs to the real file, never to a link pointing at it. ``mine consent add`` writes the
+sha256 of the recording's bytes into the record as ``call_id``; a record whose ``call_id`` does
+not match the bytes is refused before any audio is decoded (hashing reads the bytes; decoding
+does not happen).
+
+``admit`` is the one decision that ``mine transcribe``, ``mine run`` and ``mine consent check``
+share. In order: the record is found (sidecar, register rows); any withdrawal wins; conflicting
+register rows are refused; the record is validated against the schema (one message per
+problem); its ``file`` must name this recording; it must not be future-dated, out of scope or
+expired; and last, its ``call_id`` (when present) must match the bytes.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
+import json
+import re
 import shlex
-from dataclasses import dataclass, replace
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +33,7 @@ from typing import Any
 import tomli_w
 
 from pipeline.errors import ConsentError, InputError
-from pipeline.files import append_jsonl, write_atomic
+from pipeline.files import FileIdentity, append_jsonl, hash_file, write_atomic
 from pipeline.records import AUDIO_SUFFIXES, CONSENT_METHODS, CONSENT_SCOPES, Consent
 
 REGISTER_NAME = "consent.csv"
@@ -33,8 +49,17 @@ REGISTER_FIELDS = (
     "retain_audio_until",
     "withdrawn_at",
     "call_id",
+    "record_sha256",
 )
+#: Columns a register must have (the others are optional).
+REGISTER_REQUIRED = ("file", "customer", "obtained_at", "obtained_by", "method", "purpose", "scope")
 _REQUIRED = ("customer", "obtained_at", "obtained_by", "method", "purpose")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+#: A consent record is a few hundred bytes; a register a few MB even for many thousand rows.
+MAX_SIDECAR_BYTES = 1 << 20
+MAX_REGISTER_BYTES = 64 << 20
+
+Hasher = Callable[[Path], tuple[str, FileIdentity]]
 
 
 def sidecar_path(audio: Path) -> Path:
@@ -49,33 +74,9 @@ def _add_hint(audio: Path) -> str:
     )
 
 
-def _as_datetime(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    text = str(value).strip()
-    if not text:
-        raise ValueError("empty")
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _as_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value).strip())
-
-
-def _as_list(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        parts = value.replace(",", ";").split(";")
-    elif isinstance(value, list | tuple):
-        parts = [str(v) for v in value]
-    else:
-        raise ValueError("expected a list")
-    return tuple(p.strip() for p in parts if p.strip())
+def _same_name(a: str, b: str) -> bool:
+    """File names compared as people type them: NFC (macOS writes NFD), no outer spaces."""
+    return unicodedata.normalize("NFC", a.strip()) == unicodedata.normalize("NFC", b.strip())
 
 
 def _naive(moment: datetime) -> datetime:
@@ -83,23 +84,101 @@ def _naive(moment: datetime) -> datetime:
     return moment.astimezone().replace(tzinfo=None) if moment.tzinfo else moment
 
 
+# ------------------------------------------------------------------------------ the schema
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, datetime | date):
+        return "a date"
+    return type(value).__name__
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if not isinstance(value, str):
+        raise TypeError(f"expected a date and time, got {_kind(value)}")
+    return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"expected a date, got {_kind(value)}")
+    return date.fromisoformat(value.strip())
+
+
+def _as_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        parts = value.replace(",", ";").split(";")
+    elif isinstance(value, list | tuple):
+        wrong = [v for v in value if not isinstance(v, str)]
+        if wrong:
+            raise TypeError(f"expected a list of text, got {_kind(wrong[0])} in it")
+        parts = list(value)
+    else:
+        raise TypeError(f"expected a list of text, got {_kind(value)}")
+    return tuple(p.strip() for p in parts if p.strip())
+
+
+def record_digest(data: dict[str, Any]) -> str:
+    """sha256 of a record's fields as written: what the audit keeps once the record is erased."""
+    canonical = {k: str(v) for k, v in data.items() if not _blank(v) and k != "record_sha256"}
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
 def parse_consent(data: dict[str, Any], *, source: str) -> Consent:
-    """Build a ``Consent`` from a sidecar table or register row.
+    """Validate a sidecar table or register row against the consent schema.
 
     Raises:
-        ValueError: naming the first missing or invalid field.
+        ValueError: one message per problem, joined by "; " (unknown fields, missing or
+            empty fields, wrong types, invalid values).
     """
-    missing = [k for k in _REQUIRED if not str(data.get(k, "")).strip()]
+    problems: list[str] = []
+    unknown = sorted(str(k) for k in data if k not in REGISTER_FIELDS)
+    if unknown:
+        problems.append(
+            f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+            f"(known: {', '.join(REGISTER_FIELDS)})"
+        )
+    missing = [k for k in _REQUIRED if _blank(data.get(k))]
     if missing:
-        raise ValueError(f"missing {', '.join(missing)}")
-    fields: dict[str, Any] = {"source": source}
-    for key in ("customer", "obtained_by", "purpose"):
-        fields[key] = str(data[key]).strip()
-    method = str(data["method"]).strip()
-    if method not in CONSENT_METHODS:
-        raise ValueError(f"method '{method}' is not one of {', '.join(CONSENT_METHODS)}")
-    fields["method"] = method
-    converters = {
+        problems.append(f"missing {', '.join(missing)}")
+    fields: dict[str, Any] = {"source": source, "record_sha256": record_digest(data)}
+    for key in ("file", "customer", "obtained_by", "purpose", "method", "call_id"):
+        value = data.get(key)
+        if _blank(value):
+            continue
+        if not isinstance(value, str):
+            problems.append(f"{key}: expected text, got {_kind(value)}")
+            continue
+        fields[key] = value.strip()
+    method = fields.get("method")
+    if method is not None and method not in CONSENT_METHODS:
+        problems.append(f"method '{method}' is not one of {', '.join(CONSENT_METHODS)}")
+    call_id = fields.get("call_id")
+    if call_id is not None:
+        fields["call_id"] = call_id = call_id.lower()
+        if not _SHA256.match(call_id):
+            problems.append(f"call_id '{call_id[:70]}' is not a sha256 (64 hex digits)")
+    converters: dict[str, Callable[[Any], Any]] = {
         "obtained_at": _as_datetime,
         "withdrawn_at": _as_datetime,
         "retain_audio_until": _as_date,
@@ -108,96 +187,384 @@ def parse_consent(data: dict[str, Any], *, source: str) -> Consent:
     }
     for key, convert in converters.items():
         raw = data.get(key)
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if _blank(raw):
             continue
         try:
             fields[key] = convert(raw)
-        except (ValueError, TypeError):
-            raise ValueError(f"{key} '{raw}' is not valid") from None
-    unknown_scope = [s for s in fields.get("scope", ()) if s not in CONSENT_SCOPES]
+        except TypeError as exc:
+            problems.append(f"{key}: {exc}")
+        except ValueError:
+            problems.append(f"{key} '{str(raw)[:40]}' is not valid")
+    scope = fields.get("scope", ())
+    if not scope and not any(p.startswith("scope:") for p in problems):
+        problems.append(
+            "no scope given (list what the customer agreed to: transcribe, quote-in-reports)"
+        )
+    unknown_scope = [s for s in scope if s not in CONSENT_SCOPES]
     if unknown_scope:
-        raise ValueError(f"scope '{unknown_scope[0]}' is not one of {', '.join(CONSENT_SCOPES)}")
-    if str(data.get("call_id") or "").strip():
-        fields["call_id"] = str(data["call_id"]).strip().lower()
+        problems.append(f"scope '{unknown_scope[0]}' is not one of {', '.join(CONSENT_SCOPES)}")
+    obtained, until = fields.get("obtained_at"), fields.get("retain_audio_until")
+    if isinstance(obtained, datetime) and isinstance(until, date) and until < obtained.date():
+        problems.append(f"retain_audio_until {until} is before obtained_at {obtained:%Y-%m-%d}")
+    if problems:
+        raise ValueError("; ".join(problems))
     return Consent(**fields)
 
 
-def _read_sidecar(path: Path) -> Consent:
+# ------------------------------------------------------------------------------ reading
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One consent record as written, before validation: a sidecar or one register row."""
+
+    source: str  # the sidecar's path, or "<register>:<row number>"
+    data: dict[str, Any]
+
+
+def _read_limited(path: Path, limit: int, what: str) -> bytes:
+    with path.open("rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"larger than {limit >> 20} MB: not a {what}")
+    return data
+
+
+def _read_sidecar(path: Path) -> RawRecord:
     import tomllib
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = _read_limited(path, MAX_SIDECAR_BYTES, "consent record").decode("utf-8")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"not valid TOML ({exc})") from None
-    return parse_consent(data, source=str(path))
+    except OSError as exc:
+        raise ValueError(f"cannot be read ({exc.strerror})") from None
+    return RawRecord(str(path), data)
 
 
-def _read_register_row(register: Path, audio: Path) -> Consent | None:
+_REGISTER_CACHE: dict[tuple[str, FileIdentity], list[dict[str, Any]]] = {}
+
+
+def _register_rows(register: Path) -> list[dict[str, Any]]:
+    """Every row of a register as ``{"row": n, "data": {...}}``; cached while unchanged.
+
+    Raises:
+        ValueError: the register cannot be read, or its header is wrong.
+    """
     try:
-        with register.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.DictReader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ValueError(f"{register.name} cannot be read ({exc})") from None
-    for number, row in enumerate(rows, start=2):
-        if (row.get("file") or "").strip() in (audio.name, str(audio)):
-            clean = {k: v for k, v in row.items() if k is not None}
-            return parse_consent(clean, source=f"{register}:{number}")
+        identity = FileIdentity.of(register.stat())
+    except OSError as exc:
+        raise ValueError(f"cannot be read ({exc.strerror})") from None
+    key = (str(register), identity)
+    if key in _REGISTER_CACHE:
+        return _REGISTER_CACHE[key]
+    try:
+        raw = _read_limited(register, MAX_REGISTER_BYTES, "consent register")
+        text = raw.decode("utf-8-sig")
+    except OSError as exc:
+        raise ValueError(f"cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text; save it as CSV UTF-8") from None
+    if "\0" in text:
+        raise ValueError("not a CSV text file (binary content)")
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = [h.strip() for h in next(reader, [])]
+        body = list(enumerate(reader, start=2))
+    except csv.Error as exc:
+        raise ValueError(f"not valid CSV ({exc})") from None
+    unknown = [h for h in header if h not in REGISTER_FIELDS]
+    absent = [h for h in REGISTER_REQUIRED if h not in header]
+    if unknown or absent:
+        said = []
+        if unknown:
+            said.append(f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}")
+        if absent:
+            said.append(f"no column {', '.join(absent)}")
+        raise ValueError(
+            f"{'; '.join(said)}: the columns are {', '.join(REGISTER_REQUIRED)} "
+            f"and optionally {', '.join(f for f in REGISTER_FIELDS if f not in REGISTER_REQUIRED)}"
+        )
+    if len(set(header)) != len(header):
+        raise ValueError("a column appears twice in the header")
+    rows = []
+    for number, cells in body:
+        if not any(c.strip() for c in cells):
+            continue
+        row: dict[str, Any] = {"row": number, "data": dict(zip(header, cells, strict=False))}
+        if len(cells) != len(header):
+            row["problem"] = f"row {number} has {len(cells)} cells, the header has {len(header)}"
+        rows.append(row)
+    if len(_REGISTER_CACHE) > 64:
+        _REGISTER_CACHE.clear()
+    _REGISTER_CACHE[key] = rows
+    return rows
+
+
+def _row_names(cell: str, register: Path, real: Path) -> bool:
+    """Does a register's ``file`` cell name the recording ``real``?"""
+    cell = cell.strip()
+    if not cell:
+        return False
+    if _same_name(cell, real.name):
+        return True
+    if "/" in cell:
+        candidate = Path(cell) if Path(cell).is_absolute() else register.parent / cell
+        try:
+            return candidate.resolve() == real
+        except (OSError, RuntimeError):
+            return False
+    return False
+
+
+def records_for(real: Path) -> tuple[list[RawRecord], list[str]]:
+    """Every consent record that names the recording ``real`` (a real path: links resolved).
+
+    Returns the records (the sidecar first, then register rows) and problems that stop the
+    records from being read at all (an unreadable sidecar or register).
+    """
+    found: list[RawRecord] = []
+    problems: list[str] = []
+    sidecar = sidecar_path(real)
+    try:
+        has_sidecar = sidecar.is_file()
+    except OSError:
+        has_sidecar = False
+    if has_sidecar:
+        try:
+            found.append(_read_sidecar(sidecar))
+        except ValueError as exc:
+            problems.append(f"{sidecar.name} is malformed ({exc})")
+    register = real.parent / REGISTER_NAME
+    if register.is_file():
+        try:
+            rows = _register_rows(register)
+        except ValueError as exc:
+            problems.append(f"{REGISTER_NAME} is malformed ({exc})")
+            rows = []
+        for row in rows:
+            if _row_names(str(row["data"].get("file") or ""), register, real):
+                if "problem" in row:
+                    problems.append(f"{REGISTER_NAME} is malformed ({row['problem']})")
+                found.append(RawRecord(f"{register}:{row['row']}", row["data"]))
+    return found, problems
+
+
+# ------------------------------------------------------------------------------ the decision
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A recording that may be processed: its valid consent and the bytes it was given for."""
+
+    path: Path  # as given
+    real: Path  # symlinks resolved
+    consent: Consent
+    call_id: str  # sha256 of the bytes
+    identity: FileIdentity  # of the bytes hashed: decoding checks it is still the same file
+
+    @property
+    def bound(self) -> bool:
+        """True if the record names these bytes (carries their call_id)."""
+        return self.consent.call_id == self.call_id
+
+
+def real_file(path: Path) -> Path:
+    """The real file behind ``path`` (symlinks resolved), checked to be a readable regular file.
+
+    Raises:
+        InputError: missing, a broken link, a folder, not a regular file, or a name too long.
+    """
+    try:
+        if path.is_symlink() and not path.exists():
+            raise InputError(f"{path}: a link to a file that does not exist; fix or remove it")
+        if not path.exists():
+            raise InputError(f"{path}: file not found; check the path")
+        real = path.resolve(strict=True)
+        if real.is_dir():
+            raise InputError(
+                f"{path}: is a folder, not a recording; pass the audio files in it, "
+                f"e.g. mine transcribe {path}/*.m4a"
+            )
+        if not real.is_file():
+            raise InputError(f"{path}: not a regular file; pass an audio file")
+    except OSError as exc:
+        raise InputError(
+            f"{str(path)[:120]}: cannot be used ({exc.strerror}); "
+            "rename it to a shorter name or check its permissions"
+        ) from None
+    except RuntimeError:  # a symlink loop
+        raise InputError(f"{path}: a loop of symbolic links; point it at a recording") from None
+    return real
+
+
+def _where(source: str) -> str:
+    if ":" in source and not source.endswith(".toml"):
+        register, row = source.rsplit(":", 1)
+        return f"{Path(register).name} row {row}"
+    return Path(source).name
+
+
+def _refuse(path: Path, why: str) -> ConsentError:
+    return ConsentError(f"{path}: refused, {why}")
+
+
+def _withdrawal(records: list[RawRecord]) -> tuple[RawRecord, str] | None:
+    for rec in records:
+        raw = rec.data.get("withdrawn_at")
+        if not _blank(raw):
+            try:
+                when = f"on {_as_datetime(raw):%Y-%m-%d}"
+            except (TypeError, ValueError):
+                when = f"({str(raw)[:40]})"
+            return rec, when
     return None
 
 
-def find_consent(audio: Path) -> Consent:
-    """Return the consent record for ``audio`` without judging it.
-
-    Raises:
-        ConsentError: no record, or a malformed one (the message says how to fix it).
-    """
-    sidecar = sidecar_path(audio)
-    register = audio.parent / REGISTER_NAME
-    try:
-        if sidecar.is_file():
-            return _read_sidecar(sidecar)
-        if register.is_file():
-            found = _read_register_row(register, audio)
-            if found is not None:
-                return found
-    except ValueError as exc:
-        where = sidecar.name if sidecar.is_file() else register.name
-        raise ConsentError(
-            f"{audio}: refused, consent record {where} is malformed ({exc}); fix it, "
-            f"or rewrite it with: {_add_hint(audio)} --force"
-        ) from None
-    raise ConsentError(
-        f"{audio}: refused, no consent record (looked for {sidecar.name} and a row in "
-        f"{REGISTER_NAME}); record the customer's consent with: {_add_hint(audio)}"
+def _conflicts(rows: list[RawRecord]) -> str:
+    """Names the register rows for one recording that disagree (identical rows are fine)."""
+    if len(rows) < 2:
+        return ""
+    first = rows[0].data
+    differ = sorted(
+        {
+            k
+            for r in rows[1:]
+            for k in set(first) | set(r.data)
+            if str(first.get(k) or "").strip() != str(r.data.get(k) or "").strip()
+        }
+    )
+    if not differ:
+        return ""
+    numbers = [r.source.rsplit(":", 1)[1] for r in rows]
+    return (
+        f"{REGISTER_NAME} rows {', '.join(numbers[:-1])} and {numbers[-1]} are all for this "
+        f"recording and disagree ({', '.join(differ)}); keep one row per recording"
     )
 
 
 def judge(audio: Path, consent: Consent, *, now: datetime | None = None) -> None:
-    """Raise ``ConsentError`` if ``consent`` does not allow transcribing ``audio`` now."""
+    """Raise ``ConsentError`` if a valid ``consent`` does not allow transcribing ``audio`` now."""
     now = now or datetime.now()
     file = shlex.quote(str(audio))
     if consent.withdrawn_at is not None:
-        raise ConsentError(
-            f"{audio}: refused, consent was withdrawn on {consent.withdrawn_at:%Y-%m-%d}; "
-            f"erase what was derived from it with: mine forget {file}"
+        raise _refuse(
+            audio,
+            f"consent was withdrawn on {consent.withdrawn_at:%Y-%m-%d}; erase what was derived "
+            f"from it with: mine forget {file}",
         )
     if _naive(consent.obtained_at) > now:
-        raise ConsentError(
-            f"{audio}: refused, consent obtained_at {consent.obtained_at:%Y-%m-%d %H:%M} is in the "
-            f"future; correct it in {Path(consent.source.split(':')[0]).name}"
+        raise _refuse(
+            audio,
+            f"consent obtained_at {consent.obtained_at:%Y-%m-%d %H:%M} is in the future; "
+            f"correct it in {_where(consent.source)}",
         )
     if "transcribe" not in consent.scope:
-        raise ConsentError(
-            f"{audio}: refused, consent scope ({', '.join(consent.scope) or 'empty'}) does not "
-            f"include transcribe; only if the customer agreed, record it with: "
-            f"mine consent add {file} --scope transcribe,quote-in-reports --force ..."
+        raise _refuse(
+            audio,
+            f"consent scope ({', '.join(consent.scope) or 'empty'}) does not include "
+            f"transcribe; only if the customer agreed, record it with: "
+            f"mine consent add {file} --scope transcribe,quote-in-reports --force ...",
         )
     if consent.retain_audio_until is not None and consent.retain_audio_until < now.date():
-        raise ConsentError(
-            f"{audio}: refused, consent expired on {consent.retain_audio_until} "
-            f"(retain_audio_until); delete the audio, or record renewed consent with: "
-            f"mine consent add {file} --retain-until YYYY-MM-DD --force ..."
+        raise _refuse(
+            audio,
+            f"consent expired on {consent.retain_audio_until} (retain_audio_until); delete the "
+            f"audio, or record renewed consent with: "
+            f"mine consent add {file} --retain-until YYYY-MM-DD --force ...",
         )
+
+
+def default_hasher(real: Path) -> tuple[str, FileIdentity]:
+    """Hash a recording's bytes (never decodes them)."""
+    try:
+        return hash_file(real)
+    except OSError as exc:
+        raise InputError(
+            f"{real}: cannot be read ({exc.strerror}); check its permissions, or that nothing "
+            "is still writing it"
+        ) from None
+
+
+def admit(path: Path, *, now: datetime | None = None, hasher: Hasher | None = None) -> Admission:
+    """Decide whether the recording at ``path`` may be processed, and bind the decision to its bytes.
+
+    This is the one consent decision of mine: ``mine transcribe``, ``mine run`` and
+    ``mine consent check`` all call it. No audio is decoded; the bytes are hashed only once
+    the record is otherwise valid.
+
+    Raises:
+        ConsentError: no valid record for these bytes (the message says why and how to fix it).
+        InputError: the file is missing, a broken link, a folder or unreadable.
+    """
+    real = real_file(path)
+    records, problems = records_for(real)
+    withdrawn = _withdrawal(records)
+    if withdrawn is not None:  # any withdrawal wins, whatever else the records say
+        rec, when = withdrawn
+        raise _refuse(
+            path,
+            f"consent was withdrawn {when} ({_where(rec.source)}); erase what was derived "
+            f"from it with: mine forget {shlex.quote(str(path))}",
+        )
+    if problems:
+        raise _refuse(
+            path,
+            f"consent record {'; '.join(problems)}; fix it, or rewrite it with: "
+            f"{_add_hint(path)} --force",
+        )
+    if not records:
+        note = ""
+        if path.is_symlink():
+            link_record = sidecar_path(path.absolute())
+            note = f"; {path.name} is a link to {real}, and consent belongs to the real file" + (
+                f" ({link_record.name} beside the link is not used)" if link_record.exists() else ""
+            )
+        raise _refuse(
+            path,
+            f"no consent record (looked for {sidecar_path(real).name} and a row in "
+            f"{REGISTER_NAME}{' beside ' + str(real) if real != path.absolute() else ''}){note}; "
+            f"record the customer's consent with: {_add_hint(path)}",
+        )
+    sidecar = [r for r in records if r.source.endswith(".consent.toml")]
+    rows = [r for r in records if r not in sidecar]
+    if not sidecar:
+        conflict = _conflicts(rows)
+        if conflict:
+            raise _refuse(path, conflict)
+    chosen = (sidecar or rows)[0]  # a sidecar wins over a register row
+    try:
+        consent = parse_consent(chosen.data, source=chosen.source)
+    except ValueError as exc:
+        raise _refuse(
+            path,
+            f"consent record {_where(chosen.source)} is malformed ({exc}); fix it, or "
+            f"rewrite it with: {_add_hint(path)} --force",
+        ) from None
+    if consent.file and not _row_names(consent.file, real.parent / REGISTER_NAME, real):
+        raise _refuse(
+            path,
+            f"the consent record {_where(chosen.source)} is for '{consent.file}', not for "
+            f"{real.name}; record consent for this recording with: {_add_hint(path)}",
+        )
+    judge(path, consent, now=now)
+    call_id, identity = (hasher or default_hasher)(real)
+    if consent.call_id and consent.call_id != call_id:
+        raise _refuse(
+            path,
+            f"the consent record {_where(chosen.source)} is for another recording (call_id "
+            f"{consent.call_id[:12]}…, these bytes are {call_id[:12]}…): the audio was "
+            f"replaced or is another file; record consent for it with: {_add_hint(path)} --force",
+        )
+    return Admission(path, real, consent, call_id, identity)
+
+
+def gate(audio: Path, *, now: datetime | None = None) -> Consent:
+    """Return the valid consent for ``audio`` or raise ``ConsentError`` (see ``admit``)."""
+    return admit(audio, now=now).consent
 
 
 @dataclass(frozen=True)
@@ -208,44 +575,69 @@ class ConsentStatus:
     ok: bool
     reason: str
     consent: Consent | None = None
+    call_id: str | None = None
+    bound: bool = False  # the record carries this recording's call_id
 
 
-def check(audio: Path, *, now: datetime | None = None) -> ConsentStatus:
-    """Judge one recording's consent without touching the audio."""
+def check(
+    audio: Path, *, now: datetime | None = None, hasher: Hasher | None = None
+) -> ConsentStatus:
+    """Judge one recording's consent as ``mine transcribe`` would; decodes no audio."""
     try:
-        consent = find_consent(audio)
-        judge(audio, consent, now=now)
-    except ConsentError as exc:
+        admission = admit(audio, now=now, hasher=hasher)
+    except (ConsentError, InputError) as exc:
         return ConsentStatus(str(audio), False, str(exc))
+    consent = admission.consent
     until = consent.retain_audio_until.isoformat() if consent.retain_audio_until else "no end date"
     reason = (
         f"{consent.customer}, {consent.method} by {consent.obtained_by}, audio kept until {until}"
     )
-    return ConsentStatus(str(audio), True, reason, consent)
-
-
-def gate(audio: Path, *, now: datetime | None = None) -> Consent:
-    """Return the valid consent for ``audio`` or raise ``ConsentError``; reads only file names."""
-    consent = find_consent(audio)
-    judge(audio, consent, now=now)
-    return consent
+    if not admission.bound:
+        reason += (
+            "; the record is not bound to these bytes (no call_id): if this is the consented "
+            "recording, bind it with: mine consent check --fix"
+        )
+    return ConsentStatus(str(audio), True, reason, consent, admission.call_id, admission.bound)
 
 
 def record_decision(
-    log: Path, *, audio: Path, decision: str, reason: str, call_id: str | None, action: str
+    log: Path,
+    *,
+    audio: Path,
+    decision: str,
+    reason: str,
+    call_id: str | None,
+    action: str,
+    consent: Consent | None = None,
 ) -> None:
-    """Append one gate decision to the audit log: never any transcript text."""
-    append_jsonl(
-        log,
-        {
-            "time": datetime.now(UTC).isoformat(timespec="seconds"),
-            "action": action,
-            "file": audio.name,
-            "call_id": call_id,
-            "decision": decision,
-            "reason": reason,
-        },
-    )
+    """Append one gate decision to the audit log: never any transcript text.
+
+    The entry names the file and its real path, so ``mine forget`` can reduce it to a
+    pseudonymous entry (call_id, the record's hash and dates) when the recording is erased.
+    """
+    entry: dict[str, Any] = {
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "action": action,
+        "file": audio.name,
+        "path": _real_or_absolute(audio),
+        "call_id": call_id,
+        "decision": decision,
+        "reason": reason,
+    }
+    if consent is not None:
+        entry["consent_sha256"] = consent.record_sha256
+        entry["consent_obtained_at"] = consent.obtained_at.isoformat()
+    append_jsonl(log, entry)
+
+
+def _real_or_absolute(path: Path) -> str:
+    try:
+        return str(path.resolve())
+    except (OSError, RuntimeError):
+        return str(path.absolute())
+
+
+# ------------------------------------------------------------------------------ writing
 
 
 def add_consent(
@@ -261,23 +653,28 @@ def add_consent(
     retain_audio_until: date | None = None,
     force: bool = False,
 ) -> tuple[Path, Consent]:
-    """Write the consent sidecar for ``audio`` and return its path and record.
+    """Write the consent sidecar for ``audio``, bound to its bytes, and return its path and record.
+
+    A link is resolved: the sidecar goes beside the real file, names it, and carries the sha256
+    of its bytes as ``call_id``, so the record cannot be used for other audio.
 
     Example:
         >>> add_consent(Path("visit-acme.m4a"), customer="Acme BV", method="written",
         ...             obtained_by="Sanne", purpose="website copy")  # doctest: +SKIP
 
     Raises:
-        InputError: the recording does not exist.
+        InputError: the recording does not exist or cannot be read.
         ConsentError: a record exists already (without ``force``) or a field is invalid.
     """
-    if not audio.is_file():
-        raise InputError(f"{audio}: recording not found; give the path of the audio file")
-    target = sidecar_path(audio)
+    try:
+        real = real_file(audio)
+    except InputError as exc:
+        raise InputError(f"{exc}; give the path of the audio file") from None
+    target = sidecar_path(real)
     if target.exists() and not force:
         raise ConsentError(f"{target}: a consent record exists already; add --force to replace it")
     table: dict[str, Any] = {
-        "file": audio.name,
+        "file": real.name,
         "customer": customer,
         "participants": list(participants),
         "obtained_at": (obtained_at or datetime.now().astimezone()).replace(microsecond=0),
@@ -289,14 +686,29 @@ def add_consent(
     if retain_audio_until is not None:
         table["retain_audio_until"] = retain_audio_until
     try:
-        consent = parse_consent(table, source=str(target))
+        parse_consent(table, source=str(target))
     except ValueError as exc:
         raise ConsentError(f"{audio}: consent not written: {exc}") from None
+    table["call_id"] = default_hasher(real)[0]
     write_atomic(target, "# Consent record written by `mine consent add`.\n" + tomli_w.dumps(table))
-    return target, replace(consent, source=str(target))
+    return target, parse_consent(table, source=str(target))
 
 
-def check_paths(paths: list[Path], *, now: datetime | None = None) -> list[ConsentStatus]:
+def _audio_in(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(
+            p
+            for p in path.iterdir()
+            if p.suffix.lower() in AUDIO_SUFFIXES and (p.is_file() or p.is_symlink())
+        )
+    if path.is_file() or path.is_symlink():
+        return [path]
+    raise InputError(f"{path}: not found; pass recordings or a folder of recordings")
+
+
+def check_paths(
+    paths: list[Path], *, now: datetime | None = None, hasher: Hasher | None = None
+) -> list[ConsentStatus]:
     """Judge every recording in ``paths`` (files, or the audio files directly in a folder).
 
     Raises:
@@ -304,13 +716,125 @@ def check_paths(paths: list[Path], *, now: datetime | None = None) -> list[Conse
     """
     statuses = []
     for path in paths:
-        if path.is_dir():
-            files = sorted(
-                p for p in path.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES
-            )
-        elif path.is_file():
-            files = [path]
-        else:
-            raise InputError(f"{path}: not found; pass recordings or a folder of recordings")
-        statuses.extend(check(f, now=now) for f in files)
+        statuses.extend(check(f, now=now, hasher=hasher) for f in _audio_in(path))
     return statuses
+
+
+@dataclass(frozen=True)
+class FixResult:
+    """A record that ``mine consent check --fix`` bound to its recording's bytes."""
+
+    file: str
+    record: str
+    call_id: str
+
+
+def bind_records(statuses: list[ConsentStatus]) -> list[FixResult]:
+    """Write the call_id into every valid record that lacks one (``mine consent check --fix``).
+
+    Only records that are otherwise valid are bound: the hash is of the bytes on disk now, so
+    run this only for recordings you know are the consented ones.
+    """
+    fixed = []
+    for status in statuses:
+        if not status.ok or status.bound or status.consent is None or not status.call_id:
+            continue
+        source = status.consent.source
+        if source.endswith(".consent.toml"):
+            _bind_sidecar(Path(source), status.call_id)
+        else:
+            register, row = source.rsplit(":", 1)
+            _rewrite_register(
+                Path(register), {int(row)}, lambda r, c=status.call_id: {"call_id": c}
+            )
+        fixed.append(FixResult(status.file, source, status.call_id))
+    return fixed
+
+
+def _bind_sidecar(sidecar: Path, call_id: str) -> None:
+    import tomllib
+
+    data = tomllib.loads(sidecar.read_text(encoding="utf-8"))
+    data["call_id"] = call_id
+    write_atomic(
+        sidecar,
+        "# Consent record; call_id (sha256 of the recording) added by `mine consent check --fix`.\n"
+        + tomli_w.dumps(data),
+    )
+
+
+def _rewrite_register(
+    register: Path, rows: set[int], change: Callable[[dict[str, str]], dict[str, str]]
+) -> None:
+    """Rewrite the given rows of a register (1-based line numbers, header = 1) atomically."""
+    text = register.read_text(encoding="utf-8-sig")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader, [])]
+    body = list(reader)
+    updates: dict[int, dict[str, str]] = {}
+    for number, cells in enumerate(body, start=2):
+        if number in rows:
+            updates[number] = change(dict(zip(header, cells, strict=False)))
+    for key in {k for u in updates.values() for k in u}:
+        if key not in header:
+            header.append(key)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for number, cells in enumerate(body, start=2):
+        cells = cells + [""] * (len(header) - len(cells))
+        for key, value in updates.get(number, {}).items():
+            cells[header.index(key)] = value
+        writer.writerow(cells)
+    write_atomic(register, out.getvalue())
+    _REGISTER_CACHE.clear()
+
+
+#: Fields of a withdrawn record that name or describe people; erased on withdrawal.
+PERSONAL_FIELDS = ("customer", "participants", "obtained_by", "file")
+
+
+def withdraw(real: Path, *, when: datetime) -> list[str]:
+    """Mark every consent record of the recording ``real`` withdrawn and erase its personal fields.
+
+    What stays is what proves that consent was given and withdrawn: the record's hash and its
+    dates. A withdrawal is bound by name and wins over everything else, so the recording is
+    refused from now on. With no record at all, a withdrawn sidecar is written while the audio
+    is still there. Returns the records changed.
+    """
+    import tomllib
+
+    changed = []
+    records, _problems = records_for(real)
+    for rec in records:
+        digest = record_digest(rec.data)
+        if rec.source.endswith(".consent.toml"):
+            try:
+                data = tomllib.loads(Path(rec.source).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                data = {}
+            kept = {k: data[k] for k in ("obtained_at", "retain_audio_until") if k in data}
+            kept |= {"record_sha256": digest, "withdrawn_at": when}
+            write_atomic(
+                Path(rec.source),
+                "# Consent withdrawn: the personal fields were erased by `mine forget`.\n"
+                + tomli_w.dumps(kept),
+            )
+        else:
+            register, row = rec.source.rsplit(":", 1)
+
+            def blank(cells: dict[str, str], digest: str = digest) -> dict[str, str]:
+                erased = {k: "" for k in PERSONAL_FIELDS if k in cells and k != "file"}
+                erased["call_id"] = ""
+                return erased | {"record_sha256": digest, "withdrawn_at": when.isoformat()}
+
+            _rewrite_register(Path(register), {int(row)}, blank)
+        changed.append(rec.source)
+    if not records and real.exists():
+        write_atomic(
+            sidecar_path(real),
+            "# Consent withdrawn (`mine forget`): this recording is refused.\n"
+            + tomli_w.dumps({"withdrawn_at": when}),
+        )
+        changed.append(str(sidecar_path(real)))
+    return changed

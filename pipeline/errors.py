@@ -39,3 +39,9 @@ class CrawlError(MineError):
 
 class OutputError(MineError):
     """An output file cannot be written."""
+
+
+class StateError(MineError):
+    """The workspace's state store is damaged or was made by a newer release."""
+
+    exit_code = 2

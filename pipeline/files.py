@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,39 @@ def sha256_file(path: Path) -> str:
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class FileIdentity:
+    """What tells whether a file's bytes may have changed: a write changes mtime and ctime,
+    a replacement changes the inode, and no program can set ctime back."""
+
+    dev: int
+    ino: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> FileIdentity:
+        """The identity of a ``stat`` result."""
+        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def hash_file(path: Path) -> tuple[str, FileIdentity]:
+    """Return a file's sha256 and the identity of the bytes that were hashed.
+
+    Raises:
+        OSError: it cannot be read, or it changed while it was read.
+    """
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        before = FileIdentity.of(os.fstat(fh.fileno()))
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+        if FileIdentity.of(os.fstat(fh.fileno())) != before:
+            raise OSError(0, "the file changed while it was read", str(path))
+    return digest.hexdigest(), before
 
 
 @contextlib.contextmanager
@@ -88,19 +123,69 @@ def read_output_json(path: Path, *, keys: tuple[str, ...], made_by: str) -> dict
     return data
 
 
+def _open_locked_log(path: Path) -> int:
+    """Open an append-only log for appending, holding its lock, and make sure it is still the
+    file at ``path`` (``rewrite_jsonl`` may have replaced it while we waited for the lock)."""
+    while True:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)
+
+
 def append_jsonl(path: Path, entry: Mapping[str, Any]) -> None:
     """Append one JSON line and fsync, so a crash never leaves a torn entry behind."""
     line = json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fd = _open_locked_log(path)
         try:
             os.write(fd, line.encode("utf-8"))
             os.fsync(fd)
         finally:
-            os.close(fd)
+            os.close(fd)  # closing drops the lock
     except OSError as exc:
         raise OutputError(
             f"{path}: cannot append to the log ({exc.strerror}); "
             "check that the workspace is writable or pass --workspace"
         ) from None
+
+
+def rewrite_jsonl(path: Path, change: Callable[[dict[str, Any]], dict[str, Any]]) -> int:
+    """Rewrite every entry of a JSON-lines log through ``change``, atomically and under the
+    log's lock (appends wait). Lines that are not JSON objects are kept as they are.
+
+    Returns how many entries changed.
+    """
+    try:
+        fd = _open_locked_log(path)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot rewrite the log ({exc.strerror})") from None
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        out, changed = [], 0
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                out.append(line)
+                continue
+            if not isinstance(entry, dict):
+                out.append(line)
+                continue
+            new = change(entry)
+            if new != entry:
+                changed += 1
+            out.append(json.dumps(new, ensure_ascii=False, sort_keys=True))
+        if changed:
+            with staged_files([path]) as (temp,):
+                temp.write_text("".join(x + "\n" for x in out), encoding="utf-8")
+                os.chmod(temp, 0o600)
+        return changed
+    finally:
+        os.close(fd)

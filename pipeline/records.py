@@ -45,12 +45,14 @@ class Consent:
     obtained_by: str
     method: ConsentMethod
     purpose: str
-    scope: tuple[str, ...] = CONSENT_SCOPES
+    scope: tuple[str, ...] = ()  # never defaults to everything: a record must say it
     participants: tuple[str, ...] = ()
     retain_audio_until: date | None = None
     withdrawn_at: datetime | None = None
-    call_id: str | None = None
+    call_id: str | None = None  # sha256 of the recording's bytes the consent was given for
+    file: str = ""  # the recording's name, as the record gives it
     source: str = ""  # where the record was read from: sidecar path or "consent.csv:<row>"
+    record_sha256: str = ""  # hash of the record as written: kept by the audit after erasure
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ class Transcript:
     duration: float
     utterances: tuple[Utterance, ...]
     speakers_source: str = "none"  # "channels" (stereo) or "diarization" (mono, by voice)
+    #: True once PII redaction ran over every utterance (False in a ``--keep-raw`` file)
+    redacted: bool = False
     #: backend, speakers (id, seconds, role, role_source, confidence, reason), turns, notes
     diarization: dict[str, Any] = field(default_factory=dict)
     schema: int = TRANSCRIPT_SCHEMA

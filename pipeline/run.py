@@ -8,14 +8,11 @@ are done, so a run killed at any moment is completed by the next one without dup
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import fcntl
 import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,31 +20,19 @@ from typing import Any
 
 from pipeline.config import Settings, options_dict
 from pipeline.errors import ConfigError, MineError
+from pipeline.files import FileIdentity
 from pipeline.progress import ProgressCallback, ignore
 from pipeline.records import AUDIO_SUFFIXES
-from pipeline.state import add_managed_dir, open_state
+from pipeline.state import (
+    add_managed_dir,
+    cached_hash,
+    normal_path,
+    open_state,
+    remember_hash,
+    workspace_lock,
+)
 
 STAGES = ("transcribe", "terms", "crawl", "gap", "report")
-RUN_SCHEMA = """
-CREATE TABLE IF NOT EXISTS stages (
-    item TEXT NOT NULL,
-    stage TEXT NOT NULL,
-    input_hash TEXT,
-    options_hash TEXT,
-    status TEXT NOT NULL,
-    reason TEXT NOT NULL DEFAULT '',
-    output TEXT NOT NULL DEFAULT '',
-    started_at TEXT,
-    finished_at TEXT,
-    PRIMARY KEY (item, stage)
-);
-CREATE TABLE IF NOT EXISTS file_hashes (
-    path TEXT PRIMARY KEY,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    sha256 TEXT NOT NULL
-);
-"""
 
 
 @dataclass
@@ -114,43 +99,6 @@ class _Log:
         self.fh.close()
 
 
-@contextlib.contextmanager
-def workspace_lock(workspace: Path, warn: list[str]) -> Iterator[None]:
-    """One run per workspace. The OS drops the lock when its holder dies, even by kill -9;
-    a lock file left by a dead run is taken over with a warning."""
-    workspace.mkdir(parents=True, exist_ok=True)
-    path = workspace / "run.lock"
-    fh = path.open("a+", encoding="utf-8")
-    try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        fh.seek(0)
-        holder = fh.read().strip() or "another process"
-        fh.close()
-        if exc.errno in (errno.EAGAIN, errno.EACCES):
-            raise ConfigError(
-                f"{workspace}: another mine run is active ({holder}); wait for it to "
-                "finish, or use another --workspace"
-            ) from None
-        raise
-    fh.seek(0)
-    previous = fh.read().strip()
-    if previous:
-        warn.append(f"took over the lock of a run that did not finish ({previous})")
-    fh.seek(0)
-    fh.truncate()
-    fh.write(f"pid {os.getpid()} since {_now()}")
-    fh.flush()
-    try:
-        yield
-    finally:
-        fh.seek(0)
-        fh.truncate()
-        fh.flush()
-        fcntl.flock(fh, fcntl.LOCK_UN)
-        fh.close()
-
-
 def _remove_partials(workspace: Path) -> int:
     """Delete temp files a killed run left behind (``.<name>.<random>.part``)."""
     n = 0
@@ -161,22 +109,32 @@ def _remove_partials(workspace: Path) -> int:
 
 
 def _file_hash(db: sqlite3.Connection, path: Path) -> str:
-    """sha256 of a file, cached by (size, mtime): unchanged recordings are not read again."""
-    from pipeline.files import sha256_file
+    """sha256 of a file, cached by its identity: unchanged recordings are not read again."""
+    return _hasher(db)(path)[0]
 
-    st = path.stat()
-    row = db.execute(
-        "SELECT size, mtime_ns, sha256 FROM file_hashes WHERE path=?", (str(path),)
-    ).fetchone()
-    if row and row[0] == st.st_size and row[1] == st.st_mtime_ns:
-        return row[2]
-    sha = sha256_file(path)
-    db.execute(
-        "INSERT OR REPLACE INTO file_hashes VALUES (?,?,?,?)",
-        (str(path), st.st_size, st.st_mtime_ns, sha),
-    )
-    db.commit()  # never hold a write lock while a stage writes through its own connection
-    return sha
+
+def _hasher(db: sqlite3.Connection) -> Callable[[Path], tuple[str, FileIdentity]]:
+    """The consent gate's hasher with the workspace's cache of file hashes.
+
+    A cached hash is used only while the file's inode, size, mtime and ctime are unchanged;
+    any write or replacement changes one of them, so the gate still sees the bytes as they are.
+    """
+    from pipeline.consent import default_hasher
+
+    def hasher(path: Path) -> tuple[str, FileIdentity]:
+        real = Path(normal_path(path))
+        try:
+            identity = FileIdentity.of(real.stat())
+        except OSError:
+            return default_hasher(real)  # says why it cannot be read
+        sha = cached_hash(db, real, identity)
+        if sha is None:
+            sha, identity = default_hasher(real)
+            remember_hash(db, real, identity, sha)
+            db.commit()  # never hold a write lock while a stage writes through its own connection
+        return sha, identity
+
+    return hasher
 
 
 def _done(
@@ -287,7 +245,6 @@ def _run(
         own = replace(settings.transcribe, own_names=(_site_name(site),))
         settings = replace(settings, transcribe=own)
     with open_state(ws) as db:
-        db.executescript(RUN_SCHEMA)
         transcripts = _stage_transcribe(db, recordings, settings, force, result, log, on_progress)
         terms_dir = _stage_terms(db, transcripts, settings, force, result, log)
         pages_dir = _stage_crawl(db, site, settings, force, result, log) if site else None
@@ -332,14 +289,13 @@ def _stage_transcribe(
 
     counts = result.stages["transcribe"]
     out = settings.workspace / "transcripts"
-    files = sorted(
-        p for p in recordings.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES
-    )
+    files = _recordings_in(recordings)
     opts = settings.transcribe
     model_sha = ""
     todo: list[tuple[Path, str]] = []
+    hasher = _hasher(db)
     for path in files:
-        status = check(path)
+        status = check(path, hasher=hasher)
         if not status.ok:
             counts.failed += 1
             result.left_out.append({"file": path.name, "reason": status.reason})
@@ -349,7 +305,7 @@ def _stage_transcribe(
         if not model_sha:
             model_sha = resolve_model(opts.model, cache_dir=settings.cache_dir).sha256
         opts_hash = _digest(options_dict(opts), model_sha, diarization_label(opts))
-        input_hash = _file_hash(db, path)
+        input_hash = status.call_id or _file_hash(db, path)
         if not force and _done(db, path.name, "transcribe", input_hash, opts_hash):
             counts.skipped += 1
             log(f"transcribe: skipping {path.name}: nothing changed")
@@ -362,7 +318,11 @@ def _stage_transcribe(
 
         started = _now()
         report = transcribe_files(
-            [p for p, _ in todo], settings=settings, out_dir=out, on_progress=on_progress
+            [p for p, _ in todo],
+            settings=settings,
+            out_dir=out,
+            on_progress=on_progress,
+            hasher=hasher,
         )
         opts_hash = _digest(
             options_dict(opts), report.model.get("sha256", model_sha), diarization_label(opts)
@@ -398,15 +358,22 @@ def _stage_transcribe(
     rows = db.execute(
         "SELECT output FROM stages WHERE stage='transcribe' AND status='done'"
     ).fetchall()
-    present = {p.name for p in files}
     jsons = []
+    # transcripts of recordings that left the folder (retention deleted the audio) still count
     for (output,) in rows:
         for p in json.loads(output):
-            if p.endswith(".json") and Path(p).exists():
+            if p.endswith(".json") and not p.endswith(".raw.json") and Path(p).exists():
                 jsons.append(Path(p))
-    # transcripts of recordings that left the folder (retention deleted the audio) still count
-    del present
     return sorted(set(jsons))
+
+
+def _recordings_in(folder: Path) -> list[Path]:
+    """The recordings directly in ``folder`` (links included: the gate resolves them)."""
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.suffix.lower() in AUDIO_SUFFIXES and (p.is_file() or p.is_symlink())
+    )
 
 
 def _corpus_stage(
@@ -597,28 +564,36 @@ def _stage_report(
 
 def status(recordings: Path | None, *, settings: Settings) -> dict[str, Any]:
     """What is pending, failed and done in a workspace (``mine status``)."""
-    db_path = settings.workspace / "state.db"
+    ws = settings.workspace
+    if not ws.is_dir():
+        raise ConfigError(
+            f"{ws}: no mine workspace here ({'not a folder' if ws.exists() else 'not found'}); "
+            "pass the --workspace that mine run used"
+        )
+    if recordings is not None and not recordings.is_dir():
+        raise ConfigError(
+            f"{recordings}: recordings folder not found; pass the folder mine run reads"
+        )
+    db_path = ws / "state.db"
     rows: list[tuple] = []
     if db_path.is_file():
-        with open_state(settings.workspace) as db:
-            db.executescript(RUN_SCHEMA)
+        with open_state(ws) as db:
             rows = db.execute(
                 "SELECT item, stage, status, reason, finished_at FROM stages ORDER BY stage, item"
             ).fetchall()
     known = {(r[0], r[1]): r for r in rows}
     items = []
     if recordings is not None and recordings.is_dir():
-        for p in sorted(recordings.iterdir()):
-            if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES:
-                r = known.get((p.name, "transcribe"))
-                items.append(
-                    {
-                        "file": p.name,
-                        "status": r[2] if r else "pending",
-                        "reason": r[3] if r else "",
-                        "at": r[4] if r else None,
-                    }
-                )
+        for p in _recordings_in(recordings):
+            r = known.get((p.name, "transcribe"))
+            items.append(
+                {
+                    "file": p.name,
+                    "status": r[2] if r else "pending",
+                    "reason": r[3] if r else "",
+                    "at": r[4] if r else None,
+                }
+            )
     else:
         items = [
             {"file": r[0], "status": r[2], "reason": r[3], "at": r[4]}

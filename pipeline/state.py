@@ -1,38 +1,54 @@
 """The workspace's state store (SQLite, ``state.db``): which recordings mine knows and what it wrote.
 
-Every output file is registered against its recording's call_id, so erasure (``mine forget``),
-retention and subject-access export can find everything derived from one conversation.
+This module owns every table, index and migration of ``state.db`` (versioned with
+``PRAGMA user_version``; a workspace made by an older release is upgraded in place).
+
+A recording's identity is its real path (symlinks resolved, absolute: the one normal form every
+table uses) together with its content (``call_id``, the sha256 of its bytes): two files with
+identical bytes are two recordings that share a call_id. Every output file is registered
+against the recording it was made from, so erasure (``mine forget``), retention and
+subject-access export find exactly what is derived from one recording.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
+import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.errors import OutputError
+from pipeline.errors import ConfigError, OutputError, StateError
+from pipeline.files import FileIdentity
 
-SCHEMA = """
+#: The layout version this release writes; older workspaces are migrated up to it.
+SCHEMA_VERSION = 2
+
+_TABLES = """
 CREATE TABLE IF NOT EXISTS recordings (
-    call_id TEXT PRIMARY KEY,
-    file TEXT NOT NULL,
-    path TEXT NOT NULL,
+    path TEXT PRIMARY KEY,            -- real path of the audio (normal form)
+    call_id TEXT NOT NULL,            -- sha256 of its bytes
+    file TEXT NOT NULL,               -- the name it was given under
     customer TEXT NOT NULL DEFAULT '',
     consent_source TEXT NOT NULL DEFAULT '',
     retain_audio_until TEXT,
     transcribed_at TEXT,
     audio_deleted_at TEXT
 );
+CREATE INDEX IF NOT EXISTS recordings_call_id ON recordings (call_id);
 CREATE TABLE IF NOT EXISTS outputs (
     call_id TEXT NOT NULL,
+    recording TEXT NOT NULL DEFAULT '',  -- real path of the recording; '' for corpus files
     stage TEXT NOT NULL,
     path TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    PRIMARY KEY (call_id, path)
+    PRIMARY KEY (call_id, recording, path)
 );
+CREATE INDEX IF NOT EXISTS outputs_path ON outputs (path);
 CREATE TABLE IF NOT EXISTS managed_dirs (
     path TEXT PRIMARY KEY
 );
@@ -53,7 +69,66 @@ CREATE TABLE IF NOT EXISTS speaker_roles (
     anchor REAL,  -- a time inside the speaker's longest turn: finds them again if ids change
     PRIMARY KEY (call_id, speaker)
 );
+CREATE TABLE IF NOT EXISTS stages (
+    item TEXT NOT NULL,               -- a recording's file name, or 'corpus'
+    stage TEXT NOT NULL,
+    input_hash TEXT,
+    options_hash TEXT,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    output TEXT NOT NULL DEFAULT '',
+    started_at TEXT,
+    finished_at TEXT,
+    PRIMARY KEY (item, stage)
+);
+CREATE TABLE IF NOT EXISTS file_hashes (
+    path TEXT PRIMARY KEY,            -- real path (normal form)
+    dev INTEGER NOT NULL,
+    ino INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL
+);
 """
+
+
+def _migrate_v1(db: sqlite3.Connection) -> None:
+    """Version 0/1 (no user_version): recordings keyed by call_id, outputs by call_id only,
+    file hashes keyed by the path as given. Re-key them by real path."""
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "recordings" in tables:
+        db.execute("ALTER TABLE recordings RENAME TO recordings_v1")
+    if "outputs" in tables:
+        db.execute("ALTER TABLE outputs RENAME TO outputs_v1")
+    if "file_hashes" in tables:
+        db.execute("DROP TABLE file_hashes")  # a cache: rebuilt by the next run
+    _create_tables(db)
+    if "recordings" in tables:
+        db.execute(
+            "INSERT OR IGNORE INTO recordings SELECT path, call_id, file, customer, "
+            "consent_source, retain_audio_until, transcribed_at, audio_deleted_at "
+            "FROM recordings_v1"
+        )
+        db.execute("DROP TABLE recordings_v1")
+    if "outputs" in tables:
+        db.execute(
+            "INSERT OR IGNORE INTO outputs SELECT o.call_id, "
+            "CASE WHEN o.stage IN ('transcribe', 'speakers') THEN "
+            "COALESCE((SELECT r.path FROM recordings r WHERE r.call_id = o.call_id), '') "
+            "ELSE '' END, o.stage, o.path, o.created_at FROM outputs_v1 o"
+        )
+        db.execute("DROP TABLE outputs_v1")
+
+
+def _create_tables(db: sqlite3.Connection) -> None:
+    # statement by statement: executescript would commit the migration's transaction midway
+    statement = ""
+    for line in _TABLES.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
 
 
 @dataclass(frozen=True)
@@ -70,44 +145,160 @@ class KnownRecording:
     audio_deleted_at: str | None
 
 
+_RECORDING_COLUMNS = (
+    "call_id, file, path, customer, consent_source, retain_audio_until, transcribed_at, "
+    "audio_deleted_at"
+)
+
+
 def now() -> str:
     """The current UTC time as stored in the state."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-@contextmanager
+def normal_path(path: Path | str) -> str:
+    """The one form in which the state stores a file's path: absolute, symlinks resolved."""
+    return os.path.realpath(os.path.abspath(os.fspath(path)))
+
+
+def _prepare(db: sqlite3.Connection, path: Path) -> None:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StateError(
+            f"{path}: made by a newer release of mine (layout {version}, this one reads up "
+            f"to {SCHEMA_VERSION}); upgrade mine, or pass another --workspace"
+        )
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA secure_delete=ON")  # erased rows are overwritten, not left in free pages
+    if version < SCHEMA_VERSION:
+        with db:
+            db.execute("BEGIN IMMEDIATE")
+            if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                _migrate_v1(db)
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
+def _state_problem(path: Path, exc: BaseException) -> StateError | OutputError:
+    text = str(exc)
+    if isinstance(exc, sqlite3.DatabaseError) and (
+        "not a database" in text or "malformed" in text or "corrupt" in text
+    ):
+        return StateError(
+            f"{path}: the workspace state is damaged ({text}); move it aside (mine run rebuilds "
+            "it, forget and export then know only what is registered again) or pass --workspace"
+        )
+    if "disk is full" in text or "disk I/O" in text or getattr(exc, "errno", 0) == errno.ENOSPC:
+        return OutputError(f"{path}: cannot write the workspace state ({text}); free disk space")
+    return OutputError(
+        f"{path}: the workspace state cannot be used ({text}); check that the workspace is "
+        "writable, that no other program holds it, or pass --workspace"
+    )
+
+
+@contextlib.contextmanager
 def open_state(workspace: Path) -> Iterator[sqlite3.Connection]:
-    """Open (and create) ``workspace/state.db``; commits on success, rolls back on error."""
+    """Open (and create or upgrade) ``workspace/state.db``; commits on success, rolls back on error.
+
+    Raises:
+        StateError: the database is damaged or from a newer release.
+        OutputError: it cannot be created or written (permissions, disk full).
+    """
+    path = workspace / "state.db"
+    if workspace.exists() and not workspace.is_dir():
+        raise ConfigError(f"{workspace}: not a folder; pass a workspace folder with --workspace")
     try:
         workspace.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(workspace / "state.db", timeout=30)
+        db = sqlite3.connect(path, timeout=30)
     except (OSError, sqlite3.Error) as exc:
         raise OutputError(
-            f"{workspace / 'state.db'}: cannot open the state store ({exc}); "
+            f"{path}: cannot open the state store ({exc}); "
             "check that the workspace is writable or pass --workspace"
         ) from None
     try:
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA secure_delete=ON")  # erased rows are overwritten, not left in free pages
-        db.executescript(SCHEMA)
-        with db:
-            yield db
+        try:
+            _prepare(db, path)
+        except sqlite3.Error as exc:
+            raise _state_problem(path, exc) from None
+        try:
+            with db:
+                yield db
+        except sqlite3.Error as exc:
+            raise _state_problem(path, exc) from None
     finally:
         db.close()
 
 
+def is_workspace(workspace: Path) -> bool:
+    """True if ``workspace`` is a folder holding mine's state."""
+    return workspace.is_dir() and (workspace / "state.db").is_file()
+
+
+@contextlib.contextmanager
+def workspace_lock(workspace: Path, warn: list[str]) -> Iterator[None]:
+    """One writer (``mine run``, ``mine forget``) per workspace at a time.
+
+    The OS drops the lock when its holder dies, even by kill -9; a lock note left by a dead run
+    is taken over with a warning.
+
+    Raises:
+        ConfigError: another process holds the workspace.
+    """
+    if workspace.exists() and not workspace.is_dir():
+        raise ConfigError(f"{workspace}: not a folder; pass a workspace folder with --workspace")
+    try:
+        workspace.mkdir(parents=True, exist_ok=True)
+        fh = (workspace / "run.lock").open("a+", encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(
+            f"{workspace}: cannot use the workspace ({exc.strerror}); check that it is "
+            "writable or pass --workspace"
+        ) from None
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        fh.seek(0)
+        holder = fh.read().strip() or "another process"
+        fh.close()
+        if exc.errno in (errno.EAGAIN, errno.EACCES):
+            raise ConfigError(
+                f"{workspace}: another mine run is active ({holder}); wait for it to "
+                "finish, or use another --workspace"
+            ) from None
+        raise
+    fh.seek(0)
+    previous = fh.read().strip()
+    if previous:
+        warn.append(f"took over the lock of a run that did not finish ({previous})")
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"pid {os.getpid()} since {now()}")
+    fh.flush()
+    try:
+        yield
+    finally:
+        fh.seek(0)
+        fh.truncate()
+        fh.flush()
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+# ------------------------------------------------------------------ recordings and outputs
+
+
 def register_recording(db: sqlite3.Connection, rec: KnownRecording) -> None:
-    """Insert or update what is known of a recording."""
+    """Insert or update what is known of a recording (keyed by its real path)."""
     db.execute(
-        "INSERT INTO recordings VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(call_id) DO UPDATE SET "
-        "file=excluded.file, path=excluded.path, customer=excluded.customer, "
-        "consent_source=excluded.consent_source, retain_audio_until=excluded.retain_audio_until, "
+        f"INSERT INTO recordings ({_RECORDING_COLUMNS}) VALUES (?,?,?,?,?,?,?,?) "
+        "ON CONFLICT(path) DO UPDATE SET call_id=excluded.call_id, file=excluded.file, "
+        "customer=excluded.customer, consent_source=excluded.consent_source, "
+        "retain_audio_until=excluded.retain_audio_until, "
         "transcribed_at=excluded.transcribed_at, audio_deleted_at=NULL",
         (
             rec.call_id,
             rec.file,
-            rec.path,
+            normal_path(rec.path),
             rec.customer,
             rec.consent_source,
             rec.retain_audio_until,
@@ -117,24 +308,70 @@ def register_recording(db: sqlite3.Connection, rec: KnownRecording) -> None:
     )
 
 
-def register_outputs(db: sqlite3.Connection, call_id: str, stage: str, paths: list[Path]) -> None:
-    """Record files written for ``call_id`` by ``stage``."""
+def register_outputs(
+    db: sqlite3.Connection,
+    call_id: str,
+    stage: str,
+    paths: list[Path],
+    *,
+    recording: Path | str | None = None,
+) -> None:
+    """Record files written for ``call_id`` by ``stage``.
+
+    ``recording`` names the one recording a file belongs to (a transcript); files built from
+    many calls (term tables, reports) are registered under each call without one.
+    """
     stamp = now()
+    owner = normal_path(recording) if recording is not None else ""
     db.executemany(
-        "INSERT OR REPLACE INTO outputs VALUES (?,?,?,?)",
-        [(call_id, stage, str(p.resolve()), stamp) for p in paths],
+        "INSERT OR REPLACE INTO outputs VALUES (?,?,?,?,?)",
+        [(call_id, owner, stage, normal_path(p), stamp) for p in paths],
     )
 
 
 def recordings(db: sqlite3.Connection) -> list[KnownRecording]:
     """Every known recording."""
-    return [KnownRecording(*row) for row in db.execute("SELECT * FROM recordings ORDER BY file")]
+    rows = db.execute(f"SELECT {_RECORDING_COLUMNS} FROM recordings ORDER BY file, path")
+    return [KnownRecording(*row) for row in rows]
 
 
-def outputs_of(db: sqlite3.Connection, call_id: str) -> list[tuple[str, Path]]:
-    """(stage, path) of every file registered for ``call_id``."""
-    rows = db.execute("SELECT stage, path FROM outputs WHERE call_id=? ORDER BY path", (call_id,))
+def outputs_of(
+    db: sqlite3.Connection, call_id: str, *, recording: Path | str | None = None
+) -> list[tuple[str, Path]]:
+    """(stage, path) of every file registered for ``call_id``.
+
+    With ``recording``, only that recording's own files and the corpus files built from the
+    call, never the files of another recording with the same bytes.
+    """
+    if recording is None:
+        rows = db.execute(
+            "SELECT DISTINCT stage, path FROM outputs WHERE call_id=? ORDER BY path", (call_id,)
+        )
+    else:
+        rows = db.execute(
+            "SELECT DISTINCT stage, path FROM outputs WHERE call_id=? AND recording IN ('', ?) "
+            "ORDER BY path",
+            (call_id, normal_path(recording)),
+        )
     return [(stage, Path(path)) for stage, path in rows]
+
+
+def files_of_recording(db: sqlite3.Connection, recording: Path | str) -> list[Path]:
+    """The files registered to one recording alone (its transcripts), never corpus files."""
+    rows = db.execute(
+        "SELECT DISTINCT path FROM outputs WHERE recording=? ORDER BY path",
+        (normal_path(recording),),
+    )
+    return [Path(p) for (p,) in rows]
+
+
+def owner_of_output(db: sqlite3.Connection, path: Path) -> str | None:
+    """The real path of the recording an output file is registered to (None: nobody's)."""
+    row = db.execute(
+        "SELECT recording FROM outputs WHERE path=? AND recording != '' LIMIT 1",
+        (normal_path(path),),
+    ).fetchone()
+    return row[0] if row else None
 
 
 def managed_dirs(db: sqlite3.Connection) -> list[Path]:
@@ -144,7 +381,7 @@ def managed_dirs(db: sqlite3.Connection) -> list[Path]:
 
 def add_managed_dir(db: sqlite3.Connection, folder: Path) -> None:
     """Declare that mine manages the recordings in ``folder``."""
-    db.execute("INSERT OR IGNORE INTO managed_dirs VALUES (?)", (str(folder.resolve()),))
+    db.execute("INSERT OR IGNORE INTO managed_dirs VALUES (?)", (normal_path(folder),))
 
 
 def register_for_calls(workspace: Path, terms_meta: dict, stage: str, paths: list[Path]) -> None:
@@ -158,3 +395,33 @@ def register_for_calls(workspace: Path, terms_meta: dict, stage: str, paths: lis
     with open_state(workspace) as db:
         for call_id in call_ids:
             register_outputs(db, call_id, stage, paths)
+
+
+# ------------------------------------------------------------------ content hashes
+
+
+def cached_hash(db: sqlite3.Connection, real: Path, identity: FileIdentity) -> str | None:
+    """A file's sha256 from the cache, if the file is unchanged since it was hashed."""
+    row = db.execute(
+        "SELECT dev, ino, size, mtime_ns, ctime_ns, sha256 FROM file_hashes WHERE path=?",
+        (normal_path(real),),
+    ).fetchone()
+    if row and FileIdentity(*row[:5]) == identity:
+        return row[5]
+    return None
+
+
+def remember_hash(db: sqlite3.Connection, real: Path, identity: FileIdentity, sha: str) -> None:
+    """Cache a file's sha256 against its identity."""
+    db.execute(
+        "INSERT OR REPLACE INTO file_hashes VALUES (?,?,?,?,?,?,?)",
+        (
+            normal_path(real),
+            identity.dev,
+            identity.ino,
+            identity.size,
+            identity.mtime_ns,
+            identity.ctime_ns,
+            sha,
+        ),
+    )

@@ -43,7 +43,7 @@ scope = ["transcribe", "quote-in-reports"]
         (None, "no consent record", "mine consent add"),
         (
             "customer = 'Acme'\n",
-            "malformed (missing obtained_at, obtained_by, method, purpose)",
+            "malformed (missing obtained_at, obtained_by, method, purpose; no scope given",
             "--force",
         ),
         ("customer = [unclosed\n", "malformed (not valid TOML", "--force"),
@@ -164,8 +164,15 @@ def test_consent_add_and_check_cli(tmp_path: Path) -> None:
 
     ok = run_mine("consent", "check", str(audio.parent), "--json")
     assert ok.returncode == 0
+    status = check(audio)
     assert json.loads(ok.stdout) == [
-        {"file": str(audio), "ok": True, "reason": check(audio).reason}
+        {
+            "file": str(audio),
+            "ok": True,
+            "reason": status.reason,
+            "call_id": status.call_id,
+            "bound": True,
+        }
     ]
 
 

@@ -71,7 +71,17 @@ def test_forget_erases_every_trace_of_one_call(tmp_path: Path) -> None:
     assert "aanknopingspunten" in text  # the other call is untouched
     audit = [json.loads(x) for x in (ws / "audit.jsonl").read_text().splitlines()]
     assert audit[-1] == {**audit[-1], "action": "forget", "call_id": call_a, "decision": "erased"}
-    assert set(audit[-1]) == {"time", "action", "call_id", "decision", "reason"}
+    # a pseudonymous tombstone: the record's hash and dates prove consent and withdrawal
+    assert set(audit[-1]) == {
+        "time",
+        "action",
+        "call_id",
+        "decision",
+        "reason",
+        "withdrawn_at",
+        "consent_sha256",
+        "consent_obtained_at",
+    }
     sidecar = a.with_name(a.name + ".consent.toml").read_text()
     assert "withdrawn_at" in sidecar
 

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import av
 
 from pipeline.config import Settings
-from pipeline.consent import gate, record_decision
+from pipeline.consent import Admission, Hasher, admit, record_decision
 from pipeline.errors import ConsentError, InputError, MineError, ModelError
-from pipeline.files import sha256_file, staged_files
+from pipeline.files import staged_files
 from pipeline.privacy import Redactor, ner_for
 from pipeline.progress import ProgressCallback, ProgressEvent, ignore
 from pipeline.records import Consent, Transcript
-from pipeline.state import KnownRecording, open_state, register_outputs, register_recording
+from pipeline.state import (
+    KnownRecording,
+    normal_path,
+    open_state,
+    register_outputs,
+    register_recording,
+)
 from transcribe.audio import DecodedAudio, check_path, decode
 from transcribe.diarize import Diarization, Diarizer, wants_diarization
 from transcribe.engine import Transcriber
@@ -80,53 +87,90 @@ def _probe_duration(path: Path) -> float:
         return 0.0
 
 
-def _targets(path: Path, out_dir: Path | None, formats: tuple[str, ...]) -> list[Path]:
-    folder = out_dir if out_dir is not None else path.parent
-    return [folder / f"{path.stem}.{fmt}" for fmt in formats]
+@dataclass(frozen=True)
+class _Admitted:
+    """A recording that passed the gate, with the name its outputs get."""
+
+    index: int
+    admission: Admission
+    stem: str
 
 
-def transcribe_files(
+def _outputs(folder: Path, stem: str, formats: tuple[str, ...], keep_raw: bool) -> list[Path]:
+    targets = [folder / f"{stem}.{fmt}" for fmt in formats]
+    if keep_raw:
+        targets.append(folder / f"{stem}.raw.json")
+    return targets
+
+
+def _foreign_json(target: Path, name: str) -> bool:
+    """True if a transcript JSON not registered anywhere was made from another recording."""
+    try:
+        import json
+
+        data = json.loads(target.read_text(encoding="utf-8"))
+        return isinstance(data, dict) and str(data.get("source", "")) != name
+    except (OSError, ValueError):
+        return True  # unreadable: not ours to overwrite
+
+
+def _output_stem(
+    adm: Admission,
+    folder: Path,
+    formats: tuple[str, ...],
+    keep_raw: bool,
+    claimed: dict[Path, Path],
+    owner: Callable[[Path], str | None],
+) -> str | None:
+    """The name a recording's outputs get: ``<stem>``, else ``<name>`` (``visit.mp3``), else the
+    name with a tag of its real path, whichever no other recording's outputs use.
+
+    A name is taken when another recording of this batch claimed it, when the workspace
+    registered it to another recording, or when an unregistered transcript there came from
+    another file. Outputs of two recordings never share a name; a recording keeps its name
+    across runs.
+    """
+    import hashlib
+
+    real = str(adm.real)
+    tag = hashlib.sha256(real.encode()).hexdigest()[:8]
+    candidates = [adm.path.stem, adm.path.name, f"{adm.path.name}.{tag}"]
+    for stem in candidates:
+        if stem.lower().endswith(".raw") or len(stem.encode()) > 200:
+            continue  # would read as another file's raw transcript, or be too long a name
+        targets = _outputs(folder, stem, formats, keep_raw)
+        if any(claimed.get(t, adm.real) != adm.real for t in targets):
+            continue
+        owners = {owner(t) for t in targets} - {None}
+        if owners - {real}:
+            continue
+        json_target = folder / f"{stem}.json"
+        if not owners and json_target.exists() and _foreign_json(json_target, adm.path.name):
+            continue
+        return stem
+    return None
+
+
+def _admit(
     paths: list[Path],
     *,
     settings: Settings,
-    out_dir: Path | None = None,
-    on_progress: ProgressCallback = ignore,
-    transcriber: Transcriber | None = None,
-) -> TranscribeReport:
-    """Transcribe recordings that pass the consent gate; one model load for the whole batch.
-
-    A file without valid consent is refused before any audio is decoded, and its refusal is
-    written to the workspace's audit log. A bad file is reported and the rest go on.
-
-    Args:
-        paths: recordings to transcribe.
-        settings: resolved settings (model, language, formats, workspace).
-        out_dir: where outputs go; default next to each recording.
-        on_progress: receives ``ProgressEvent``s (audio seconds, per-file results).
-        transcriber: a loaded ``Transcriber`` to reuse (e.g. in ``mine run``).
-
-    Returns:
-        One ``FileResult`` per input, in input order.
-
-    Raises:
-        ModelError: the model cannot be loaded (no file can be transcribed then).
-        OutputError: the audit log cannot be written.
-
-    Example:
-        >>> report = transcribe_files([Path("visit-acme.m4a")], settings=load_settings())
-    """
+    out_dir: Path | None,
+    hasher: Hasher | None,
+    results: dict[int, FileResult],
+) -> list[_Admitted]:
+    """The consent gate for a batch, before any audio is decoded; every decision is audited."""
     opts = settings.transcribe
-    results: dict[int, FileResult] = {}
-    admitted: list[tuple[int, Path, Consent, str]] = []
-    claimed: dict[Path, str] = {}
-
-    # 1. The gate, for every file, before any audio is decoded.
+    admitted: list[_Admitted] = []
+    claimed: dict[Path, Path] = {}
+    owner = _output_owners(settings.workspace)
     for i, path in enumerate(paths):
         try:
-            check_path(path)
-            consent = gate(path)
+            adm = admit(path, hasher=hasher)
+            check_path(adm.real)
         except ConsentError as exc:
-            # A refused file's bytes are not read, so it is logged without a call_id.
+            # The bytes of a file refused before its record was valid are not read, so such a
+            # refusal is logged without a call_id.
             record_decision(
                 settings.audit_log,
                 audio=path,
@@ -140,48 +184,81 @@ def transcribe_files(
         except InputError as exc:
             results[i] = FileResult(str(path), False, str(exc))
             continue
-        call_id = sha256_file(path)
-        if consent.call_id and consent.call_id != call_id:
-            reason = (
-                f"{path}: refused, the consent record {Path(consent.source).name} is for "
-                f"another recording (call_id {consent.call_id[:12]}…, this file is "
-                f"{call_id[:12]}…); record consent for this file with: mine consent add"
-            )
-            record_decision(
-                settings.audit_log,
-                audio=path,
-                decision="refused",
-                reason=reason,
-                call_id=call_id,
-                action="transcribe",
-            )
-            results[i] = FileResult(str(path), False, reason, call_id)
-            continue
-        clash = next(
-            (claimed[t] for t in _targets(path, out_dir, opts.formats) if t in claimed), None
-        )
-        if clash:
+        folder = out_dir if out_dir is not None else path.parent
+        stem = _output_stem(adm, folder, opts.formats, opts.keep_raw, claimed, owner)
+        if stem is None:
             results[i] = FileResult(
                 str(path),
                 False,
-                f"{path}: would overwrite the output of "
-                f"{clash} (same name); transcribe it with a different --out",
+                f"{path}: every output name in {folder} is taken by another recording's "
+                "transcript; transcribe it with a different --out",
             )
             continue
-        for t in _targets(path, out_dir, opts.formats):
-            claimed[t] = str(path)
+        for t in _outputs(folder, stem, opts.formats, opts.keep_raw):
+            claimed[t] = adm.real
         record_decision(
             settings.audit_log,
             audio=path,
             decision="allowed",
-            reason=f"consent {Path(consent.source).name}",
-            call_id=call_id,
+            reason=f"consent {Path(adm.consent.source).name}",
+            call_id=adm.call_id,
             action="transcribe",
+            consent=adm.consent,
         )
-        admitted.append((i, path, consent, call_id))
+        admitted.append(_Admitted(i, adm, stem))
+    return admitted
+
+
+def _output_owners(workspace: Path) -> Callable[[Path], str | None]:
+    """Who owns an output file, by the workspace's registry (nobody if there is none yet)."""
+    if not (workspace / "state.db").is_file():
+        return lambda _path: None
+    with open_state(workspace) as db:
+        rows = db.execute("SELECT path, recording FROM outputs WHERE recording != ''").fetchall()
+    owners = dict(rows)
+    return lambda path: owners.get(normal_path(path))
+
+
+def transcribe_files(
+    paths: list[Path],
+    *,
+    settings: Settings,
+    out_dir: Path | None = None,
+    on_progress: ProgressCallback = ignore,
+    transcriber: Transcriber | None = None,
+    hasher: Hasher | None = None,
+) -> TranscribeReport:
+    """Transcribe recordings that pass the consent gate; one model load for the whole batch.
+
+    A file without valid consent for its bytes is refused before any audio is decoded, and its
+    refusal is written to the workspace's audit log. A bad file is reported and the rest go on.
+
+    Args:
+        paths: recordings to transcribe.
+        settings: resolved settings (model, language, formats, workspace).
+        out_dir: where outputs go; default next to each recording.
+        on_progress: receives ``ProgressEvent``s (audio seconds, per-file results).
+        transcriber: a loaded ``Transcriber`` to reuse (e.g. in ``mine run``).
+        hasher: how recordings are hashed for the gate (``mine run`` caches hashes).
+
+    Returns:
+        One ``FileResult`` per input, in input order.
+
+    Raises:
+        ModelError: the model cannot be loaded (no file can be transcribed then).
+        OutputError: the audit log cannot be written.
+
+    Example:
+        >>> report = transcribe_files([Path("visit-acme.m4a")], settings=load_settings())
+    """
+    opts = settings.transcribe
+    results: dict[int, FileResult] = {}
+
+    # 1. The gate, for every file, before any audio is decoded.
+    admitted = _admit(paths, settings=settings, out_dir=out_dir, hasher=hasher, results=results)
 
     # 2. Transcription of the admitted files, with one model.
-    durations = {i: _probe_duration(p) for i, p, _, _ in admitted}
+    durations = {a.index: _probe_duration(a.admission.real) for a in admitted}
     total = sum(durations.values())
     on_progress(ProgressEvent("total", total=total))
     done_before = 0.0
@@ -195,10 +272,12 @@ def transcribe_files(
     speakers_ctx: _SpeakerContext | None = None
     if admitted and wants_diarization(opts):  # a missing speaker model fails before any work
         speakers_ctx = _SpeakerContext(settings, on_progress)
-    for i, path, consent, call_id in admitted:
+    for entry in admitted:
+        i, adm = entry.index, entry.admission
+        path, consent, call_id = adm.path, adm.consent, adm.call_id
         on_progress(ProgressEvent("status", item=str(path), message=f"transcribing {path.name}"))
         try:
-            audio = decode(path, keep_stereo=bool(opts.channels))
+            audio = decode(adm.real, keep_stereo=bool(opts.channels), expect=adm.identity)
             if not durations[i]:
                 total += audio.duration
                 durations[i] = audio.duration
@@ -237,16 +316,21 @@ def transcribe_files(
             redactor = Redactor(names=consent.participants, ner=ner_for(transcript.language))
             # Redact whole utterances, then split both versions by speaker: a number or name
             # cut in two at a speaker change would escape redaction.
-            raw, transcript = transcript, redactor.redact_transcript(transcript)
+            raw = transcript
+            transcript = replace(redactor.redact_transcript(transcript), redacted=True)
             if found is not None:
                 raw, transcript = (
                     speakers_ctx.label(raw, found),
                     speakers_ctx.label(transcript, found),
                 )
+            folder = out_dir if out_dir is not None else path.parent
             outputs = _write(
-                transcript, path, out_dir, opts.formats, raw=raw if opts.keep_raw else None
+                transcript,
+                _outputs(folder, entry.stem, opts.formats, opts.keep_raw),
+                opts.formats,
+                raw=raw if opts.keep_raw else None,
             )
-            _register(settings, path, consent, transcript, outputs)
+            _register(settings, adm, transcript, outputs)
             flagged = sum(bool(u.flags) for u in transcript.utterances)
             results[i] = FileResult(
                 str(path),
@@ -337,17 +421,18 @@ def _speakers_line(t: Transcript) -> str:
 
 
 def _register(
-    settings: Settings, path: Path, consent: Consent, transcript: Transcript, outputs: list[Path]
+    settings: Settings, adm: Admission, transcript: Transcript, outputs: list[Path]
 ) -> None:
     """Record the recording and its outputs, so forget, retention and export can find them."""
+    consent = adm.consent
     until = consent.retain_audio_until.isoformat() if consent.retain_audio_until else None
     with open_state(settings.workspace) as db:
         register_recording(
             db,
             KnownRecording(
                 transcript.call_id,
-                path.name,
-                str(path.resolve()),
+                adm.path.name,
+                str(adm.real),
                 consent.customer,
                 consent.source,
                 until,
@@ -355,22 +440,19 @@ def _register(
                 None,
             ),
         )
-        register_outputs(db, transcript.call_id, "transcribe", outputs)
+        register_outputs(db, transcript.call_id, "transcribe", outputs, recording=adm.real)
 
 
 def _write(
     transcript: Transcript,
-    path: Path,
-    out_dir: Path | None,
+    targets: list[Path],
     formats: tuple[str, ...],
     *,
     raw: Transcript | None = None,
 ) -> list[Path]:
     """Write every format of one transcript, all or nothing (plus the raw JSON if asked)."""
-    targets = _targets(path, out_dir, formats)
     texts = [render(transcript, fmt) for fmt in formats]
     if raw is not None:
-        targets.append(targets[0].with_name(f"{path.stem}.raw.json"))
         texts.append(render(raw, "json"))
     with staged_files(targets) as temps:
         for temp, text in zip(temps, texts, strict=True):

@@ -6,13 +6,16 @@ time, so memory stays bounded on long recordings: a 90-minute mono file is 173 M
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 import numpy as np
 
 from pipeline.errors import InputError
+from pipeline.files import FileIdentity
 from pipeline.records import AUDIO_SUFFIXES
 
 SAMPLE_RATE = 16000
@@ -70,18 +73,53 @@ def check_path(path: Path) -> None:
         )
 
 
-def decode(path: Path, *, keep_stereo: bool = False) -> DecodedAudio:
+def _changed(path: Path) -> InputError:
+    return InputError(
+        f"{path}: the file changed after its consent was checked (replaced or written to); "
+        "nothing of it was used: run again once the recording is complete"
+    )
+
+
+def decode(
+    path: Path, *, keep_stereo: bool = False, expect: FileIdentity | None = None
+) -> DecodedAudio:
     """Decode ``path`` to 16 kHz int16, mono or (``keep_stereo``) two channels.
 
+    With ``expect`` (the identity of the bytes the consent gate hashed), the file is decoded from
+    one open descriptor that must still be that file, before and after decoding: audio replaced
+    or rewritten after the gate is refused, never transcribed.
+
     Raises:
-        InputError: not audio, no audio track, truncated, empty or silent.
+        InputError: not audio, no audio track, truncated, empty or silent, or changed.
     """
+    with path.open("rb") as fh:
+        if expect is not None and FileIdentity.of(os.fstat(fh.fileno())) != expect:
+            raise _changed(path)
+        audio = _decode(fh, path, keep_stereo)
+        if expect is not None and FileIdentity.of(os.fstat(fh.fileno())) != expect:
+            raise _changed(path)
+        declared = max(audio.declared_duration or 0.0, _riff_declared_seconds(fh) or 0.0) or None
+    if declared and declared > 5 and audio.duration < 0.9 * declared:
+        raise InputError(
+            f"{path}: truncated or corrupt: only {audio.duration:.0f} s of the declared "
+            f"{declared:.0f} s could be decoded; copy the complete file again from the device"
+        )
+    peak = np.abs(audio.samples).max() / 32768.0
+    if peak < _SILENT_PEAK:
+        raise InputError(
+            f"{path}: the audio is silent ({audio.duration:.0f} s, peak below -60 dBFS); "
+            "check the microphone or the file"
+        )
+    return audio
+
+
+def _decode(fh: BinaryIO, path: Path, keep_stereo: bool) -> DecodedAudio:
     layout = "stereo" if keep_stereo else "mono"
     chunks: list[np.ndarray] = []
     declared: float | None = None
     bad_frames = 0
     try:
-        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+        with av.open(fh, mode="r", metadata_errors="ignore") as container:
             if not container.streams.audio:
                 raise InputError(f"{path}: has no audio track; pass the recording's audio file")
             stream = container.streams.audio[0]
@@ -134,42 +172,30 @@ def decode(path: Path, *, keep_stereo: bool = False) -> DecodedAudio:
                 "again from the device"
             )
         raise InputError(f"{path}: contains no audio (0 seconds); check the recording")
-    declared = max(declared or 0.0, _riff_declared_seconds(path) or 0.0) or None
-    if declared and declared > 5 and audio.duration < 0.9 * declared:
-        raise InputError(
-            f"{path}: truncated or corrupt: only {audio.duration:.0f} s of the declared "
-            f"{declared:.0f} s could be decoded; copy the complete file again from the device"
-        )
-    peak = np.abs(samples).max() / 32768.0
-    if peak < _SILENT_PEAK:
-        raise InputError(
-            f"{path}: the audio is silent ({audio.duration:.0f} s, peak below -60 dBFS); "
-            "check the microphone or the file"
-        )
     return audio
 
 
-def _riff_declared_seconds(path: Path) -> float | None:
+def _riff_declared_seconds(fh: BinaryIO) -> float | None:
     """Duration a WAV header declares for its data chunk (FFmpeg trusts the file size instead)."""
     import struct
 
     try:
-        with path.open("rb") as fh:
-            head = fh.read(12)
-            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        fh.seek(0)
+        head = fh.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        byte_rate = 0
+        while chunk := fh.read(8):
+            if len(chunk) < 8:
                 return None
-            byte_rate = 0
-            while chunk := fh.read(8):
-                if len(chunk) < 8:
-                    return None
-                cid, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
-                if cid == b"fmt ":
-                    fmt = fh.read(size + (size & 1))
-                    byte_rate = struct.unpack("<I", fmt[8:12])[0]
-                elif cid == b"data":
-                    return size / byte_rate if byte_rate and size != 0xFFFFFFFF else None
-                else:
-                    fh.seek(size + (size & 1), 1)
+            cid, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if cid == b"fmt ":
+                fmt = fh.read(size + (size & 1))
+                byte_rate = struct.unpack("<I", fmt[8:12])[0]
+            elif cid == b"data":
+                return size / byte_rate if byte_rate and size != 0xFFFFFFFF else None
+            else:
+                fh.seek(size + (size & 1), 1)
     except (OSError, struct.error):
         return None
     return None
