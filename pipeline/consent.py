@@ -353,6 +353,24 @@ def records_for(real: Path) -> tuple[list[RawRecord], list[str]]:
     return found, problems
 
 
+def records_for_name(path: Path) -> list[RawRecord]:
+    """Records beside ``path`` itself (not its real file), read leniently: for withdrawals only."""
+    found = []
+    try:
+        found.append(_read_sidecar(sidecar_path(path)))
+    except (ValueError, OSError):
+        pass
+    register = path.parent / REGISTER_NAME
+    try:
+        rows = _register_rows(register) if register.is_file() else []
+    except (ValueError, OSError):
+        rows = []
+    for row in rows:
+        if _same_name(str(row["data"].get("file") or ""), path.name):
+            found.append(RawRecord(f"{register}:{row['row']}", row["data"]))
+    return found
+
+
 # ------------------------------------------------------------------------------ the decision
 
 
@@ -502,7 +520,11 @@ def admit(path: Path, *, now: datetime | None = None, hasher: Hasher | None = No
     """
     real = real_file(path)
     records, problems = records_for(real)
-    withdrawn = _withdrawal(records)
+    beside_link: list[RawRecord] = []
+    if path.is_symlink() or path.absolute().parent.resolve() != real.parent:
+        # records beside a link never allow anything, but a withdrawal there still counts
+        beside_link = records_for_name(path.absolute())
+    withdrawn = _withdrawal(records + beside_link)
     if withdrawn is not None:  # any withdrawal wins, whatever else the records say
         rec, when = withdrawn
         raise _refuse(
@@ -794,18 +816,33 @@ def _rewrite_register(
 PERSONAL_FIELDS = ("customer", "participants", "obtained_by", "file")
 
 
-def withdraw(real: Path, *, when: datetime) -> list[str]:
+def withdraw(real: Path, *, when: datetime, link: Path | None = None) -> list[str]:
     """Mark every consent record of the recording ``real`` withdrawn and erase its personal fields.
 
     What stays is what proves that consent was given and withdrawn: the record's hash and its
     dates. A withdrawal is bound by name and wins over everything else, so the recording is
-    refused from now on. With no record at all, a withdrawn sidecar is written while the audio
-    is still there. Returns the records changed.
+    refused from now on. Records beside ``link`` (a link to the recording) are withdrawn too.
+    With no record at all, a withdrawn sidecar is written while the audio is still there.
+    Returns the records changed.
     """
+    records = records_for(real)[0]
+    changed = _withdraw_records(records, when)
+    if link is not None:
+        changed += _withdraw_records(records_for_name(link), when)
+    if not records and real.exists():
+        write_atomic(
+            sidecar_path(real),
+            "# Consent withdrawn (`mine forget`): this recording is refused.\n"
+            + tomli_w.dumps({"withdrawn_at": when}),
+        )
+        changed.append(str(sidecar_path(real)))
+    return changed
+
+
+def _withdraw_records(records: list[RawRecord], when: datetime) -> list[str]:
     import tomllib
 
     changed = []
-    records, _problems = records_for(real)
     for rec in records:
         digest = record_digest(rec.data)
         if rec.source.endswith(".consent.toml"):
@@ -830,11 +867,4 @@ def withdraw(real: Path, *, when: datetime) -> list[str]:
 
             _rewrite_register(Path(register), {int(row)}, blank)
         changed.append(rec.source)
-    if not records and real.exists():
-        write_atomic(
-            sidecar_path(real),
-            "# Consent withdrawn (`mine forget`): this recording is refused.\n"
-            + tomli_w.dumps({"withdrawn_at": when}),
-        )
-        changed.append(str(sidecar_path(real)))
     return changed

@@ -26,6 +26,7 @@ from pipeline.consent import (
     _row_names,
     real_file,
     records_for,
+    records_for_name,
     sidecar_path,
     withdraw,
 )
@@ -221,6 +222,8 @@ def _erase(
             )
     when = datetime.now().astimezone().replace(microsecond=0)
     records = records_for(audio)[0] if audio.parent.is_dir() else []
+    if given is not None and given != audio:
+        records += records_for_name(given)
     tombstone: dict[str, Any] = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
         "action": "forget",
@@ -239,7 +242,8 @@ def _erase(
         )
         if obtained:
             tombstone["consent_obtained_at"] = obtained
-    marked = withdraw(audio, when=when) if audio.parent.is_dir() else []
+    link = given if given is not None and given != audio else None
+    marked = withdraw(audio, when=when, link=link) if audio.parent.is_dir() else []
     db.execute("DELETE FROM outputs WHERE recording=?", (t.path,))
     if t.call_id:
         db.execute("DELETE FROM outputs WHERE call_id=? AND recording=''", (t.call_id,))

@@ -306,3 +306,14 @@ def test_a_future_record_is_refused_even_when_bound(tmp_path: Path) -> None:
     )
     with pytest.raises(ConsentError, match="in the future"):
         admit(audio)
+
+
+def test_a_withdrawal_beside_a_link_still_counts(tmp_path: Path, opened: list) -> None:
+    real = _copy(tmp_path / "store")
+    add_consent(real, customer="Acme", method="written", obtained_by="Sanne", purpose="copy")
+    link = tmp_path / "rec" / "visit.wav"
+    link.parent.mkdir()
+    link.symlink_to(real)
+    assert admit(link).bound
+    sidecar_path(link).write_text("withdrawn_at = 2026-05-20T09:00:00\n", encoding="utf-8")
+    _refused_untouched(link, opened, "consent was withdrawn on 2026-05-20")

@@ -275,3 +275,25 @@ def test_status_of_something_that_is_not_a_workspace_fails(tmp_path: Path) -> No
         result = run_mine("status", "--workspace", str(ws))
         assert result.returncode == 2 and "no mine workspace" in result.stderr, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_full_disk_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    import resource
+    import subprocess
+
+    from tests.conftest import MINE
+
+    def small_disk() -> None:  # writes past 20 kB fail as on a full disk (EFBIG)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    audio = consented(tmp_path / "rec", A)
+    for args in (
+        ["retention", "--workspace", str(tmp_path / "ws1")],
+        ["transcribe", str(audio), "--workspace", str(tmp_path / "ws2"), "-q"],
+    ):
+        result = subprocess.run(
+            [str(MINE), *args], capture_output=True, text=True, preexec_fn=small_disk, timeout=300
+        )
+        lines = [x for x in result.stderr.splitlines() if x.strip()]
+        assert result.returncode in (1, 2) and "Traceback" not in result.stderr, result.stderr
+        assert len(lines) == 1 and "free disk space" in lines[0], result.stderr

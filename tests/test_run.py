@@ -204,3 +204,29 @@ def test_the_own_company_name_comes_from_the_site_host() -> None:
     assert _site_name("https://shop.warmtebouw.nl/producten") == "warmtebouw"
     assert _site_name("http://127.0.0.1:8000/") == ""
     assert _site_name("data/sample/site") == ""
+
+
+def test_a_name_too_long_for_its_outputs_fails_alone(tmp_path: Path) -> None:
+    rec = tmp_path / "recordings"
+    good = consented(rec, CLIPS[0])
+    long_name = "bezoek-" + "x" * 234 + ".wav"  # 245 characters: no room for .consent.toml
+    shutil.copyfile(FIXTURES / CLIPS[1], rec / long_name)
+    (rec / "consent.csv").write_text(
+        "file,customer,obtained_at,obtained_by,method,purpose,scope\n"
+        f"{long_name},Acme,2026-01-01,Sanne,form,copy,transcribe\n",
+        encoding="utf-8",
+    )
+    result = run_mine(
+        "run",
+        str(rec),
+        "--workspace",
+        str(tmp_path / "ws"),
+        "-q",
+        env={"MINE_TRANSCRIBE_DIARIZE": "off"},
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["stages"]["transcribe"]["done"] == 1  # the good recording is not held up
+    (left,) = summary["left_out"]
+    assert left["file"] == long_name and "name is too long" in left["reason"]
+    assert "\n" not in left["reason"] and good.exists()

@@ -225,9 +225,8 @@ def test_several_files_load_the_model_once_and_bad_ones_do_not_stop_the_rest(
     good = [consented(tmp_path / "rec", n) for n in ("en_call.mp3", NL[0])]
     corrupt = tmp_path / "rec" / "notes.wav"
     corrupt.write_text("these are my meeting notes, not audio\n")
-    (tmp_path / "rec" / "notes.wav.consent.toml").write_text(
-        (tmp_path / "rec" / "en_call.mp3.consent.toml").read_text()
-    )
+    # consent for these very bytes (a copy of another recording's record is refused now)
+    add_consent(corrupt, customer="X", method="written", obtained_by="Y", purpose="copy")
     result = run_mine(
         "transcribe", str(good[0]), str(corrupt), str(good[1]), "--json", "--temperature", "0", "-v"
     )

@@ -187,12 +187,14 @@ def _admit(
         folder = out_dir if out_dir is not None else path.parent
         stem = _output_stem(adm, folder, opts.formats, opts.keep_raw, claimed, owner)
         if stem is None:
-            results[i] = FileResult(
-                str(path),
-                False,
-                f"{path}: every output name in {folder} is taken by another recording's "
-                "transcript; transcribe it with a different --out",
+            why = (
+                f"its name is too long for the outputs ({len(path.stem.encode())} bytes); "
+                "rename it to under 200 characters, with its consent record"
+                if len(path.stem.encode()) > 200
+                else f"every output name in {folder} is taken by another recording's "
+                "transcript; transcribe it with a different --out"
             )
+            results[i] = FileResult(str(path), False, f"{path}: {why}")
             continue
         for t in _outputs(folder, stem, opts.formats, opts.keep_raw):
             claimed[t] = adm.real
