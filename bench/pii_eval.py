@@ -1,6 +1,6 @@
 """Precision and recall of the PII redactor per type on tests/data/pii_cases.jsonl.
 
-    .venv/bin/python bench/pii_eval.py [--show-errors]
+    .venv/bin/python bench/pii_eval.py [--set pii_heldout.jsonl] [--show-errors]
 
 A placeholder counts as found when the redacted sentence has the expected placeholder at the
 expected place (the texts between placeholders match); near-miss sentences must come back
@@ -13,6 +13,7 @@ import argparse
 import json
 import re
 import sys
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -90,7 +91,15 @@ def main() -> None:
     )
     if args.show_errors:
         for text, got, exp in r["errors"]:
-            print(f"\n  text: {text}\n   got: {got}\n  want: {exp}")
+            print(f"\n  text: {_visible(text)}\n   got: {_visible(got)}\n  want: {_visible(exp)}")
+
+
+def _visible(text: str) -> str:
+    """``text`` with invisible characters and odd spaces written as ``\\uXXXX``."""
+    return "".join(
+        f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cf", "Zs") and c != " " else c
+        for c in text
+    )
 
 
 if __name__ == "__main__":

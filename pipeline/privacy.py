@@ -1,10 +1,15 @@
 """PII redaction, applied to every transcript before it is stored and to anything shown.
 
-Finds e-mail addresses (written and spoken), phone numbers (Dutch, Belgian, international,
-also spoken as digits or number words), IBANs (mod-97), Dutch BSNs (11-proef, only where the
-context says it is a personal number), payment cards (Luhn), Dutch postcodes, the names of the
-consent record's participants, and person names from a named-entity recogniser where the
-language has one. Each span becomes a typed placeholder such as ``[PHONE]``.
+Finds e-mail addresses (written, non-ASCII, obfuscated as "jan [at] bakker [dot] nl", and
+spoken, "jan punt de vries apenstaartje bakker punt nl"; a domain dictated on its own, "bakker
+punt nl", counts as e-mail unless it is pointed to as a website), phone numbers (Dutch,
+Belgian, international, also spoken as digits or number words), IBANs (mod-97, also with dashes
+or a spaced country code), Dutch BSNs (11-proef, only where the context says it is a personal
+number), payment cards (Luhn), Dutch postcodes, the names of the consent record's participants,
+and person names from a named-entity recogniser where the language has one. Each span becomes a
+typed placeholder such as ``[PHONE]``. Matching runs on a folded copy of the text (invisible
+characters dropped, full-width and other unicode digits as ASCII), mapped back to the original
+offsets.
 
 Order numbers, prices, dates, quantities, product codes and opening hours are left alone: every
 numeric type needs a structure (length, prefix, checksum or context) that those lack.
@@ -13,6 +18,7 @@ numeric type needs a structure (length, prefix, checksum or context) that those 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -30,33 +36,149 @@ class Span:
     end: int
 
 
+# ---------------------------------------------------------------- normalisation
+# Detection runs on a folded copy of the text: invisible format characters (zero-width space
+# and joiners, word joiner, BOM, soft hyphen, bidi marks, variation selectors) are dropped,
+# unicode decimal digits ("０６", "٠٦") become ASCII digits, full-width and other compatibility
+# forms of ASCII ("＠", "ｊａｎ", "⁰⁶") become ASCII, dashes become "-", any space becomes " ", and
+# combining marks stay with their letter. Each folded character remembers the range of the
+# original characters it came from, so spans map back onto the original text (and so onto the
+# words and their timestamps); a dropped character inside a span is replaced with it.
+_INVISIBLE = {"\u034f", "\u115f", "\u1160", "\u3164", "\uffa0"}
+
+
+def _fold_char(c: str) -> str:
+    """The folded form of one character: '' to drop it, else one character."""
+    if c.isascii():
+        return c
+    cat = unicodedata.category(c)
+    o = ord(c)
+    if cat == "Cf" or c in _INVISIBLE or 0xFE00 <= o <= 0xFE0F or 0xE0100 <= o <= 0xE01EF:
+        return ""
+    if cat == "Zs":
+        return " "
+    digit = unicodedata.decimal(c, None)
+    if digit is not None:
+        return str(digit)
+    if cat == "Pd":
+        return "-"
+    compat = unicodedata.normalize("NFKC", c)
+    if len(compat) == 1 and compat.isascii() and (cat[0] in "LPS" or cat == "No"):
+        return compat  # "＠" -> "@", "ｊ" -> "j", "²" -> "2"
+    return c
+
+
+def _fold(text: str) -> tuple[str, list[tuple[int, int]]] | None:
+    """The folded text and, for each of its characters, its ``(start, end)`` in ``text``.
+
+    None when folding changes nothing (plain ASCII text).
+    """
+    if text.isascii():
+        return None
+    out: list[str] = []
+    where: list[tuple[int, int]] = []
+    i, n = 0, len(text)
+    while i < n:
+        f = _fold_char(text[i])
+        j = i + 1
+        if not f:
+            i = j
+            continue
+        while j < n and unicodedata.category(text[j])[0] == "M":
+            j += 1  # combining marks (and variation selectors) belong to the letter before them
+        if j > i + 1:
+            composed = unicodedata.normalize("NFC", f + text[i + 1 : j])
+            f = composed if len(composed) == 1 else f
+        out.append(f)
+        where.append((i, j))
+        i = j
+    return "".join(out), where
+
+
 # ---------------------------------------------------------------- e-mail
-_TLD = r"(?:com|nl|be|org|net|eu|de|fr|uk|co\s*\.?\s*uk|io|info|biz|nu|online|shop|email|app)"
-_DOT = r"(?:\s*\.\s*|\s+(?:punt|dot)\s+)"
-_AT = r"(?:\s*@\s*|\s+(?:apenstaartje|at)\s+)"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9_+-]*[A-Za-z0-9])?"
+# Top-level domains accepted after a mailbox ("jan at bakker dot nl") ...
+_TLD = (
+    r"(?:com|nl|be|org|net|eu|de|fr|uk|co\s*\.?\s*uk|io|info|biz|nu|online|shop|email|app|"
+    r"ie|es|ch|lu|dk|se|pl|pt|ca|dev|tech|tv|frl|cloud|xyz|amsterdam|brussels|vlaanderen)"
+)
+# ... and the stricter set for a domain said on its own ("bakker punt nl"): no word that is
+# also Dutch or English ("punt de", "punt nu", "punt net", "dot me").
+_BARE_TLD = r"(?:com|nl|be|org|eu|io|info|biz|frl|ie|co\s+(?:punt|dot)\s+uk|uk)"
+# "[at]", "(at)", "{at}", "<at>", "[@]", "(apenstaartje)"; "[dot]", "(punt)", "[.]"
+_BR_AT = r"\s*[\[({<]\s*(?:at|@|apenstaartje|apestaartje)\s*[\])}>]\s*"
+_BR_DOT = r"\s*[\[({<]\s*(?:dot|punt|\.)\s*[\])}>]\s*"
+_DOT = rf"(?:{_BR_DOT}|\s*\.\s*|\s+(?:punt|dot)\s+)"
+_SAID_DOT = rf"(?:{_BR_DOT}|\s+(?:punt|dot)\s+)"
+_AT = rf"(?:{_BR_AT}|\s*@\s*|\s+(?:apenstaartje|apestaartje|at)\s+)"
+# One word of an address. Hyphens and underscores join words (see _JOIN), never sit inside
+# one: a label that could also hold them makes "a-b-c-..." backtrack exponentially.
+_LABEL = r"[^\W_]+(?:['+][^\W_]+)*"
 _EMAIL_WRITTEN = re.compile(
-    r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])"
+    r"(?<![\w.+'-])[\w+%=~-]+(?:[.'][\w+%=~-]+)*@[^\W_](?:[\w-]*[^\W_])?"
+    r"(?:\.[^\W_](?:[\w-]*[^\W_])?)*\.(?:[^\W\d_]{2,}|xn--[a-z0-9-]+)(?![\w-])"
 )
 _JOIN = (
-    r"(?:\.|[-_]|\s+(?:punt|dot|underscore|streepje|liggend streepje|koppelteken|dash|hyphen)\s+)"
+    rf"(?:{_BR_DOT}|\.|[-_]|\s+(?:punt|dot|underscore|streepje|liggend streepje|laag streepje|"
+    r"koppelteken|dash|hyphen)\s+)"
 )
 _DOMAIN_JOIN = r"(?:-|\s+(?:streepje|koppelteken|dash|hyphen)\s+)"
+# Name particles: a spoken mailbox is often a name said with its spaces, "jan punt de vries",
+# "pieter van den berg"; the particles and the words around them belong to the address. "het",
+# "'t", "te", "in" and "op" only count inside a particle group ("van het", "in 't", "op den"):
+# alone they are ordinary words ("copy in accounts@...", "is het jan@...").
+_MAIL_PARTICLE = (
+    r"(?:(?:de|der|den|van|von|vander|vd|ter|ten|la|le|du|da|di|del|della|dos|el|al|ben|bin|"
+    r"ibn|abu|mc|mac|st)(?:\s+(?:de|der|den|het|'t|te|ter|ten|la|le))*"
+    r"|in\s+(?:'t|het|de)|op\s+(?:de|den|het|'t))"
+)
+# Words that do not start a name said with particles ("naar de vries apenstaartje ..."): the
+# address begins at the particle.
+_NOT_A_NAME = (
+    r"(?:naar|aan|is|was|op|bij|via|voor|met|van|en|of|dat|dit|die|het|een|de|ik|noteer|"
+    r"noteert|stuur|stuurt|mail|mailen|mailt|email|e-mail|adres|mailadres|e-mailadres|schrijf|"
+    r"schrijft|zeg|zegt|spel|luidt|wordt|graag|even|maar|ook|me|mij|ons|u|je|to|at|it's|"
+    r"that's|its|it|my|our|your|address|send|write|reach|contact|cc|from|the|a|an|and|or)"
+)
+_PIECE = rf"(?:{_MAIL_PARTICLE}\s+)?(?:(?!{_NOT_A_NAME}\b){_LABEL}\s+{_MAIL_PARTICLE}\s+)?{_LABEL}"
+# After the "at" everything up to the top-level domain is the domain, even words said with only
+# a space between them ("apenstaartje bakker en zonen punt nl"), unless it is an English
+# function word ("met at the office of x dot com" is no address).
+_NOT_DOMAIN_WORD = r"(?:the|of|a|an|in|on|for|to|and|with|our|my|your|their|this|that|is|are|was)"
+_DOMAIN_PIECE = rf"(?:{_MAIL_PARTICLE}\s+)?{_LABEL}(?:\s+(?!{_NOT_DOMAIN_WORD}\b){_LABEL}){{0,3}}"
+# At most 12 joined words each side (no address is longer): a bound keeps a long run of
+# "a punt a punt ..." linear instead of quadratic.
 _EMAIL_SPOKEN = re.compile(
-    rf"(?<![\w.+-]){_LABEL}(?:{_JOIN}{_LABEL})*{_AT}{_LABEL}(?:(?:{_DOT}|{_DOMAIN_JOIN}){_LABEL})*"
-    rf"{_DOT}{_TLD}\b",
+    rf"(?<![\w.+'-]){_PIECE}(?:{_JOIN}{_PIECE}){{0,12}}{_AT}{_DOMAIN_PIECE}"
+    rf"(?:(?:{_DOT}|{_DOMAIN_JOIN}){_DOMAIN_PIECE}){{0,12}}{_DOT}{_TLD}\b",
+    re.IGNORECASE,
+)
+# A domain said on its own, "bakker punt nl": at least one spoken "punt"/"dot".
+_DOMAIN_SAID = re.compile(
+    rf"(?<![\w.+'@-]){_LABEL}(?:(?:{_DOT}|{_DOMAIN_JOIN}){_LABEL}){{0,12}}{_SAID_DOT}{_BARE_TLD}\b",
     re.IGNORECASE,
 )
 # English "at" is also a preposition ("the price list is at example dot com" is a web address):
 # a spoken local part is a name-like word, never a function word or a web-page noun.
-_NOT_A_MAILBOX = set(
-    "is are was were be been it its us them all everything here there now online available "
-    "found list site website page pages web brochure brochures catalogue catalog shop store "
-    "prices pricing details information more that this which what you we they".split()
+_WEB_WORDS = set(
+    "is are was were be been all everything here there now online available found list site "
+    "website page pages web brochure brochures catalogue catalog shop store prices pricing "
+    "details information more that this which what it's that's there's here's".split()
 )
-
-
+_NOT_A_MAILBOX = _WEB_WORDS | set("it its us them you we they me him her".split())
 _NOT_LOCAL = {"email", "e-mail", "mail", "mailadres", "e-mailadres"}
+# Said before a domain that is a web address, not a mailbox: a web noun earlier in the clause
+# ("op onze website, x punt nl", "the price list: x dot com"), or right before it a word that
+# points to a place ("kijk op x punt nl", "ga naar", "visit", "check out", "find us on").
+_WEB_CUE = re.compile(
+    r"\b(?:website|web\s?site|site|webshop|webwinkel|homepage|internet|online|url|link|www|"
+    r"https?|webpagina|pagina|page|blog|portal|portaal|prijslijst|catalogus|catalogue|catalog|"
+    r"brochure|price\s+list)\b[^.!?;]{0,40}$"
+    r"|\b(?:op|on|visit|visiting|browse|see|check(?:\s+out)?|go\s+to|ga\s+naar|gaat\s+naar|"
+    r"surf\s+naar|find\s+(?:us|it|them|this|that)(?:\s+(?:at|on))?)\s+$",
+    re.IGNORECASE,
+)
+_WEB_AFTER = re.compile(r"\s*(?:/|slash\b|schuine\s+streep\b)", re.IGNORECASE)
+_STOPWORD_LABEL = re.compile(rf"(?:{_NOT_A_NAME}|{_MAIL_PARTICLE})$", re.IGNORECASE)
 
 
 def _spoken_emails(text: str) -> list[Span]:
@@ -68,11 +190,44 @@ def _spoken_emails(text: str) -> list[Span]:
             # "my email at jan.devries.com": the cue word is not the address, what follows is
             spans.append(Span("EMAIL", m.start() + at.end(), m.end()))
             continue
-        if at and "@" not in found and not re.search(r"apenstaartje", found, re.I):
+        if at and not re.search(r"@|apenstaartje|apestaartje|[\[({<]\s*at", found, re.I):
             local = found[: at.start()].lower()
             verb_form = len(local) > 4 and local.endswith(("ed", "ing"))  # "listed at x dot com"
             if local in _NOT_A_MAILBOX or verb_form:
                 continue
+        start = m.start()
+        at_sign = re.search(r"\s*@", found)
+        if at_sign and not re.search(r"[\[({<]\s*$", found[: at_sign.start()]):
+            # with a written "@" the mailbox has no name said with spaces: the words before
+            # it are not part of it ("kwam van jan@...", "is het els @ ...")
+            local = re.search(
+                rf"(?<![\w.+'-]){_LABEL}(?:{_JOIN}{_LABEL})*$", found[: at_sign.start()], re.I
+            )
+            start += local.start() if local else 0
+        spans.append(Span("EMAIL", start, m.end()))
+    return spans
+
+
+def _said_domains(text: str) -> list[Span]:
+    """Domains said on their own ("ik zit bij bakker punt nl"), unless said as a web address.
+
+    A domain dictated in a call is contact data (the mail domain, often a person's own name);
+    a company's website pointed to as such ("op onze website, x punt nl", "the brochure is at
+    x dot com", "www punt ...", "... slash downloads") is not, and stays.
+    """
+    spans = []
+    for m in _DOMAIN_SAID.finditer(text):
+        first = re.match(_LABEL, m.group(0)).group(0)
+        if _STOPWORD_LABEL.match(first) or first.lower() in ("www", "http", "https"):
+            continue
+        before = re.split(r"[.!?;]\s", text[: m.start()])[-1]
+        if _WEB_CUE.search(before) or _WEB_AFTER.match(text, m.end()):
+            continue
+        at_before = re.search(r"(\S+)\s+at\s+$", before, re.IGNORECASE)
+        if at_before:
+            word = at_before.group(1).lower()
+            if word in _WEB_WORDS or (len(word) > 4 and word.endswith(("ed", "ing"))):
+                continue  # "the price list is at x dot com", "listed at x dot com"
         spans.append(Span("EMAIL", m.start(), m.end()))
     return spans
 
@@ -121,8 +276,12 @@ _IBAN_LENGTHS = {
     "SM": 27,
     "TR": 26,
 }
-# Country letters glued to the check digits ("NL91", "nl91"): "is 35" is not an IBAN start.
-_IBAN_START = re.compile(r"\b([A-Za-z]{2})(\d{2})")
+# Country letters and check digits, glued ("NL91", "nl91") or apart ("NL 91", "NL-91"); the
+# rest comes in groups joined by nothing, one or two spaces, a dash or a dot. "is 35" is no
+# IBAN start: the country must have an IBAN, the length must be right and mod-97 must hold.
+# Apart from its digits, a lower-case country is a word ("de 12", "is 35"), except "nl".
+_IBAN_START = re.compile(r"(?<![\w])([A-Za-z]{2})(\s|\s?[-.]\s?)?(\d{2})")
+_IBAN_GROUP = re.compile(r"(?:\s{1,2}|\s?[-.]\s?)?([A-Za-z0-9]+)")
 
 
 def iban_ok(candidate: str) -> bool:
@@ -139,16 +298,20 @@ def iban_ok(candidate: str) -> bool:
 def _ibans(text: str) -> list[Span]:
     spans = []
     for m in _IBAN_START.finditer(text):
-        # extend over groups of letters/digits, keeping each token boundary as a possible end
-        ends, pos, compact = [], m.end(), m.group(1) + m.group(2)
-        for g in re.finditer(r"\s?([A-Za-z0-9]+)", text[pos:]):
-            if g.start() != pos - m.end() and text[pos] != " ":
+        country = m.group(1)
+        if country.upper() not in _IBAN_LENGTHS:
+            continue
+        if m.group(2) and not country.isupper() and country.lower() != "nl":
+            continue
+        # extend over groups of letters/digits, keeping each group boundary as a possible end
+        ends, pos, compact = [], m.end(), country + m.group(3)
+        while len(compact) <= 34:
+            g = _IBAN_GROUP.match(text, pos)
+            if not g:
                 break
             compact += g.group(1)
-            pos = m.end() + g.end()
+            pos = g.end()
             ends.append((pos, compact))
-            if len(compact) > 34:
-                break
         for end, value in reversed(ends):
             if iban_ok(value):
                 spans.append(Span("IBAN", m.start(), end))
@@ -347,9 +510,25 @@ _NOT_PHONE_CONTEXT = re.compile(
 )
 
 
+# The start of an account number: country and check digits (and a bank code), "NL91 ABNA ",
+# or the country letters right against the digits, "DE89...". Digits after it belong to an
+# IBAN, one whose checksum failed when the IBAN pass did not take it: not a phone or card.
+_IBAN_HEAD = re.compile(r"(?<![\w])([A-Z]{2}|nl)(?:[\s.-]?\d{2}[\s.-]?(?:[A-Za-z]{4}[\s.-]?)?)?$")
+
+
+def _after_iban_head(before: str) -> bool:
+    m = _IBAN_HEAD.search(before[-16:])
+    if not m or m.group(1).upper() not in _IBAN_LENGTHS:
+        return False
+    head = m.group(0)  # "NL91 ABNA ", "NL91-", or "DE" glued to the digits; not "NL "
+    return head == m.group(1) or any(c.isdigit() for c in head)
+
+
 def _classify(digits: str, plus: bool, before: str, after: str = "") -> str | None:
     """Which numeric PII type a digit string is, given the text around it, or None."""
     n = len(digits)
+    if _after_iban_head(before):
+        return None
     if (_BSN_CONTEXT.search(before[-80:]) or _BSN_CONTEXT.search(after[:50])) and bsn_ok(digits):
         return "BSN"
     if 13 <= n <= 19 and not plus and luhn_ok(digits) and not digits.startswith("0"):
@@ -452,7 +631,8 @@ def _name_patterns(names: Iterable[str]) -> list[re.Pattern[str]]:
     full: set[str] = set()
     parts: set[str] = set()
     for name in names:
-        words = name.split()
+        folded = _fold(name)
+        words = (folded[0] if folded else name).split()
         if not words:
             continue
         full.add(" ".join(words))
@@ -524,9 +704,20 @@ class Redactor:
         self._ner = ner
 
     def find(self, text: str) -> list[Span]:
-        """Return the non-overlapping PII spans of ``text``, in order."""
+        """Return the non-overlapping PII spans of ``text``, in order.
+
+        Detection runs on the folded text (see ``_fold``); the spans are offsets into ``text``.
+        """
+        folded = _fold(text)
+        if folded is None:
+            return self._find(text)
+        plain, where = folded
+        return [Span(s.kind, where[s.start][0], where[s.end - 1][1]) for s in self._find(plain)]
+
+    def _find(self, text: str) -> list[Span]:
         spans = [Span("EMAIL", m.start(), m.end()) for m in _EMAIL_WRITTEN.finditer(text)]
         spans += _spoken_emails(text)
+        spans += _said_domains(text)
         spans += [Span("PHONE", m.start(), m.end()) for m in _NANP.finditer(text)]
         spans += _ibans(text)
         spans += _numbers(text)
