@@ -569,8 +569,21 @@ def terms(
         ),
     ] = None,
     language: Annotated[
-        str | None, typer.Option("--language", "-l", help="auto (each transcript's own) | nl | en.")
+        str | None,
+        typer.Option(
+            "--language",
+            "-l",
+            help="auto (each transcript's own) | nl | en | another language code.",
+        ),
     ] = None,
+    include_raw: Annotated[
+        bool,
+        typer.Option(
+            "--include-raw",
+            help="Also read a <stem>.raw.json named here (unredacted, from --keep-raw); it is "
+            "redacted first. Folders never yield .raw.json files.",
+        ),
+    ] = False,
     pipeline_nl: Annotated[
         str | None,
         typer.Option("--pipeline-nl", help="spaCy pipeline for Dutch, e.g. nl_core_news_md."),
@@ -606,7 +619,7 @@ def terms(
                 "pipeline_en": pipeline_en,
             },
         )
-        report = extract_terms(paths, settings=settings, out_dir=out)
+        report = extract_terms(paths, settings=settings, out_dir=out, include_raw=include_raw)
     except MineError as exc:
         raise _fail(exc) from None
     for _file, error in report.failed:

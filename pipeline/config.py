@@ -8,8 +8,8 @@ Every key lives in a section (``[transcribe]``, ``[consent]``) or at the top lev
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
-import re
 import tomllib
 import types
 import typing
@@ -23,7 +23,20 @@ from pipeline.errors import ConfigError
 CONFIG_NAME = "mine.toml"
 FORMATS = ("json", "txt", "srt", "vtt")
 COMPUTE_TYPES = ("int8", "int8_float32", "int16", "float32", "float16", "int8_float16")
-_LANG_RE = re.compile(r"^[a-z]{2,3}$")
+#: The language codes Whisper transcribes (faster_whisper.tokenizer._LANGUAGE_CODES; a test
+#: checks this copy, which spares every command importing faster-whisper to check a setting).
+WHISPER_LANGUAGES = (
+    "af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha haw "
+    "he hi hr ht hu hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr ms mt my "
+    "ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg th tk tl tr tt "
+    "uk ur uz vi yi yo zh yue"
+).split()
+#: The languages ``mine terms`` can rank: wordfreq has their everyday-word frequencies and spaCy
+#: their stop words without extra tokenizers (a test checks both).
+TERM_LANGUAGES = (
+    "ar bg bn ca cs da de el en es fa fi fr he hi hu id is it lt lv mk ms nb nl pl pt ro ru sk sl "
+    "sv ta tr uk ur"
+).split()
 
 
 def parse_channels(spec: str) -> dict[str, str]:
@@ -50,11 +63,13 @@ def parse_channels(spec: str) -> dict[str, str]:
 
 def _check_transcribe(name: str, value: Any) -> str | None:
     """Return why ``value`` is invalid for transcribe option ``name``, or None."""
-    if name == "language" and value != "auto" and not _LANG_RE.match(value):
-        return "use auto or a language code such as nl or en"
+    if name == "language" and value != "auto" and value not in WHISPER_LANGUAGES:
+        return "use auto or a language Whisper knows: " + ", ".join(WHISPER_LANGUAGES)
     if name == "languages":
-        if not value or any(not _LANG_RE.match(v) for v in value):
-            return 'use a list of language codes such as ["nl", "en"]'
+        if not value or any(v not in WHISPER_LANGUAGES for v in value):
+            return 'use a list of language codes such as ["nl", "en"], each one of ' + ", ".join(
+                WHISPER_LANGUAGES
+            )
     if name == "beam_size" and not 1 <= value <= 20:
         return "use a whole number from 1 to 20"
     if name == "batch_size" and not 0 <= value <= 64:
@@ -129,8 +144,8 @@ class TermOptions:
 
 
 def _check_terms(name: str, value: Any) -> str | None:
-    if name == "language" and value != "auto" and not _LANG_RE.match(value):
-        return "use auto, nl or en"
+    if name == "language" and value != "auto" and value not in TERM_LANGUAGES:
+        return "use auto (each transcript's own) or one of " + ", ".join(TERM_LANGUAGES)
     if name in ("top", "min_conversations", "evidence") and value < 1:
         return "use a whole number of at least 1"
     return None
@@ -151,13 +166,21 @@ class CrawlOptions:
     allow_hosts: tuple[str, ...] = ()
 
 
+#: Upper bounds that keep sleeps, timeouts and dates representable (and catch typos).
+_HOUR, _WEEK, _CENTURY_H = 3600.0, 7 * 86400.0, 100 * 365 * 24.0
+
+
 def _check_crawl(name: str, value: Any) -> str | None:
     if name in ("max_pages", "max_bytes") and value < 1:
         return "use a positive number"
-    if name in ("connect_timeout", "read_timeout", "time_budget") and value <= 0:
-        return "use a positive number of seconds"
-    if name in ("delay", "max_age") and value < 0:
-        return "use 0 or more"
+    if name in ("connect_timeout", "read_timeout") and not 0 < value <= _HOUR:
+        return "use a number of seconds above 0, at most 3600"
+    if name == "time_budget" and not 0 < value <= _WEEK:
+        return "use a number of seconds above 0, at most 604800 (a week)"
+    if name == "delay" and not 0 <= value <= _HOUR:
+        return "use a number of seconds from 0 to 3600"
+    if name == "max_age" and not 0 <= value <= _CENTURY_H:
+        return "use a number of hours from 0 to 876000"
     if name == "max_redirects" and not 0 <= value <= 20:
         return "use 0 to 20"
     return None
@@ -270,14 +293,26 @@ def _apply(
             value = _coerce(raw, hints[key])
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"{where(key)}: invalid value {raw!r} ({exc})") from None
-        problem = check(key, value)
+        # every range check refuses nan and inf; a float setting without one still must be finite
+        problem = check(key, value) or (_non_finite(value) and "use a finite number")
         if problem:
             raise ConfigError(f"{where(key)}: invalid value {raw!r}; {problem}")
         into[key] = value
 
 
+def _non_finite(value: Any) -> bool:
+    """True for nan or an infinity, alone or in a tuple of settings."""
+    values = value if isinstance(value, tuple) else (value,)
+    return any(isinstance(v, float) and not math.isfinite(v) for v in values)
+
+
 #: Settings whose command-line flag is not simply the key with dashes.
-_FLAGS = {"formats": "--format"}
+_FLAGS = {
+    "formats": "--format",
+    "read_timeout": "--timeout",
+    "own_names": "--own-name",
+    "allow_hosts": "--allow-host",
+}
 
 
 def _flag(key: str) -> str:
@@ -304,14 +339,28 @@ def find_config(explicit: Path | None = None, env: Mapping[str, str] | None = No
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot read config ({exc.strerror}); check the path or pass --config"
+        ) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not a TOML text file (not UTF-8 at byte {exc.start}); save it as UTF-8 "
+            "text or pass another --config"
+        ) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"{path}: not valid TOML ({exc}); fix the file or pass --config"
         ) from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
+    except RecursionError:
+        raise ConfigError(
+            f"{path}: not valid TOML (nested too deeply); fix the file or pass --config"
+        ) from None
 
 
 def load_settings(

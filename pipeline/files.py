@@ -116,9 +116,9 @@ def read_output_json(path: Path, *, keys: tuple[str, ...], made_by: str) -> dict
         raise InputError(
             f"{path}: not found; run {made_by} first and pass its --out folder"
         ) from None
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise InputError(
-            f"{path}: not what {made_by} writes ({exc}); run {made_by} again"
+            f"{path}: not what {made_by} writes ({str(exc)[:120]}); run {made_by} again"
         ) from None
     return data
 

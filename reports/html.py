@@ -17,8 +17,9 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, S
 from markupsafe import Markup
 
 from pipeline.config import Settings
-from pipeline.files import read_output_json, write_atomic
+from pipeline.files import write_atomic
 from pipeline.state import register_for_calls
+from terms.inputs import AMOUNT, QUOTE_SHAPE, TERMS_META_SHAPE, MapOf, read_json
 
 UI = {
     "en": {
@@ -104,6 +105,37 @@ UI = {
 }
 
 
+#: What the report reads of gap.json (``mine gap``); other keys are ignored.
+GAP_SHAPE = {
+    "meta": {
+        "terms?": TERMS_META_SHAPE,
+        "pages?": AMOUNT,
+        "status_counts?": MapOf(AMOUNT),
+        "crawl?": MapOf(object),
+        "rule?": MapOf(object),
+        "score?": str,
+    },
+    "gaps": [
+        {
+            "term": str,
+            "key?": str,
+            "language": str,
+            "status": frozenset(("missing", "underused", "covered")),
+            "score": AMOUNT,
+            "customer_conversations": AMOUNT,
+            "customer_mentions": AMOUNT,
+            "site_mentions": AMOUNT,
+            "suggested_pages": [{"url": str, "title?": (str, None), "similarity?": AMOUNT}],
+            "evidence": [QUOTE_SHAPE],
+        }
+    ],
+    "jargon": [
+        {"term": str, "site_mentions": AMOUNT, "site_pages": AMOUNT, "customer_words": [str]}
+    ],
+    "pages": [{"url": str, "title?": (str, None), "missing_here": [str], "site_only": [str]}],
+}
+
+
 def _json_for_script(data: Any) -> Markup:
     """JSON that is safe inside <script type="application/json">: no '<', '>' or '&' survive."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -168,11 +200,12 @@ def render_report(
     """Write the term-gap report as one self-contained HTML file.
 
     Raises:
-        InputError: the gap folder has no usable gap.json.
+        InputError: the gap folder has no gap.json, or not one ``mine gap`` wrote.
     """
     path = gap_dir / "gap.json" if gap_dir.is_dir() else gap_dir
-    data = read_output_json(path, keys=("gaps", "jargon", "pages", "meta"), made_by="mine gap")
-    gaps, jargon, pages, meta = data["gaps"], data["jargon"], data["pages"], data["meta"]
+    data = read_json(path, shape=GAP_SHAPE, made_by="mine gap")
+    gaps, jargon, meta = data["gaps"], data["jargon"], data["meta"]
+    pages = [{**p, "title": p.get("title") or ""} for p in data["pages"]]
     terms_meta = meta.get("terms", {})
     languages = terms_meta.get("languages", {}) or {"en": 1}
     ui_lang = lang or max(languages, key=lambda k: languages[k])
@@ -201,13 +234,17 @@ def render_report(
         "left_out": [{"file": f["file"], "reason": f["reason"]} for f in left_out or []]
         + [{"file": f["file"], "reason": f["error"]} for f in terms_meta.get("failed", [])],
     }
-    settings_view = {
+    crawl, rule = meta.get("crawl", {}), meta.get("rule", {})
+    settings_view = {  # every key the template reads, so an older or edited gap.json renders too
         "mine": version("mine"),
         "made": datetime.now(UTC).isoformat(timespec="minutes"),
-        "pipelines": terms_meta.get("pipelines", {}),
+        "pipelines": {
+            lang: {"pipeline": p.get("pipeline", ""), "version": p.get("version", "")}
+            for lang, p in terms_meta.get("pipelines", {}).items()
+        },
         "term_options": terms_meta.get("options", {}),
-        "crawl": meta.get("crawl", {}),
-        "rule": meta.get("rule", {}),
+        "crawl": {k: crawl.get(k) for k in ("start", "pages_fetched", "seconds", "user_agent")},
+        "rule": {"underused_factor": rule.get("underused_factor", "")},
         "score": meta.get("score", ""),
         "term_score": terms_meta.get("score", ""),
         "speech_models": sorted({s["model"] for s in sources if s.get("model")}),

@@ -52,6 +52,11 @@ DETERMINERS = set(
 _NOUN_SUFFIX_NL = ("ing", "heid", "teit", "tie", "sie", "schap", "nis", "ment", "isme", "ist")
 _PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|IBAN|BSN|CARD|POSTCODE|NAME)\]")
 _WORD = re.compile(r"^[^\W\d_][\w'-]*$")
+#: No word is longer ("hottentottententententoonstelling" has 33 letters); longer runs are junk,
+#: and splitting them into compounds would take time quadratic in their length.
+MAX_WORD = 60
+#: spaCy refuses texts over ``nlp.max_length`` (1,000,000): longer ones go in pieces this long.
+MAX_CHUNK = 100_000
 LINKS = ("s", "e", "en", "")
 #: Endings that are suffixes, not the second half of a compound ("koel+ing" is "koeling").
 _NOT_HEADS = {
@@ -236,6 +241,7 @@ class Analyzer:
             low in self.stop
             or low in self.fillers
             or len(low) < 2
+            or len(low) > MAX_WORD
             or not _WORD.match(word)
             or low in DETERMINERS
         )
@@ -309,24 +315,43 @@ class Analyzer:
         return self._from_tokens(triples)
 
     def analyze(self, texts: Iterable[str]) -> Iterator[list[Candidate]]:
-        """Yield the candidates of each text, in order (spaCy ``nlp.pipe`` batches them)."""
+        """Yield the candidates of each text, in order (spaCy ``nlp.pipe`` batches them).
+
+        A text longer than ``MAX_CHUNK`` (a long web page) is analysed in pieces cut at
+        whitespace, and its candidates come out together.
+        """
         cleaned = (self.clean(t) for t in texts)
         if self.pipeline.nlp is None:
             for text in cleaned:
                 yield self._rules(text)
             return
-        for doc in self.pipeline.nlp.pipe(cleaned, batch_size=self.batch_size):
+        pieces = ((piece, last) for text in cleaned for piece, last in _chunks(text))
+        found: list[Candidate] = []
+        for doc, last in self.pipeline.nlp.pipe(pieces, batch_size=self.batch_size, as_tuples=True):
             if self.language == "nl":
-                yield self._from_tokens(
+                found += self._from_tokens(
                     [
                         (t.text, dutch_lemma(t.text, (t.lemma_ or t.text).lower()), t.pos_)
                         for t in doc
                     ]
                 )
             else:
-                yield self._from_tokens(
+                found += self._from_tokens(
                     [(t.text, (t.lemma_ or t.text).lower(), t.pos_) for t in doc]
                 )
+            if last:
+                yield found
+                found = []
+
+
+def _chunks(text: str, size: int = MAX_CHUNK) -> Iterator[tuple[str, bool]]:
+    """``text`` in pieces of at most ``size`` characters, cut at whitespace; True marks the last."""
+    while len(text) > size:
+        cut = max(text.rfind("\n", 0, size), text.rfind(" ", 0, size))
+        cut = cut + 1 if cut > size // 2 else size
+        yield text[:cut], False
+        text = text[cut:]
+    yield text, True
 
 
 def describe(pipeline: LoadedPipeline) -> dict[str, Any]:

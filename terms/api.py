@@ -16,15 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-from sklearn.feature_extraction.text import TfidfVectorizer
-
 from pipeline.config import Settings, TermOptions, options_dict
 from pipeline.errors import InputError, MineError
 from pipeline.files import staged_files
-from pipeline.privacy import Redactor
 from pipeline.progress import ProgressCallback, ProgressEvent, ignore
-from pipeline.records import Utterance
 from pipeline.state import register_for_calls
 from terms.analyze import Analyzer, describe, zipf
 from terms.inputs import Conversation, find_transcripts, read_conversation
@@ -117,6 +112,8 @@ def rank(
         return []
     calls = sorted({c for k in keys for c in stats[k].per_conv})
     docs = [[k for k in keys for _ in range(stats[k].per_conv.get(call, 0))] for call in calls]
+    from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: only once inputs are read
+
     vec = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True, norm=None, smooth_idf=True)
     matrix = vec.fit_transform(docs)
     tfidf = dict(zip(vec.get_feature_names_out(), matrix.sum(axis=0).A1, strict=True))
@@ -158,6 +155,7 @@ def extract_terms(
     out_dir: Path,
     on_progress: ProgressCallback = ignore,
     pipelines: dict[str, LoadedPipeline] | None = None,
+    include_raw: bool = False,
 ) -> TermsReport:
     """Extract the customers' vocabulary from transcripts and write ``terms.csv``/``terms.json``.
 
@@ -167,18 +165,21 @@ def extract_terms(
         out_dir: where terms.csv and terms.json go.
         on_progress: receives per-file progress.
         pipelines: loaded pipelines to reuse, by language.
+        include_raw: read a ``<stem>.raw.json`` named on its own (``--keep-raw``, unredacted);
+            it is redacted first, like every transcript mine did not redact.
 
     Returns:
         The ranked rows (all languages), metadata and the files that failed.
 
     Raises:
-        InputError: no transcript could be read at all.
+        InputError: no transcript could be read at all, or a ``.raw.json`` is named without
+            ``include_raw``.
 
     Example:
         >>> extract_terms([Path("transcripts/")], settings=load_settings(), out_dir=Path("terms"))
     """
     opts = settings.terms
-    files = find_transcripts(paths)
+    files = find_transcripts(paths, include_raw=include_raw)
     if not files:
         raise InputError(
             f"{', '.join(map(str, paths))}: no transcripts found (.json, .srt, .vtt, "
@@ -186,21 +187,16 @@ def extract_terms(
         )
     failed: list[tuple[str, str]] = []
     convs: list[Conversation] = []
-    redactor = Redactor()
     for f in files:
-        try:
-            conv = read_conversation(f, language=None if opts.language == "auto" else opts.language)
+        try:  # the reader redacts whatever mine did not (other tools' files, --keep-raw JSON)
+            conv = read_conversation(
+                f,
+                language=None if opts.language == "auto" else opts.language,
+                include_raw=include_raw,
+            )
         except MineError as exc:
             failed.append((str(f), str(exc)))
             continue
-        if f.suffix.lower() != ".json":  # other tools' transcripts are not redacted yet
-            conv = Conversation(
-                conv.call_id,
-                conv.source,
-                conv.language,
-                tuple(_redacted(u, redactor) for u in conv.utterances),
-                conv.model,
-            )
         convs.append(conv)
     if not convs:
         raise InputError(f"no transcript could be read ({failed[0][1]})")
@@ -276,12 +272,6 @@ def _source_info(c: Conversation) -> dict[str, Any]:
     }
 
 
-def _redacted(u: Utterance, redactor: Redactor) -> Utterance:
-    from dataclasses import replace
-
-    return replace(u, text=redactor.redact(u.text)[0])
-
-
 def _customer_lookup(settings: Settings) -> Callable[[str], str]:
     """call_id -> customer name from the workspace's state, or the call_id when unknown."""
     known: dict[str, str] = {}
@@ -295,6 +285,8 @@ def _customer_lookup(settings: Settings) -> Callable[[str], str]:
 
 
 def _write(rows: list[dict[str, Any]], meta: dict[str, Any], out_dir: Path) -> list[Path]:
+    import pandas as pd
+
     table = pd.DataFrame(
         [
             {

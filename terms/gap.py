@@ -21,21 +21,20 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics.pairwise import linear_kernel
-
-from pipeline.config import Settings
+from pipeline.config import TERM_LANGUAGES, Settings
 from pipeline.errors import InputError
-from pipeline.files import read_output_json, staged_files
+from pipeline.files import staged_files
 from pipeline.progress import ProgressCallback, ProgressEvent, ignore
 from pipeline.state import register_for_calls
 from terms.analyze import Analyzer, zipf
 from terms.api import distinctiveness
+from terms.inputs import AMOUNT, QUOTE_SHAPE, TERMS_META_SHAPE, MapOf, read_json, shape_problem
 from terms.nlp import BUNDLED_NL, LoadedPipeline, load_pipeline
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 UNDERUSED_FACTOR = 0.25
 SUGGESTIONS = 3
@@ -67,18 +66,60 @@ def _levenshtein(a: str, b: str, limit: int) -> int:
     return prev[-1]
 
 
+#: What ``mine gap`` reads of terms.json (``mine terms``); other keys are ignored.
+TERMS_SHAPE = {
+    "meta": TERMS_META_SHAPE,
+    "terms": [
+        {
+            "term": str,
+            "key": str,
+            "language": frozenset(TERM_LANGUAGES),
+            "conversations": AMOUNT,
+            "mentions": AMOUNT,
+            "customers?": AMOUNT,
+            "score": AMOUNT,
+            "evidence": [QUOTE_SHAPE],
+        }
+    ],
+}
+#: One line of pages.jsonl (``mine crawl``).
+PAGE_SHAPE = {
+    "url": str,
+    "text": str,
+    "title?": (str, None),
+    "headings?": [{"text": str}],
+    "lang?": (str, None),
+}
+
+
 def _read_terms(folder: Path) -> dict[str, Any]:
     path = folder / "terms.json" if folder.is_dir() else folder
-    return read_output_json(path, keys=("terms", "meta"), made_by="mine terms")
+    return read_json(path, shape=TERMS_SHAPE, made_by="mine terms")
 
 
 def _read_pages(folder: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The crawled pages (each line checked) and the crawl's summary.
+
+    Raises:
+        InputError: pages.jsonl or crawl.json missing, binary or malformed, naming the file
+            (and line) and ``mine crawl``, which makes them again.
+    """
     path = folder / "pages.jsonl" if folder.is_dir() else folder
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # "\n" only: str.splitlines also breaks at U+2028 and friends, which page text may hold
+        lines = path.read_bytes().decode("utf-8").split("\n")
     except FileNotFoundError:
         raise InputError(
             f"{path}: not found; run mine crawl first and pass its --out folder"
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            f"{path}: cannot be read ({exc.strerror}); run mine crawl again or check the path"
+        ) from None
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{path}: not what mine crawl writes (not UTF-8 JSON: binary, damaged or saved in "
+            "another encoding); run mine crawl again"
         ) from None
     pages = []
     for n, line in enumerate(lines, 1):
@@ -86,14 +127,26 @@ def _read_pages(folder: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             continue
         try:
             row = json.loads(line)
-            row["url"], row["text"]  # noqa: B018
-        except (ValueError, KeyError, TypeError):
-            raise InputError(f"{path}:{n}: not a mine page record; run mine crawl again") from None
-        pages.append(row)
+        except RecursionError:
+            problem: str | None = "nested too deeply"
+        except ValueError as exc:
+            problem = f"not JSON: {exc}"
+        else:
+            problem = shape_problem(row, PAGE_SHAPE)
+        if problem:
+            raise InputError(
+                f"{path}:{n}: not a mine page record ({problem}); run mine crawl again"
+            )
+        headings = [h for h in row.get("headings") or [] if h["text"]]
+        pages.append({**row, "title": row.get("title") or "", "headings": headings})
     if not pages:
         raise InputError(f"{path}: no pages; the crawl found nothing to compare with")
     summary_path = path.parent / "crawl.json"
-    summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.is_file() else {}
+    summary = (
+        read_json(summary_path, shape=MapOf(object), made_by="mine crawl")
+        if summary_path.is_file()
+        else {}
+    )
     return pages, summary
 
 
@@ -173,6 +226,8 @@ def analyze_gap(
             for c in hcands:
                 heading_count[c.key] += 1
             on_progress(ProgressEvent("advance", done=i + 1, total=len(pages), item=p["url"]))
+
+        from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: once inputs are read
 
         vec = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True)
         page_matrix = vec.fit_transform(body_keys) if any(body_keys) else None
@@ -320,6 +375,9 @@ def _suggest(
     if not known:
         return []
     query = vec.transform([known])
+    import numpy as np
+    from sklearn.metrics.pairwise import linear_kernel
+
     sims = linear_kernel(query, matrix).ravel()
     best = np.argsort(-sims)[:SUGGESTIONS]
     return [
@@ -379,6 +437,8 @@ def _write(
         "suggested_pages",
         "evidence",
     ]
+    import pandas as pd
+
     table = pd.DataFrame(
         [
             {

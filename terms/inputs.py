@@ -1,22 +1,37 @@
 """Reading transcripts for term extraction: mine's JSON, SRT, VTT and plain text.
 
 Plain text may carry ``Speaker: text`` lines; speaker labels such as Customer/Klant and
-Rep/Verkoper/Sales become roles, anything else stays ``unknown``.
+Rep/Verkoper/Sales become roles, anything else stays ``unknown``. Text files may be in any
+common encoding (``decode_text``); binary files are refused. Everything read is redacted
+unless mine wrote it redacted, and an unredacted ``--keep-raw`` file is read only on request.
+
+Also here: ``shape_problem`` and ``read_json``, which check a JSON file a mine stage wrote
+where it is read, so a damaged or hand-edited file gets one line, not a traceback.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
+import math
 import re
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+from pipeline.config import TERM_LANGUAGES
 from pipeline.errors import InputError
-from pipeline.privacy import guess_language
-from pipeline.records import Transcript, Utterance
+from pipeline.privacy import Redactor, guess_language, ner_for
+from pipeline.records import SPEAKERS, Transcript, Utterance
 
 SUFFIXES = (".json", ".srt", ".vtt", ".txt")
+#: ``mine transcribe --keep-raw`` writes the transcript before PII redaction under this ending.
+RAW_SUFFIX = ".raw.json"
+#: An utterance longer than this is cut at sentence ends (a whole call on one line of a .txt).
+MAX_UTTERANCE = 2000
 _CUSTOMER = {"customer", "klant", "client", "cliënt", "prospect", "buyer", "koper", "opdrachtgever"}
 _REP = {
     "rep",
@@ -127,37 +142,413 @@ def _from_text(text: str) -> list[Utterance]:
     return utterances
 
 
-def read_conversation(path: Path, *, language: str | None = None) -> Conversation:
-    """Read one transcript file into a ``Conversation``.
+# ---- shapes: what a JSON file mine wrote must look like, checked once where it is read ----
+
+
+class Number:
+    """Shape of a finite JSON number (not true/false); ``Number(0)`` also refuses negatives."""
+
+    def __init__(self, minimum: float | None = None) -> None:
+        """Set the smallest allowed value, if any."""
+        self.minimum = minimum
+
+
+class MapOf:
+    """Shape of a JSON object with any keys whose values all have ``shape``."""
+
+    def __init__(self, shape: Any) -> None:
+        """Set the shape of every value."""
+        self.shape = shape
+
+
+#: A finite number, and one of 0 or more (counts, scores, seconds).
+NUMBER, AMOUNT = Number(), Number(0)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _wanted(shape: Any) -> str:
+    if isinstance(shape, tuple):
+        return " or ".join(_wanted(s) for s in shape)
+    if isinstance(shape, Number):
+        return "a number" if shape.minimum is None else f"a number of {shape.minimum:g} or more"
+    if isinstance(shape, frozenset):
+        return "one of " + ", ".join(sorted(shape))
+    if isinstance(shape, dict | MapOf):
+        return "an object"
+    if isinstance(shape, list):
+        return "a list"
+    return {str: "text", bool: "true/false", None: "null"}.get(shape, "something else")
+
+
+def _fits(value: Any, shape: Any) -> bool:
+    """Whether ``value`` has the scalar ``shape`` (containers are walked by ``shape_problem``)."""
+    if shape is object:
+        return True
+    if shape is None:
+        return value is None
+    if isinstance(shape, Number):
+        return (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and (shape.minimum is None or value >= shape.minimum)
+        )
+    if isinstance(shape, frozenset):
+        return isinstance(value, str) and value in shape
+    if shape is str:
+        return isinstance(value, str)
+    if shape is bool:
+        return isinstance(value, bool)
+    raise TypeError(f"unknown shape {shape!r}")
+
+
+def shape_problem(value: Any, shape: Any, where: str = "") -> str | None:
+    """Say where ``value`` differs from ``shape``, or return None when it fits.
+
+    Shapes: ``str``, ``bool``, ``None``, ``object`` (anything), a ``Number``, a frozenset of
+    allowed strings, a tuple (any of its shapes), ``[shape]`` (a list of it), ``MapOf(shape)``
+    and ``{"key": shape, "optional?": shape}`` (an object; other keys are ignored). The answer
+    names the place by keys and indices only, never by the file's text, so it stays one line.
+
+    Example:
+        >>> shape_problem({"rows": [{"n": "3"}]}, {"rows": [{"n": AMOUNT}]})
+        'rows[0].n is text, not a number of 0 or more'
+    """
+    here = where or "the top level"
+    if isinstance(shape, tuple):
+        if any(shape_problem(value, s, where) is None for s in shape):
+            return None
+        return f"{here} is {_kind(value)}, not {_wanted(shape)}"
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            return f"{here} is {_kind(value)}, not an object"
+        for key, sub in shape.items():
+            name = key.rstrip("?")
+            inner = f"{where}.{name}" if where else name
+            if name not in value:
+                if key.endswith("?"):
+                    continue
+                return f"{inner} is missing"
+            problem = shape_problem(value[name], sub, inner)
+            if problem:
+                return problem
+        return None
+    if isinstance(shape, MapOf):
+        if not isinstance(value, dict):
+            return f"{here} is {_kind(value)}, not an object"
+        for key, item in value.items():
+            problem = shape_problem(item, shape.shape, f"{where}[{key[:40]!r}]")
+            if problem:
+                return problem
+        return None
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            return f"{here} is {_kind(value)}, not a list"
+        for i, item in enumerate(value):
+            problem = shape_problem(item, shape[0], f"{where}[{i}]")
+            if problem:
+                return problem
+        return None
+    if _fits(value, shape):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{here} is {value}, not a finite number"
+    if isinstance(value, str) and isinstance(shape, frozenset):
+        return f"{here} is {value[:20]!r}, not {_wanted(shape)}"
+    return f"{here} is {_kind(value)}, not {_wanted(shape)}"
+
+
+def read_json(path: Path, *, shape: Any, made_by: str) -> Any:
+    """Read a JSON file a mine stage wrote and check it has ``shape``.
 
     Raises:
-        InputError: unreadable, malformed or empty, naming the file and the fix.
+        InputError: missing, unreadable, not JSON or not of that shape, naming the file and
+            the command (``made_by``) that makes it again.
     """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(
+            f"{path}: not found; run {made_by} first and pass its --out folder"
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            f"{path}: cannot be read ({exc.strerror}); run {made_by} again or check the path"
+        ) from None
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        problem: str | None = "not UTF-8 JSON: binary, damaged or saved in another encoding"
+    except RecursionError:
+        problem = "nested too deeply"
+    except ValueError as exc:
+        problem = f"not JSON: {exc}"
+    else:
+        problem = shape_problem(data, shape)
+    if problem:
+        raise InputError(f"{path}: not what {made_by} writes ({problem}); run {made_by} again")
+    return data
+
+
+#: What ``mine terms`` needs of a transcript JSON (``Transcript.to_dict``); others are ignored.
+_WORD_SHAPE = {"word": str, "start": NUMBER, "end": NUMBER, "probability": NUMBER}
+TRANSCRIPT_SHAPE = {
+    "call_id": str,
+    "source?": str,
+    "language": (str, None),
+    "model": {"name": str, "sha256": str, "source": str},
+    "redacted?": bool,
+    "utterances": [
+        {
+            "idx": NUMBER,
+            "start": NUMBER,
+            "end": NUMBER,
+            "speaker?": frozenset(SPEAKERS),
+            "text": str,
+            "words?": [_WORD_SHAPE],
+            "flags?": [str],
+            "speaker_id?": str,
+            "avg_logprob?": NUMBER,
+            "no_speech_prob?": NUMBER,
+            "compression_ratio?": NUMBER,
+        }
+    ],
+}
+
+
+#: An evidence quote, as ``mine terms`` writes it and ``mine gap`` passes it on.
+QUOTE_SHAPE = {
+    "text": str,
+    "start": AMOUNT,
+    "call_id?": (str, None),
+    "source?": str,
+    "speaker?": str,
+}
+#: The ``meta`` of terms.json (and ``meta.terms`` of gap.json): what later stages read of it.
+TERMS_META_SHAPE = {
+    "conversations?": AMOUNT,
+    "languages?": MapOf(AMOUNT),
+    "roles_known?": AMOUNT,
+    "pipelines?": MapOf({"pipeline?": str, "version?": str}),
+    "options?": MapOf(object),
+    "sources?": [
+        {
+            "call_id?": (str, None),
+            "source?": str,
+            "language?": (str, None),
+            "roles_known?": bool,
+            "speech_seconds?": AMOUNT,
+            "customer_seconds?": AMOUNT,
+            "role_seconds?": AMOUNT,
+            "model?": str,
+        }
+    ],
+    "vocabulary?": MapOf(MapOf(object)),
+    "failed?": [{"file": str, "error": str}],
+    "score?": str,
+}
+
+
+# ---- text: encodings and binary files ----
+
+_BOMS = (  # UTF-32 first: its little-endian mark begins with UTF-16's
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_NOT_TEXT = {"Cc", "Cn", "Co", "Cs"}
+_BINARY = "not a text file (binary content); pass a transcript as .json, .srt, .vtt or .txt"
+
+
+def _binary(text: str) -> bool:
+    """True when more than 2 % of the characters are control codes, unassigned or undecodable."""
+    sample = text[:200_000]
+    bad = sum(
+        1
+        for c in sample
+        if c not in "\t\n\r\f\v" and (c == "\ufffd" or unicodedata.category(c) in _NOT_TEXT)
+    )
+    return bad > 0.02 * len(sample)
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """Text of UTF-16 without a byte-order mark: NULs in every other byte, in one half only."""
+    if len(raw) < 4 or len(raw) % 2:
+        return None
+    even, odd = raw[0::2].count(0) / (len(raw) / 2), raw[1::2].count(0) / (len(raw) / 2)
+    if odd > 0.3 and even < 0.02:  # "C\0u\0s\0": ASCII-range text, little-endian
+        codec = "utf-16-le"
+    elif even > 0.3 and odd < 0.02:
+        codec = "utf-16-be"
+    else:
+        return None
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError:
+        return None
+
+
+def _western(text: str) -> bool:
+    """True when accented letters are a minority, as in Dutch, English, French or German text."""
+    letters = [c for c in text[:200_000] if c.isalpha()]
+    return sum(not c.isascii() for c in letters) <= 0.3 * len(letters)
+
+
+def decode_text(raw: bytes, path: Path) -> str:
+    """Decode a text file whatever tool wrote it.
+
+    A byte-order mark decides first (UTF-8, UTF-16, UTF-32), then UTF-16 without one, then
+    UTF-8, then cp1252 (subtitle tools on Windows) when the text reads as a Western language,
+    then charset_normalizer's best guess (cp1251, cp1250, Shift-JIS, ...).
+
+    Raises:
+        InputError: the bytes are not text (NUL bytes, control codes, nothing decodes).
+    """
+    text: str | None = None
+    for bom, codec in _BOMS:
+        if raw.startswith(bom):
+            try:
+                text = raw.decode(codec)
+            except UnicodeDecodeError:
+                raise InputError(f"{path}: {_BINARY}") from None
+            break
+    else:
+        if b"\0" in raw:
+            text = _utf16_without_bom(raw)
+            if text is None:
+                raise InputError(f"{path}: {_BINARY}")
+        else:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                text = raw.decode("cp1252", errors="replace")
+                if not _western(text) or text.count("\ufffd") > 0.01 * len(text):
+                    from charset_normalizer import from_bytes
+
+                    best = from_bytes(raw).best()
+                    text = str(best) if best is not None else None
+    if text is None or _binary(text):
+        raise InputError(f"{path}: {_BINARY}")
+    return text.lstrip("\ufeff")
+
+
+# ---- transcripts ----
+
+
+def _pieces(text: str, limit: int = MAX_UTTERANCE) -> Iterator[str]:
+    """Cut ``text`` into pieces of at most ``limit`` characters, at sentence ends where it can."""
+    start, end = 0, len(text)
+    while end - start > limit:
+        head = text[start : start + limit]
+        cut = max((m.end() for m in re.finditer(r"[.!?…]\s", head)), default=0)
+        if cut < limit // 4:
+            cut = head.rfind(" ") + 1
+        if cut < limit // 4:
+            cut = limit
+        if piece := head[:cut].strip():
+            yield piece
+        start += cut
+    if rest := text[start:].strip():
+        yield rest
+
+
+def _short(utterances: list[Utterance]) -> tuple[Utterance, ...]:
+    """Utterances no longer than ``MAX_UTTERANCE``: a long one becomes several, same time."""
+    out: list[Utterance] = []
+    for u in utterances:
+        parts = [u.text] if len(u.text) <= MAX_UTTERANCE else list(_pieces(u.text))
+        for part in parts:
+            out.append(replace(u, idx=len(out), text=part, words=u.words if part is u.text else ()))
+    return tuple(out)
+
+
+def _from_json(text: str, path: Path, language: str | None) -> tuple[Conversation, bool]:
+    """A mine transcript JSON as a conversation, and whether mine redacted it."""
+    hint = "pass the .json that mine transcribe wrote, or an .srt/.vtt/.txt transcript"
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise InputError(
+            f"{path}: not a mine transcript JSON (nested too deeply); {hint}"
+        ) from None
+    except ValueError as exc:
+        raise InputError(f"{path}: not a mine transcript JSON (not JSON: {exc}); {hint}") from None
+    problem = shape_problem(data, TRANSCRIPT_SHAPE)
+    if problem:
+        raise InputError(f"{path}: not a mine transcript JSON ({problem}); {hint}")
+    try:
+        t = Transcript.from_dict(data)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(
+            f"{path}: not a mine transcript JSON ({type(exc).__name__}: {exc}); {hint}"
+        ) from None
+    conv = Conversation(
+        t.call_id,
+        path.name,
+        language or t.language or None,
+        _short(list(t.utterances)),
+        f"{t.model.name} {t.model.sha256[:12]}",
+    )
+    return conv, data.get("redacted") is True
+
+
+def is_raw(path: Path) -> bool:
+    """True for the unredacted transcript ``mine transcribe --keep-raw`` writes."""
+    return path.name.lower().endswith(RAW_SUFFIX)
+
+
+def _refuse_raw(path: Path) -> InputError:
+    return InputError(
+        f"{path}: the unredacted transcript (mine transcribe --keep-raw) is not read by default; "
+        f"pass the redacted {path.name[: -len(RAW_SUFFIX)]}.json, or --include-raw to read it "
+        "(it is redacted again first)"
+    )
+
+
+def read_conversation(
+    path: Path, *, language: str | None = None, include_raw: bool = False
+) -> Conversation:
+    """Read one transcript file into a ``Conversation`` whose text is redacted.
+
+    Other tools' transcripts, and mine's JSON unless it says ``"redacted": true``, go through
+    the same PII redaction as ``mine transcribe`` (rules, and person names where a spaCy
+    pipeline with NER is installed) before anything else sees them.
+
+    Args:
+        path: a mine ``.json``, ``.srt``, ``.vtt`` or ``.txt`` transcript.
+        language: the transcript's language; None takes the file's own or guesses it.
+        include_raw: read a ``<stem>.raw.json`` (unredacted, from ``--keep-raw``) too.
+
+    Raises:
+        InputError: unreadable, binary, malformed, empty or unredacted without
+            ``include_raw``, naming the file and the fix.
+    """
+    if is_raw(path) and not include_raw:
+        raise _refuse_raw(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror}); check the path") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # subtitle tools on Windows often write cp1252; it decodes any byte, so it goes last
-        text = raw.decode("cp1252", errors="replace")
     suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputError(f"{path}: unsupported transcript type; use .json, .srt, .vtt or .txt")
+    text = decode_text(raw, path)
+    redacted = False
     if suffix == ".json":
-        try:
-            t = Transcript.from_dict(json.loads(text))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(
-                f"{path}: not a mine transcript JSON ({type(exc).__name__}: {exc}); "
-                "pass the .json that mine transcribe wrote, or an .srt/.vtt/.txt transcript"
-            ) from None
-        conv = Conversation(
-            t.call_id,
-            path.name,
-            language or t.language,
-            t.utterances,
-            f"{t.model.name} {t.model.sha256[:12]}",
-        )
+        conv, redacted = _from_json(text, path, language)
     elif suffix in (".srt", ".vtt"):
         utterances = _from_subtitles(text)
         if not utterances and text.strip():
@@ -165,44 +556,65 @@ def read_conversation(path: Path, *, language: str | None = None) -> Conversatio
                 f"{path}: no subtitle cues found (expected 'HH:MM:SS,mmm --> ...' "
                 "lines); check that it is a valid subtitle file"
             )
-        conv = Conversation(hashlib.sha256(raw).hexdigest(), path.name, language, tuple(utterances))
-    elif suffix == ".txt":
         conv = Conversation(
-            hashlib.sha256(raw).hexdigest(), path.name, language, tuple(_from_text(text))
+            hashlib.sha256(raw).hexdigest(), path.name, language, _short(utterances)
         )
     else:
-        raise InputError(f"{path}: unsupported transcript type; use .json, .srt, .vtt or .txt")
+        conv = Conversation(
+            hashlib.sha256(raw).hexdigest(), path.name, language, _short(_from_text(text))
+        )
     if not any(u.text.strip() for u in conv.utterances):
         raise InputError(f"{path}: the transcript is empty; nothing to extract terms from")
-    if conv.language is None:
-        sample = " ".join(u.text for u in conv.utterances[:200])
-        guessed = guess_language(sample)
-        if guessed is None:
+    lang = conv.language
+    if lang is None:
+        lang = guess_language(" ".join(u.text for u in conv.utterances[:200]))
+        if lang is None:
             raise InputError(
                 f"{path}: cannot tell the language; pass --language nl or --language en"
             )
-        conv = Conversation(conv.call_id, conv.source, guessed, conv.utterances, conv.model)
-    return conv
+    if lang not in TERM_LANGUAGES:
+        raise InputError(
+            f"{path}: the transcript's language {lang!r} is not one mine terms can rank; "
+            "pass --language with one of " + ", ".join(TERM_LANGUAGES)
+        )
+    utterances = conv.utterances
+    if not redacted:
+        redactor = Redactor(ner=ner_for(lang))
+        utterances = tuple(
+            replace(u, text=redactor.redact(u.text)[0], words=()) for u in utterances
+        )
+    return Conversation(conv.call_id, conv.source, lang, utterances, conv.model)
 
 
-def find_transcripts(paths: list[Path]) -> list[Path]:
+def find_transcripts(paths: list[Path], *, include_raw: bool = False) -> list[Path]:
     """Expand folders into the transcript files directly inside them (sorted).
 
     mine writes one recording as ``.json`` plus views (``.txt``, ``.srt``, ``.vtt``) with the same
-    stem; only the richest format of each stem is read, so a call is never counted twice.
+    stem; only the richest format of each stem is read, so a call is never counted twice. A
+    folder's ``<stem>.raw.json`` (unredacted, from ``--keep-raw``) is never read.
+
+    Args:
+        paths: transcript files and folders of them.
+        include_raw: accept a ``.raw.json`` named on its own (it is redacted again on read).
+
+    Raises:
+        InputError: a ``.raw.json`` is named and ``include_raw`` is not set.
     """
     rank = {".json": 0, ".vtt": 1, ".srt": 2, ".txt": 3}
     found: list[Path] = []
     for p in paths:
         if not p.is_dir():
+            if is_raw(p) and not include_raw:
+                raise _refuse_raw(p)
             found.append(p)
             continue
         best: dict[str, Path] = {}
         for f in sorted(p.iterdir()):
             if (
                 f.suffix.lower() not in SUFFIXES
-                or f.name.endswith(".raw.json")
-                or f.name in ("terms.json", "gap.json", "crawl.json")
+                or is_raw(f)
+                or f.name.lower() in ("terms.json", "gap.json", "crawl.json")
+                or not f.is_file()
             ):
                 continue
             if f.stem not in best or rank[f.suffix.lower()] < rank[best[f.stem].suffix.lower()]:

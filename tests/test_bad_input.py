@@ -119,3 +119,19 @@ def test_output_folder_that_is_a_file(tmp_path: Path) -> None:
     result = run_mine("transcribe", str(audio), "--out", str(blocker), "--temperature", "0")
     assert result.returncode == 1 and "cannot write output" in result.stderr
     assert blocker.read_text() == "not a folder" and not list(tmp_path.glob("**/*.part"))
+
+
+def test_model_that_is_a_file_says_so_and_what_model_takes(tmp_path: Path) -> None:
+    from pipeline.errors import ModelError
+    from transcribe.models import resolve_model
+
+    weights = tmp_path / "model.bin"
+    weights.write_bytes(b"\0" * 64)
+    for name in (str(weights), "model.bin"):  # a path, and a bare name in the current folder
+        with pytest.raises(ModelError) as info:
+            resolve_model(name, cache_dir=tmp_path / "cache")
+        message = str(info.value)
+        assert message.startswith(f"{name}: is a file, not a model folder"), message
+        assert "base, tiny.en" in message and "folder" in message and "hub name" in message
+    with pytest.raises(ModelError, match="model folder not found; --model takes a model name"):
+        resolve_model(str(tmp_path / "missing" / "model"), cache_dir=tmp_path / "cache")

@@ -66,3 +66,97 @@ def test_cli_bad_config_exits_2_with_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "beam_size" in lines[0] and "mine.toml" in lines[0]
+
+
+def _float_settings() -> list[tuple[str, str]]:
+    import dataclasses
+    import typing
+
+    from pipeline.config import ConsentPolicy, CrawlOptions, TermOptions, TranscribeOptions
+
+    sections = {
+        "transcribe": TranscribeOptions,
+        "terms": TermOptions,
+        "crawl": CrawlOptions,
+        "consent": ConsentPolicy,
+    }
+    return [
+        (section, f.name)
+        for section, cls in sections.items()
+        for f in dataclasses.fields(cls)
+        if typing.get_type_hints(cls)[f.name] is float
+    ]
+
+
+FLOAT_SETTINGS = _float_settings()
+
+
+def test_every_crawl_float_is_checked() -> None:
+    names = {key for _, key in FLOAT_SETTINGS}
+    assert {"delay", "read_timeout", "connect_timeout", "time_budget", "max_age"} <= names
+
+
+@pytest.mark.parametrize(("section", "key"), FLOAT_SETTINGS)
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-1.0"])
+def test_non_finite_and_negative_floats_are_refused_everywhere(
+    tmp_path: Path, section: str, key: str, value: str
+) -> None:
+    (tmp_path / "mine.toml").write_text(f"[{section}]\n{key} = {value}\n")
+    env_name = f"MINE_{section.upper()}_{key.upper()}"
+    for where, kwargs in (
+        ("mine.toml", {"env": {}}),
+        (env_name, {"env": {env_name: value}, "config_path": None}),
+        ("--", {"env": {}, "overrides": {section: {key: float(value)}}}),
+    ):
+        if where != "mine.toml":
+            (tmp_path / "mine.toml").unlink(missing_ok=True)
+        with pytest.raises(ConfigError) as info:
+            load_settings(**kwargs)
+        message = str(info.value)
+        assert where in message and "invalid value" in message, message
+        assert "; use " in message, message  # the allowed range, not just "invalid"
+        assert "\n" not in message
+
+
+@pytest.mark.parametrize("section", ["transcribe", "terms"])
+def test_unknown_language_names_the_allowed_values(section: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(env={}, overrides={section: {"language": "xx"}})
+    message = str(info.value)
+    assert message.startswith("--language: invalid value 'xx'")
+    assert "auto" in message and ", nl," in message and ", en," in message
+    with pytest.raises(ConfigError, match="MINE_TRANSCRIBE_LANGUAGES"):
+        load_settings(env={"MINE_TRANSCRIBE_LANGUAGES": "nl,xx"})
+    assert load_settings(env={}, overrides={section: {"language": "de"}})
+
+
+def test_language_lists_match_what_whisper_wordfreq_and_spacy_know() -> None:
+    import importlib.util
+
+    import wordfreq
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    from pipeline.config import TERM_LANGUAGES, WHISPER_LANGUAGES
+
+    assert sorted(WHISPER_LANGUAGES) == sorted(_LANGUAGE_CODES)
+    known = wordfreq.available_languages("best")
+    for lang in TERM_LANGUAGES:  # found, not imported: some spaCy languages take seconds to load
+        assert lang in known and importlib.util.find_spec(f"spacy.lang.{lang}"), lang
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        bytes(range(256)) * 8,  # binary, invalid UTF-8
+        '[transcribe]\nmodel = "base"\n'.encode("utf-16"),
+        b"[transcribe]\nmodel = \x00\n",
+        b"a = " + b"[" * 100_000 + b"]" * 100_000,
+    ],
+    ids=["binary", "utf-16", "nul", "deep"],
+)
+def test_unreadable_config_file_is_a_config_error_naming_it(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "odd.toml"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as info:
+        load_settings(config_path=path, env={})
+    assert str(info.value).startswith(f"{path}: ") and "\n" not in str(info.value)

@@ -277,23 +277,35 @@ def test_status_of_something_that_is_not_a_workspace_fails(tmp_path: Path) -> No
         assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_a_full_disk_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+def test_a_full_disk_is_one_line_not_a_traceback(tmp_path: Path, cache_dir: Path) -> None:
     import resource
     import subprocess
 
     from tests.conftest import MINE
+    from transcribe.models import resolve_model
 
     def small_disk() -> None:  # writes past 20 kB fail as on a full disk (EFBIG)
         resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
 
     audio = consented(tmp_path / "rec", A)
-    for args in (
-        ["retention", "--workspace", str(tmp_path / "ws1")],
-        ["transcribe", str(audio), "--workspace", str(tmp_path / "ws2"), "-q"],
+    out = tmp_path / "out"
+    for args, assembled in (
+        (["retention", "--workspace", str(tmp_path / "ws1")], False),
+        (["transcribe", str(audio), "--workspace", str(tmp_path / "ws2"), "-o", str(out)], False),
+        (["transcribe", str(audio), "--workspace", str(tmp_path / "ws3"), "-o", str(out)], True),
     ):
+        if assembled:  # the model is in the cache: the state store is what cannot be written
+            resolve_model("base", cache_dir=cache_dir)
         result = subprocess.run(
-            [str(MINE), *args], capture_output=True, text=True, preexec_fn=small_disk, timeout=300
+            [str(MINE), *args, "-q"] if args[0] == "transcribe" else [str(MINE), *args],
+            capture_output=True,
+            text=True,
+            preexec_fn=small_disk,
+            timeout=300,
+            env={**os.environ, **QUIET},
         )
         lines = [x for x in result.stderr.splitlines() if x.strip()]
         assert result.returncode in (1, 2) and "Traceback" not in result.stderr, result.stderr
         assert len(lines) == 1 and "free disk space" in lines[0], result.stderr
+        # nothing half-done: no transcript that the workspace does not know of
+        assert not out.exists() or not any(out.iterdir()), list(out.iterdir())

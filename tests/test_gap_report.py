@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from pathlib import Path
 
@@ -204,3 +205,172 @@ def test_missing_or_broken_inputs_get_one_line(tmp_path: Path) -> None:
     gap = run_mine("gap", "--terms", str(tmp_path / "terms"), "--pages", str(tmp_path / "site"))
     assert gap.returncode == 1 and "run mine terms again" in gap.stderr
     assert len(gap.stderr.strip().splitlines()) == 1 and not (tmp_path / "r.html").exists()
+
+
+# ---- hand-edited or damaged stage files: one line naming the file and the command ----
+
+_QUOTE = {"call_id": "c", "source": "a.txt", "start": 1.0, "speaker": "customer", "text": "x"}
+_TERMS = {
+    "meta": {"conversations": 1, "languages": {"en": 1}, "pipelines": {}, "sources": []},
+    "terms": [
+        {
+            "term": "spare parts",
+            "key": "spare part",
+            "language": "en",
+            "conversations": 1,
+            "mentions": 2,
+            "customers": 1,
+            "score": 1.5,
+            "evidence": [{**_QUOTE, "text": "the spare parts are late"}],
+        }
+    ],
+}
+_PAGE = {
+    "url": "https://acme.example/parts",
+    "title": "Parts",
+    "headings": [{"level": "h1", "text": "Parts"}],
+    "text": "We sell spare parts and boilers.",
+    "lang": "en",
+}
+
+
+def _stage_files(root: Path, terms: bytes | None = None, pages: bytes | None = None) -> Path:
+    (root / "terms").mkdir(parents=True)
+    (root / "site").mkdir()
+    (root / "terms" / "terms.json").write_bytes(terms or json.dumps(_TERMS).encode())
+    (root / "site" / "pages.jsonl").write_bytes(pages or (json.dumps(_PAGE) + "\n").encode())
+    return root
+
+
+def _edited(data: dict, change) -> bytes:
+    copy = json.loads(json.dumps(data))
+    change(copy)
+    return json.dumps(copy).encode()
+
+
+def _one_line(exc: Exception, path: Path, command: str) -> None:
+    message = str(exc)
+    assert message.startswith(str(path)) and "\n" not in message, message
+    assert f"run {command} again" in message, message
+
+
+DEEP = b"[" * 200_000 + b"]" * 200_000
+
+
+@pytest.mark.parametrize(
+    "terms",
+    [
+        pytest.param(_edited(_TERMS, lambda d: d["terms"][0].update(mentions="two")), id="str"),
+        pytest.param(_edited(_TERMS, lambda d: d["terms"].append(7)), id="bad-row"),
+        pytest.param(_edited(_TERMS, lambda d: d["terms"][0].pop("key")), id="missing-key"),
+        pytest.param(
+            _edited(_TERMS, lambda d: d["terms"][0]["evidence"][0].pop("text")), id="quote"
+        ),
+        pytest.param(_edited(_TERMS, lambda d: d["terms"][0].update(language="xx")), id="lang"),
+        pytest.param(_edited(_TERMS, lambda d: d["terms"][0].update(customers=-3)), id="negative"),
+        pytest.param(_edited(_TERMS, lambda d: d["meta"].update(pipelines=[1])), id="meta"),
+        pytest.param(_edited(_TERMS, lambda d: d["meta"].update(sources=[["x"]])), id="sources"),
+        pytest.param(_edited(_TERMS, lambda d: d.update(terms={"a": 1})), id="object"),
+        pytest.param(json.dumps(_TERMS).replace("1.5", "NaN").encode(), id="nan"),
+        pytest.param(b'{"meta": {}, "terms": ' + DEEP + b"}", id="deep"),
+        pytest.param(random.Random(1).randbytes(3000), id="binary"),
+        pytest.param(json.dumps(_TERMS).encode("utf-16"), id="utf-16"),
+    ],
+)
+def test_hand_edited_terms_json_gets_one_line(tmp_path: Path, terms: bytes) -> None:
+    from pipeline.errors import InputError
+
+    root = _stage_files(tmp_path, terms=terms)
+    settings = load_settings(env={}, overrides={"workspace": tmp_path / "ws"})
+    with pytest.raises(InputError) as info:
+        analyze_gap(root / "terms", root / "site", settings=settings, out_dir=root / "gap")
+    _one_line(info.value, root / "terms" / "terms.json", "mine terms")
+    assert not (root / "gap").exists()
+
+
+@pytest.mark.parametrize(
+    ("pages", "crawl"),
+    [
+        pytest.param(random.Random(2).randbytes(3000), None, id="binary"),
+        pytest.param(b"\0" * 500, None, id="nul"),
+        pytest.param(b'{"url": "\xff\xfe\xc3(", "text": "x"}\n', None, id="invalid-utf8"),
+        pytest.param(b'{"url": 5, "text": "x"}\n', None, id="url-number"),
+        pytest.param(b'{"url": "https://a.example/"}\n', None, id="no-text"),
+        pytest.param(_edited(_PAGE, lambda d: d.update(headings="h1")), None, id="headings"),
+        pytest.param(DEEP + b"\n", None, id="deep"),
+        pytest.param(json.dumps(_PAGE).encode()[:40], None, id="truncated"),
+        pytest.param(None, random.Random(3).randbytes(200), id="crawl-json-binary"),
+        pytest.param(None, b"[1, 2]", id="crawl-json-list"),
+    ],
+)
+def test_damaged_pages_jsonl_gets_one_line(tmp_path: Path, pages, crawl) -> None:
+    from pipeline.errors import InputError
+
+    root = _stage_files(tmp_path, pages=pages)
+    if crawl is not None:
+        (root / "site" / "crawl.json").write_bytes(crawl)
+    settings = load_settings(env={}, overrides={"workspace": tmp_path / "ws"})
+    with pytest.raises(InputError) as info:
+        analyze_gap(root / "terms", root / "site", settings=settings, out_dir=root / "gap")
+    name = "crawl.json" if crawl is not None else "pages.jsonl"
+    _one_line(info.value, root / "site" / name, "mine crawl")
+    assert not (root / "gap").exists()
+
+
+@pytest.fixture(scope="module")
+def small_gap(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A gap.json mine gap wrote from the small hand-made terms and pages (no state involved)."""
+    root = _stage_files(tmp_path_factory.mktemp("small"))
+    settings = load_settings(env={}, overrides={"workspace": root / "ws"})
+    analyze_gap(root / "terms", root / "site", settings=settings, out_dir=root / "gap")
+    data = json.loads((root / "gap" / "gap.json").read_text())
+    assert data["gaps"] and data["gaps"][0]["key"] == "spare part"
+    return data
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda d: d["gaps"][0].update(score="high"), id="score-str"),
+        pytest.param(lambda d: d["gaps"][0].update(status="great"), id="status"),
+        pytest.param(lambda d: d["gaps"][0].update(evidence=[[1]]), id="evidence"),
+        pytest.param(lambda d: d["gaps"][0]["evidence"][0].update(start="1:00"), id="start"),
+        pytest.param(lambda d: d["gaps"][0].pop("term"), id="missing-term"),
+        pytest.param(lambda d: d["gaps"].append(None), id="null-row"),
+        pytest.param(lambda d: d["meta"]["terms"].update(languages={"en": "many"}), id="langs"),
+        pytest.param(lambda d: d["meta"]["terms"].update(sources=[{"model": 5}]), id="model"),
+        pytest.param(lambda d: d.update(jargon=[{"term": {"a": [[[1]]]}}]), id="nested-junk"),
+        pytest.param(lambda d: d.update(pages=[{"url": "u", "missing_here": 3}]), id="pages"),
+        pytest.param(lambda d: d.update(gaps="none"), id="gaps-str"),
+    ],
+)
+def test_hand_edited_gap_json_gets_one_line(tmp_path: Path, small_gap: dict, change) -> None:
+    from pipeline.errors import InputError
+
+    (tmp_path / "gap").mkdir()
+    (tmp_path / "gap" / "gap.json").write_bytes(_edited(small_gap, change))
+    settings = load_settings(env={}, overrides={"workspace": tmp_path / "ws"})
+    with pytest.raises(InputError) as info:
+        render_report(tmp_path / "gap", out=tmp_path / "r.html", settings=settings)
+    _one_line(info.value, tmp_path / "gap" / "gap.json", "mine gap")
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_gap_json_without_optional_meta_still_renders(tmp_path: Path, small_gap: dict) -> None:
+    data = json.loads(json.dumps(small_gap))
+    data["meta"] = {}
+    for page in data["pages"]:
+        page.pop("title", None)
+    (tmp_path / "gap").mkdir()
+    (tmp_path / "gap" / "gap.json").write_text(json.dumps(data))
+    settings = load_settings(env={}, overrides={"workspace": tmp_path / "ws"})
+    out = render_report(tmp_path / "gap", out=tmp_path / "r.html", settings=settings)
+    assert "spare parts" in out.read_text()
+
+
+def test_page_text_with_unicode_line_separators_is_one_record(tmp_path: Path) -> None:
+    page = {**_PAGE, "text": "We sell spare parts.\u2028Boilers too.\u0085And more."}
+    root = _stage_files(tmp_path, pages=(json.dumps(page, ensure_ascii=False) + "\n").encode())
+    settings = load_settings(env={}, overrides={"workspace": tmp_path / "ws"})
+    report = analyze_gap(root / "terms", root / "site", settings=settings, out_dir=root / "gap")
+    assert report.meta["pages"] == 1

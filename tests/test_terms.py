@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -215,3 +217,197 @@ def test_cp1252_subtitles_from_windows_tools(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     rows = json.loads((tmp_path / "t" / "terms.json").read_text())["terms"]
     assert "café" in {r["term"] for r in rows}
+
+
+# ---- unredacted transcripts (--keep-raw), encodings, binary and malformed files ----
+
+RAW_TEXT = "Hi, this is John Smith, call me on 06 12345678 about the spare parts for the boiler."
+PII = ("john", "smith", "12345678", "06 1234")
+
+
+def _mine_json(text: str, *, call_id: str = "c" * 64, redacted: bool | None) -> str:
+    """A transcript as mine writes it (``Transcript.to_dict``), with or without ``redacted``."""
+    from pipeline.records import ModelInfo, Transcript, Utterance, Word
+
+    words = tuple(Word(f" {w}", float(i), float(i) + 0.5, 0.9) for i, w in enumerate(text.split()))
+    data = Transcript(
+        call_id=call_id,
+        source="visit.m4a",
+        language="en",
+        language_probability=0.99,
+        model=ModelInfo("base", "9" * 64, "test"),
+        options={},
+        duration=20.0,
+        utterances=(Utterance(0, 0.0, 20.0, "customer", text, words=words),),
+    ).to_dict()
+    data.pop("redacted", None)
+    if redacted is not None:
+        data["redacted"] = redacted
+    return json.dumps(data)
+
+
+def _no_pii(text: str) -> None:
+    assert not any(p in text.lower() for p in PII), text
+
+
+def test_raw_json_is_never_read_from_a_folder_and_refused_by_name(tmp_path: Path) -> None:
+    folder = tmp_path / "transcripts"
+    folder.mkdir()
+    redacted = "Hi, this is [NAME], call me on [PHONE] about the spare parts for the boiler."
+    (folder / "visit.json").write_text(_mine_json(redacted, redacted=True))
+    (folder / "visit.raw.json").write_text(_mine_json(RAW_TEXT, redacted=False))
+    (folder / "OLD.RAW.JSON").write_text(_mine_json(RAW_TEXT, call_id="d" * 64, redacted=None))
+    result = run_mine("terms", str(folder), "--out", str(tmp_path / "t"), "-q")
+    assert result.returncode == 0, result.stderr
+    for name in ("terms.csv", "terms.json"):
+        _no_pii((tmp_path / "t" / name).read_text())
+    data = json.loads((tmp_path / "t" / "terms.json").read_text())
+    assert data["meta"]["conversations"] == 1 and any(
+        r["key"] == "spare part" for r in data["terms"]
+    )
+
+    named = run_mine("terms", str(folder / "visit.raw.json"), "--out", str(tmp_path / "t2"))
+    assert named.returncode == 1
+    lines = named.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(folder / "visit.raw.json") in lines[0], named.stderr
+    assert "--include-raw" in lines[0] and "visit.json" in lines[0]
+    assert not (tmp_path / "t2").exists()
+
+
+def test_mine_json_that_is_not_redacted_is_redacted_on_read(tmp_path: Path) -> None:
+    from pipeline.errors import InputError
+    from terms.inputs import find_transcripts, read_conversation
+
+    raw = tmp_path / "visit.raw.json"
+    raw.write_text(_mine_json(RAW_TEXT, redacted=False))
+    with pytest.raises(InputError, match="--include-raw"):
+        read_conversation(raw)
+    with pytest.raises(InputError, match="--include-raw"):
+        find_transcripts([raw])
+    assert find_transcripts([raw], include_raw=True) == [raw]
+    renamed = tmp_path / "renamed.json"  # a raw transcript under an ordinary name
+    renamed.write_text(_mine_json(RAW_TEXT, redacted=None))
+    for path in (raw, renamed):
+        conv = read_conversation(path, include_raw=True)
+        text = " ".join(u.text for u in conv.utterances)
+        _no_pii(text)
+        assert "[NAME]" in text and "[PHONE]" in text and "spare parts" in text
+        assert all(not u.words for u in conv.utterances)  # no unredacted word is carried along
+    done = tmp_path / "done.json"
+    done.write_text(_mine_json("The spare parts for the boiler are late.", redacted=True))
+    assert read_conversation(done).utterances[0].text == "The spare parts for the boiler are late."
+
+
+def test_utf16_utf32_and_legacy_encodings_are_decoded(tmp_path: Path) -> None:
+    from terms.inputs import read_conversation
+
+    line = "Customer: The spare parts for the café take six weeks to arrive.\n"
+    srt = "1\n00:00:01,000 --> 00:00:04,000\n" + line
+    cases = {
+        "le.txt": line.encode("utf-16"),
+        "be.txt": codecs.BOM_UTF16_BE + line.encode("utf-16-be"),
+        "nobom.txt": line.encode("utf-16-le"),
+        "u32.txt": line.encode("utf-32"),
+        "sig.txt": line.encode("utf-8-sig"),
+        "le.srt": srt.encode("utf-16"),
+        "be.vtt": codecs.BOM_UTF16_BE
+        + ("WEBVTT\n\n" + srt.replace(",000", ".000")).encode("utf-16-be"),
+        "win.srt": srt.encode("cp1252"),
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        conv = read_conversation(tmp_path / name)
+        assert [u.text for u in conv.utterances] == [line.split(": ", 1)[1].strip()], name
+        assert conv.utterances[0].speaker == "customer" and conv.language == "en", name
+    russian = "Клиент: Доставка запасных частей занимает слишком много времени, шесть недель.\n"
+    (tmp_path / "ru.txt").write_bytes(russian.encode("cp1251"))
+    decoded = read_conversation(tmp_path / "ru.txt", language="ru").utterances[0].text
+    assert decoded == russian.strip()
+
+
+def test_binary_transcripts_are_refused_as_not_text(tmp_path: Path) -> None:
+    from pipeline.errors import InputError
+    from terms.inputs import read_conversation
+
+    rng = random.Random(5)
+    cases = {
+        "noise.txt": rng.randbytes(4000),
+        "noise-no-nul.txt": rng.randbytes(4000).replace(b"\0", b"\1"),
+        "nul.txt": b"Customer: the spare parts\0\0\0 take six weeks to arrive.\n",
+        "image.srt": b"\x89PNG\r\n\x1a\n" + rng.randbytes(600),
+        "noise.json": rng.randbytes(3000),
+        "bom-then-noise.txt": codecs.BOM_UTF16_LE + rng.randbytes(900),
+    }
+    for name, data in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(InputError) as info:
+            read_conversation(path, language="en")
+        assert str(info.value) == (
+            f"{path}: not a text file (binary content); pass a transcript as .json, .srt, "
+            ".vtt or .txt"
+        ), name
+    result = run_mine("terms", str(tmp_path / "noise.txt"), "--out", str(tmp_path / "t"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and "not a text file (binary content)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda d: d["utterances"][0].update(text=5), "utterances[0].text is a number"),
+        (lambda d: d["utterances"][0].update(flags=[[1]]), "utterances[0].flags[0] is a list"),
+        (lambda d: d["utterances"][0].update(speaker="boss"), "utterances[0].speaker is 'boss'"),
+        (lambda d: d["utterances"].append("hello"), "utterances[1] is text, not an object"),
+        (lambda d: d["model"].update(sha256=7), "model.sha256 is a number"),
+        (lambda d: d.update(utterances={"0": {}}), "utterances is an object, not a list"),
+        (lambda d: d.update(language="la"), "language 'la' is not one mine terms can rank"),
+        (lambda d: d.update(call_id=["x"]), "call_id is a list"),
+    ],
+)
+def test_wrong_types_in_a_transcript_json_get_one_line(tmp_path: Path, change, words) -> None:
+    from pipeline.errors import InputError
+    from terms.inputs import read_conversation
+
+    data = json.loads(_mine_json("The spare parts are late.", redacted=True))
+    change(data)
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(InputError) as info:
+        read_conversation(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ") and words in message and "\n" not in message
+
+
+def test_deeply_nested_and_truncated_json_get_one_line(tmp_path: Path) -> None:
+    from pipeline.errors import InputError
+    from terms.inputs import read_conversation
+
+    for name, data in (
+        ("deep.json", "[" * 200_000 + "]" * 200_000),
+        ("deep-object.json", '{"utterances": ' + '{"a": ' * 100_000 + "1" + "}" * 100_001),
+        ("cut.json", _mine_json("The spare parts are late.", redacted=True)[:150]),
+    ):
+        path = tmp_path / name
+        path.write_text(data)
+        with pytest.raises(InputError) as info:
+            read_conversation(path)
+        assert str(info.value).startswith(f"{path}: not a mine transcript JSON")
+
+
+def test_long_lines_and_long_words_stay_manageable(en: Analyzer, tmp_path: Path) -> None:
+    from terms.inputs import read_conversation
+    from terms.nlp import LoadedPipeline
+
+    call = "Customer: " + " ".join(["The spare parts for the boiler take six weeks."] * 300)
+    (tmp_path / "one-line.txt").write_text(call)
+    conv = read_conversation(tmp_path / "one-line.txt")
+    assert len(conv.utterances) > 5 and all(len(u.text) <= 2000 for u in conv.utterances)
+    assert all(u.speaker == "customer" for u in conv.utterances)
+    assert not _keys(en, "The " + "x" * 200 + " broke.")  # junk, not a word
+    import spacy
+
+    blank = Analyzer(LoadedPipeline("en", "blank", "", spacy.blank("en")))
+    page = "word " * 250_000  # spaCy refuses texts over 1,000,000 characters at once
+    assert len(page) > 1_000_000
+    assert len(list(blank.analyze([page, "short text"]))) == 2

@@ -332,7 +332,12 @@ def transcribe_files(
                 opts.formats,
                 raw=raw if opts.keep_raw else None,
             )
-            _register(settings, adm, transcript, outputs)
+            try:
+                _register(settings, adm, transcript, outputs)
+            except MineError:  # unregistered files could never be found by forget: remove them
+                for written in outputs:
+                    written.unlink(missing_ok=True)
+                raise
             flagged = sum(bool(u.flags) for u in transcript.utterances)
             results[i] = FileResult(
                 str(path),

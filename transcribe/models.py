@@ -193,6 +193,11 @@ def _assemble(source: BundledSource, target: Path, on_progress: Callable[[str], 
         if target.exists():  # a stale or tampered copy: replace it
             shutil.rmtree(target)
         os.replace(tmp, target)
+    except OSError as exc:
+        raise ModelError(
+            f"cannot assemble it in {target.parent} ({exc.strerror}); free disk space, or set "
+            "cache_dir (MINE_CACHE_DIR) to a writable folder with room for it"
+        ) from None
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -289,6 +294,14 @@ def resolve_model(
     path = Path(name).expanduser()
     if path.is_dir():
         return _local(path, cache_dir)
-    if os.sep in name or name.startswith("."):
-        raise ModelError(f"{name}: model folder not found; check the --model path")
+    if path.exists():
+        raise ModelError(f"{name}: is a file, not a model folder; --model takes {_MODEL_KINDS}")
+    if os.sep in name or (os.altsep and os.altsep in name) or name.startswith(("~", ".")):
+        raise ModelError(f"{name}: model folder not found; --model takes {_MODEL_KINDS}")
     return _hub(name, cache_dir)
+
+
+_MODEL_KINDS = (
+    "a model name (base, tiny.en), a CTranslate2 model folder (with model.bin), or a "
+    "faster-whisper hub name such as small"
+)
