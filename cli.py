@@ -923,7 +923,8 @@ def status(
     )
     for item in info["recordings"]:
         reason = f"  {item['reason']}" if item["reason"] else ""
-        print(f"  {item['status']:8} {item['file']}{reason}")
+        call = f" ({item['call_id'][:12]})" if item.get("call_id") else ""
+        print(f"  {item['status']:8} {item['file']}{call}{reason}")
     for stage, st in info["stages"].items():
         print(f"  {stage:10} {st['status']} {st['at'] or ''} {st['reason']}")
 

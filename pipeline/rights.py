@@ -122,7 +122,7 @@ def plan_forget(target: str, *, settings: Settings) -> ForgetPlan:
         if len({r.call_id for r in hits}) > 1:
             raise InputError(
                 f"{target}: more than one call_id starts with this; give more of its digits "
-                "(mine status --json lists them)"
+                "(mine status lists the call_ids)"
             )
         if hits:
             return ForgetPlan(tuple(_from_known(r) for r in hits))
@@ -137,7 +137,7 @@ def plan_forget(target: str, *, settings: Settings) -> ForgetPlan:
 def _nothing(target: str, settings: Settings) -> InputError:
     return InputError(
         f"{target}: no recording in workspace {settings.workspace} matches; give the audio "
-        "file or its call_id (mine status lists them), or pass the right --workspace"
+        "file or its call_id (mine status lists the call_ids), or pass the right --workspace"
     )
 
 

@@ -31,6 +31,7 @@ from pipeline.state import (
     remember_hash,
     workspace_lock,
 )
+from pipeline.state import recordings as state_recordings
 
 STAGES = ("transcribe", "terms", "crawl", "gap", "report")
 
@@ -576,11 +577,16 @@ def status(recordings: Path | None, *, settings: Settings) -> dict[str, Any]:
         )
     db_path = ws / "state.db"
     rows: list[tuple] = []
+    calls: dict[str, str] = {}
     if db_path.is_file():
         with open_state(ws) as db:
             rows = db.execute(
                 "SELECT item, stage, status, reason, finished_at FROM stages ORDER BY stage, item"
             ).fetchall()
+            folder = normal_path(recordings) if recordings is not None else None
+            for rec in state_recordings(db):
+                if folder is None or Path(rec.path).parent == Path(folder):
+                    calls.setdefault(rec.file, rec.call_id)
     known = {(r[0], r[1]): r for r in rows}
     items = []
     if recordings is not None and recordings.is_dir():
@@ -592,11 +598,12 @@ def status(recordings: Path | None, *, settings: Settings) -> dict[str, Any]:
                     "status": r[2] if r else "pending",
                     "reason": r[3] if r else "",
                     "at": r[4] if r else None,
+                    "call_id": calls.get(p.name),
                 }
             )
     else:
         items = [
-            {"file": r[0], "status": r[2], "reason": r[3], "at": r[4]}
+            {"file": r[0], "status": r[2], "reason": r[3], "at": r[4], "call_id": calls.get(r[0])}
             for r in rows
             if r[1] == "transcribe"
         ]

@@ -218,6 +218,9 @@ def test_recordings_sharing_a_stem_get_their_own_outputs(tmp_path: Path) -> None
     assert sources == {first.name, second.name}
     status = json.loads(run_mine("status", str(rec), "--workspace", str(ws), "--json").stdout)
     assert status["counts"]["done"] == 2
+    assert {i["call_id"] for i in status["recordings"]} == {
+        json.loads(p.read_text())["call_id"] for p in made
+    }  # what forget takes
 
 
 def test_an_older_workspace_is_upgraded_in_place(tmp_path: Path) -> None:
