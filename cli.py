@@ -673,7 +673,10 @@ def crawl(
     ] = None,
     allow_host: Annotated[
         list[str] | None,
-        typer.Option("--allow-host", help="Another host that belongs to the site (repeatable)."),
+        typer.Option(
+            "--allow-host",
+            help="Another host (host or host:port) that belongs to the site (repeatable).",
+        ),
     ] = None,
     max_bytes: Annotated[
         int | None,

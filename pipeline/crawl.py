@@ -1,29 +1,36 @@
 """``crawl_site``: the visible copy of a company website, fetched politely and safely.
 
-Same site only (the start host, www and apex as one, plus allowed hosts), robots.txt honoured
-(rules for mine's user agent, crawl-delay), sitemaps first, then links. Pages, bytes, time and
-redirects are bounded. A public site can never lead the crawler to a loopback, private or
-link-local address, by link or redirect; such addresses are crawled only when the start URL is
-one. Fetching is mine's own (httpx): trafilatura only extracts.
+Same site only: the start URL's origin (scheme, host with www and apex as one, port) plus the
+allowed hosts. robots.txt honoured (rules for mine's user agent, crawl-delay), sitemaps first,
+then links. Pages, bytes, time and redirects are bounded: one deadline (the time budget) bounds
+every sleep, connection and read. A public site can never lead the crawler to a loopback,
+private or link-local address, by link or redirect (checked on the address actually connected
+to); such addresses are crawled only when the start URL is one. Fetching is mine's own (httpx):
+trafilatura only extracts.
 """
 
 from __future__ import annotations
 
-import gzip
+import codecs
 import ipaddress
 import json
+import math
 import re
 import socket
 import time
 import urllib.robotparser
+import zlib
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
+from itertools import chain
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+import httpcore
 import httpx
 
 from pipeline.config import CrawlOptions, options_dict
@@ -35,6 +42,14 @@ from pipeline.site import Extracted, content_hash, extract_html, extract_markdow
 USER_AGENT = f"mine/{version('mine')} (website copy research; honours robots.txt)"
 ROBOTS_AGENT = "mine"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+READABLE_TYPES = (
+    "text/plain",
+    "application/xml",
+    "text/xml",
+    "application/gzip",
+    "application/x-gzip",
+    "",
+)
 TRACKING = (
     "utm_",
     "gclid",
@@ -69,6 +84,18 @@ SKIP_SUFFIXES = (
 )
 MAX_SITEMAPS = 50
 MAX_SITEMAP_URLS = 50_000
+SITEMAP_MAX_BYTES = 50 * 1024 * 1024  # uncompressed, as sitemaps.org allows (52,428,800 bytes)
+ROBOTS_MAX_BYTES = 500 * 1024  # what Google reads of a robots.txt; the rest is ignored
+DEFAULT_PORTS = {"http": 80, "https": 443}
+_CHUNK = 1 << 16  # bytes of compressed input per inflate step
+_PIECE = 1 << 18  # bytes of inflated output per step: what a sitemap holds in memory at once
+# Encodings a web page may declare, as browsers know them (the WHATWG list, in Python's names):
+# anything else (idna, punycode, base64, rot13, undefined, ...) is read as UTF-8.
+_PAGE_ENCODINGS = re.compile(
+    r"utf-8|utf-8-sig|utf-16(-[lb]e)?|ascii|latin-1|iso8859-\d+|cp\d+|mac-[a-z0-9]+|koi8-[ru]"
+    r"|kz1048|ptcp154|tis-620|gbk|gb2312|gb18030|big5|big5hkscs|euc_jp|euc_kr|shift_jis"
+    r"|iso2022_jp|iso2022_kr"
+)
 
 
 def now() -> str:
@@ -79,10 +106,13 @@ def now() -> str:
 def normalise(url: str) -> str:
     """A URL's identity for deduplication: no fragment, default port, tracking parameters or
     trailing slash; lower-case scheme and host; sorted query."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # a malformed address (bad port, broken IPv6 brackets): itself
+        return url.strip()
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
-    port = parts.port
     netloc = (
         host
         if port is None or (scheme, port) in (("http", 80), ("https", 443))
@@ -102,43 +132,111 @@ def normalise(url: str) -> str:
 
 
 def site_host(host: str) -> str:
-    """www and apex are one site."""
-    host = host.lower()
+    """www and apex are one site (and a host's trailing dot changes nothing)."""
+    host = host.lower().rstrip(".")
     return host[4:] if host.startswith("www.") else host
 
 
+Origin = tuple[str, str, int]
+
+
+def origin(url: str) -> Origin | None:
+    """A URL's site identity: (scheme, host with www and apex as one, port with the scheme's
+    default filled in); None for anything but a well-formed http(s) URL."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        return None
+    return scheme, site_host(parts.hostname), port or DEFAULT_PORTS[scheme]
+
+
+def allowed_origins(start: str, allow_hosts: Iterable[str]) -> set[Origin]:
+    """The start URL's origin plus each ``--allow-host`` entry, on the start URL's scheme.
+
+    ``host`` means that host on the scheme's default port (80 for http, 443 for https);
+    ``host:port`` that port only. A scheme cannot be allowed: http and https are two sites.
+    """
+    first = origin(start)
+    if first is None:
+        raise CrawlError(f"{start}: not a web address; use e.g. https://www.example.nl")
+    scheme = first[0]
+    allowed = {first}
+    for entry in allow_hosts:
+        text = entry.strip()
+        if not text:
+            continue
+        try:
+            parts = urlsplit(f"//{text}")
+            port = parts.port
+        except ValueError:
+            port, parts = None, None
+        if parts is None or "/" in text or "@" in text or not parts.hostname:
+            raise CrawlError(
+                f"--allow-host {entry}: not a host; give a host or host:port, e.g. "
+                "shop.example.nl or shop.example.nl:8443 (the scheme is the start URL's)"
+            )
+        allowed.add((scheme, site_host(parts.hostname), port or DEFAULT_PORTS[scheme]))
+    return allowed
+
+
+def _join(base: str, href: str) -> str | None:
+    """``href`` resolved against ``base``; None when either is malformed."""
+    try:
+        return urljoin(base, href.strip())
+    except ValueError:
+        return None
+
+
 def decode_html(body: bytes, content_type: str) -> str:
-    """Decode a page: the HTTP charset, else a <meta charset> in its head, else UTF-8."""
+    """Decode a page: the HTTP charset, else a <meta charset> in its head, else UTF-8.
+
+    Only encodings browsers know are used; any other label (idna, base64, an unknown name)
+    reads as UTF-8, undecodable bytes replaced.
+    """
     m = re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.IGNORECASE)
     if not m:
         m = re.search(rb"<meta[^>]+charset=[\"']?([\w.:-]+)", body[:4096], re.IGNORECASE)
-    charset = (
-        (m.group(1).decode() if isinstance(m.group(1), bytes) else m.group(1)) if m else "utf-8"
-    )
+    label = (m.group(1).decode() if isinstance(m.group(1), bytes) else m.group(1)) if m else ""
     try:
-        return body.decode(charset, "replace")
+        name = codecs.lookup(label).name if label else "utf-8"
     except LookupError:
+        name = "utf-8"
+    if not _PAGE_ENCODINGS.fullmatch(name):
+        name = "utf-8"
+    try:
+        return body.decode(name, "replace")
+    except (LookupError, UnicodeError, ValueError):
         return body.decode("utf-8", "replace")
+
+
+def _private_ip(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+    )
 
 
 def _is_private(host: str) -> bool:
     """True if ``host`` is or resolves to a loopback, private, link-local or reserved address."""
     try:
         infos = socket.getaddrinfo(host, None)
-    except socket.gaierror:
+    except (socket.gaierror, UnicodeError):
         return False  # unresolvable: the request itself will fail and be recorded
-    for info in infos:
-        ip = ipaddress.ip_address(info[4][0].split("%")[0])
-        if (
-            ip.is_private
-            or ip.is_loopback
-            or ip.is_link_local
-            or ip.is_reserved
-            or ip.is_multicast
-            or ip.is_unspecified
-        ):
-            return True
-    return False
+    return any(_private_ip(str(info[4][0])) for info in infos)
 
 
 @dataclass
@@ -158,6 +256,7 @@ class CrawlReport:
     stopped: str = ""
     warnings: list[str] = field(default_factory=list)
     outputs: tuple[str, ...] = ()
+    crawl_delay: float | None = None  # robots.txt's, when longer than --delay
 
     def summary(self, options: CrawlOptions | None) -> dict[str, Any]:
         """The crawl.json content."""
@@ -173,25 +272,122 @@ class CrawlReport:
             "fetch_seconds": round(self.fetch_seconds, 2),
             "extract_seconds": round(self.extract_seconds, 2),
             "stopped": self.stopped,
+            "crawl_delay": self.crawl_delay,
             "warnings": self.warnings,
             "user_agent": USER_AGENT,
             "options": options_dict(options) if options else {},
         }
 
 
+class _Refused(Exception):
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(reason)
+        self.url = url
+        self.reason = reason
+
+
+class _OutOfTime(Exception):
+    """The deadline came while waiting for, connecting to or reading ``url``."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+PRIVATE_REASON = "private or loopback address reached from a public site"
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read, write and TLS handshake ends at the fetcher's deadline,
+    however slowly the server drips its status line, headers or body."""
+
+    def __init__(self, stream: httpcore.NetworkStream, fetcher: _Fetcher) -> None:
+        self._stream = stream
+        self._fetcher = fetcher
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._fetcher.left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._fetcher.left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        stream = self._stream.start_tls(
+            ssl_context, server_hostname, self._fetcher.left(timeout, httpcore.ConnectTimeout)
+        )
+        return _DeadlineStream(stream, self._fetcher)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's network layer with the deadline on every operation, and the private-address
+    guard on the address actually connected to (a DNS answer that changed since the check
+    cannot lead a public crawl to a private address)."""
+
+    def __init__(self, inner: httpcore.NetworkBackend, fetcher: _Fetcher) -> None:
+        self._inner = inner
+        self._fetcher = fetcher
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(
+            host,
+            port,
+            self._fetcher.left(timeout, httpcore.ConnectTimeout),
+            local_address=local_address,
+            socket_options=socket_options,
+        )
+        if not self._fetcher.allow_private:
+            peer = stream.get_extra_info("server_addr")
+            if peer and _private_ip(str(peer[0])):
+                stream.close()
+                raise _Refused(f"{host}:{port}", PRIVATE_REASON)
+        return _DeadlineStream(stream, self._fetcher)
+
+    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
+        return self._inner.connect_unix_socket(*args, **kwargs)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
 class _Fetcher:
-    """One polite, guarded HTTP client for a crawl."""
+    """One polite, guarded HTTP client for a crawl, bounded by one deadline."""
 
     def __init__(
-        self, opts: CrawlOptions, allowed: set[str], allow_private: bool, report: CrawlReport
+        self,
+        opts: CrawlOptions,
+        allowed: set[Origin],
+        allow_private: bool,
+        report: CrawlReport,
+        deadline: float = math.inf,
     ) -> None:
         self.opts = opts
         self.allowed = allowed
         self.allow_private = allow_private
         self.report = report
         self.delay = opts.delay
+        self.deadline = deadline  # the whole crawl's
+        self.end = deadline  # the request in flight's (a phase may end earlier)
         self.last: dict[str, float] = {}
         self.private_cache: dict[str, bool] = {}
+        transport = httpx.HTTPTransport()
+        pool = getattr(transport, "_pool", None)
+        if isinstance(pool, httpcore.ConnectionPool):  # httpx keeps its pool there
+            pool._network_backend = _DeadlineBackend(pool._network_backend, self)
         self.client = httpx.Client(
             headers={
                 "User-Agent": USER_AGENT,
@@ -199,14 +395,23 @@ class _Fetcher:
             },
             timeout=httpx.Timeout(opts.read_timeout, connect=opts.connect_timeout),
             follow_redirects=False,
+            transport=transport,
         )
 
     def close(self) -> None:
         self.client.close()
 
+    def left(self, timeout: float | None, error: type[Exception]) -> float | None:
+        """``timeout`` shortened to the time left before the deadline; ``error`` once none is."""
+        remaining = self.end - time.monotonic()
+        if remaining <= 0:
+            raise error("time budget used up")
+        if timeout is None:
+            return None if math.isinf(remaining) else remaining
+        return min(timeout, remaining)
+
     def on_site(self, url: str) -> bool:
-        parts = urlsplit(url)
-        return parts.scheme in ("http", "https") and site_host(parts.hostname or "") in self.allowed
+        return origin(url) in self.allowed
 
     def guarded(self, url: str) -> str | None:
         """Why ``url`` must not be requested, or None."""
@@ -217,88 +422,123 @@ class _Fetcher:
             if host not in self.private_cache:
                 self.private_cache[host] = _is_private(host)
             if self.private_cache[host]:
-                return "private or loopback address reached from a public site"
+                return PRIVATE_REASON
         return None
 
-    def _wait(self, host: str) -> None:
+    def _wait(self, url: str) -> None:
+        """Keep the delay since the last request to this host, never sleeping past the deadline."""
+        host = site_host(urlsplit(url).hostname or "")
         last = self.last.get(host)
         if last is not None:
             pause = self.delay - (time.monotonic() - last)
             if pause > 0:
+                if time.monotonic() + pause >= self.end:
+                    raise _OutOfTime(url)
                 time.sleep(pause)
+        if time.monotonic() >= self.end:
+            raise _OutOfTime(url)
         self.last[host] = time.monotonic()
 
+    def _timeout(self) -> httpx.Timeout:
+        remaining = max(self.end - time.monotonic(), 0.001)
+        read = min(self.opts.read_timeout, remaining)
+        return httpx.Timeout(read, connect=min(self.opts.connect_timeout, remaining))
+
     def get(
-        self, url: str, headers: dict[str, str] | None = None, limit: int | None = None
+        self,
+        url: str,
+        headers: dict[str, str] | None = None,
+        limit: int | None = None,
+        *,
+        truncate: bool = False,
+        any_type: bool = False,
+        deadline: float | None = None,
     ) -> tuple[httpx.Response | None, bytes, str, list[tuple[str, str, int]]]:
         """GET with manual, guarded redirects. Returns (response, body, final_url, hops).
 
-        The body is empty when the content is not HTML-like or exceeds ``limit`` bytes
-        (the response tells which). Raises httpx errors for transport failures.
+        The body is empty when the content is not HTML-like (unless ``any_type``) or exceeds
+        ``limit`` bytes (the response tells which); with ``truncate`` it is the first ``limit``
+        bytes instead. Waiting, connecting and reading stop at the deadline (the crawl's, or
+        ``deadline`` if earlier): then _OutOfTime. Raises httpx errors for transport failures.
         """
+        self.end = min(self.deadline, deadline if deadline is not None else math.inf)
         hops: list[tuple[str, str, int]] = []
         current = url
         for _ in range(self.opts.max_redirects + 1):
             reason = self.guarded(current)
             if reason:
                 raise _Refused(current, reason)
-            host = urlsplit(current).hostname or ""
-            self._wait(host)
+            self._wait(current)
             started = time.monotonic()
             self.report.requests += 1
-            with self.client.stream("GET", current, headers=headers or {}) as resp:
-                if resp.is_redirect and "location" in resp.headers:
-                    nxt = urljoin(current, resp.headers["location"])
-                    hops.append((current, nxt, resp.status_code))
-                    current = nxt
-                    self.report.fetch_seconds += time.monotonic() - started
-                    continue
-                body = b""
-                ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
-                readable = ctype in HTML_TYPES or ctype in (
-                    "text/plain",
-                    "application/xml",
-                    "text/xml",
-                    "application/gzip",
-                    "application/x-gzip",
-                    "",
-                )
-                if resp.status_code == 200 and readable:
-                    declared = int(resp.headers.get("content-length") or 0)
-                    cap = limit or self.opts.max_bytes
-                    if declared <= cap:
-                        chunks, size = [], 0
-                        for chunk in resp.iter_bytes():
-                            size += len(chunk)
-                            if size > cap:
-                                chunks = []
-                                resp.extensions["mine_too_large"] = True
-                                break
-                            chunks.append(chunk)
-                        body = b"".join(chunks)
-                    else:
-                        resp.extensions["mine_too_large"] = True
+            try:
+                with self.client.stream(
+                    "GET", current, headers=headers or {}, timeout=self._timeout()
+                ) as resp:
+                    if resp.is_redirect and "location" in resp.headers:
+                        nxt = _join(current, resp.headers["location"])
+                        if nxt is None:
+                            raise _Refused(current, "redirect to a malformed address")
+                        hops.append((current, nxt, resp.status_code))
+                        current = nxt
+                        continue
+                    body = self._read(
+                        resp, current, limit or self.opts.max_bytes, truncate, any_type
+                    )
+                    return resp, body, current, hops
+            except httpx.TimeoutException:
+                if time.monotonic() >= self.end - 0.1:
+                    raise _OutOfTime(current) from None
+                raise
+            except _Refused as exc:  # raised while connecting: the address it resolved to
+                raise _Refused(current, exc.reason) from None
+            finally:
                 self.report.fetch_seconds += time.monotonic() - started
-                return resp, body, current, hops
         raise _Refused(current, f"more than {self.opts.max_redirects} redirects")
 
-
-class _Refused(Exception):
-    def __init__(self, url: str, reason: str) -> None:
-        super().__init__(reason)
-        self.url = url
-        self.reason = reason
+    def _read(
+        self, resp: httpx.Response, url: str, cap: int, truncate: bool, any_type: bool
+    ) -> bytes:
+        ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
+        readable = any_type or ctype in HTML_TYPES or ctype in READABLE_TYPES
+        if resp.status_code != 200 or not readable:
+            return b""
+        try:
+            declared = int(resp.headers.get("content-length") or 0)
+        except ValueError:
+            declared = 0
+        if declared > cap and not truncate:
+            resp.extensions["mine_too_large"] = True
+            return b""
+        chunks, size = [], 0
+        for chunk in resp.iter_bytes():
+            if time.monotonic() > self.end:
+                raise _OutOfTime(url)
+            if size + len(chunk) > cap:
+                if truncate:
+                    chunks.append(chunk[: cap - size])
+                    resp.extensions["mine_truncated"] = True
+                    break
+                resp.extensions["mine_too_large"] = True
+                return b""
+            size += len(chunk)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
 
 def _robots(
     fetcher: _Fetcher, start: str, report: CrawlReport
 ) -> urllib.robotparser.RobotFileParser:
+    """The start origin's robots.txt: its first 500 KiB, as Google reads it, whatever the
+    content type; unreachable or 4xx means no rules, 5xx means 'disallow all'."""
     parts = urlsplit(start)
     robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
     parser = urllib.robotparser.RobotFileParser(robots_url)
     try:
-        resp, body, _, _ = fetcher.get(robots_url, limit=500_000)
-    except (httpx.HTTPError, _Refused):
+        resp, body, _, _ = fetcher.get(
+            robots_url, limit=ROBOTS_MAX_BYTES, truncate=True, any_type=True
+        )
+    except (httpx.HTTPError, _Refused, _OutOfTime):
         parser.parse([])  # unreachable robots.txt: the start page request will say why
         return parser
     if resp is not None and resp.status_code >= 500:
@@ -307,52 +547,199 @@ def _robots(
             f"{robots_url} answered {resp.status_code}: treated as 'disallow all'"
         )
     elif resp is not None and resp.status_code == 200:
-        parser.parse(body.decode("utf-8", "replace").splitlines())
+        text = body.decode("utf-8-sig", "replace")  # a byte-order mark hides no rule
+        if resp.extensions.get("mine_truncated"):
+            text = text.rpartition("\n")[0]  # a line cut in two is no rule
+            report.warnings.append(
+                f"{robots_url} is larger than {ROBOTS_MAX_BYTES // 1024} KiB: only the rules "
+                f"in its first {ROBOTS_MAX_BYTES // 1024} KiB are applied"
+            )
+        parser.parse(text.splitlines())
     else:
         parser.parse([])
     return parser
 
 
-def _sitemap_urls(
-    fetcher: _Fetcher, roots: list[str], report: CrawlReport, deadline: float = float("inf")
-) -> list[str]:
-    """Page URLs from sitemaps and sitemap indexes (.gz too), bounded."""
+class _BadGzip(Exception):
+    pass
+
+
+def _gunzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Inflate gzip data as a stream, in pieces of at most _PIECE bytes, however far it would
+    inflate: the caller decides when it has had enough. Several members are read as one
+    stream (as gzip does); bytes after the last member are ignored."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    started = members = 0
+    for chunk in chunks:
+        for i in range(0, len(chunk), _CHUNK):
+            data = chunk[i : i + _CHUNK]
+            while data:
+                if not started and members and not b"\x1f\x8b".startswith(data[:2]):
+                    return  # trailing bytes after a complete member
+                try:
+                    piece = inflater.decompress(data, _PIECE)
+                except zlib.error as exc:
+                    raise _BadGzip(str(exc)) from None
+                started = 1
+                if piece:
+                    yield piece
+                if inflater.eof:
+                    data = inflater.unused_data
+                    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    started, members = 0, members + 1
+                else:
+                    data = inflater.unconsumed_tail
+    if started:
+        try:
+            rest = inflater.flush()
+        except zlib.error as exc:
+            raise _BadGzip(str(exc)) from None
+        if rest:
+            yield rest
+        if not inflater.eof:
+            raise _BadGzip("the data ends early")
+    elif not members:
+        raise _BadGzip("no data")
+
+
+@dataclass
+class _Sitemap:
+    kind: str | None = None  # the root element: urlset or sitemapindex
+    locs: list[str] = field(default_factory=list)
+    error: str | None = None  # why it is not (wholly) a valid sitemap
+    limit: str | None = None  # which bound cut it short
+
+
+def _read_sitemap(
+    chunks: Iterable[bytes],
+    max_locs: int,
+    cap: int = SITEMAP_MAX_BYTES,
+    deadline: float = math.inf,
+) -> _Sitemap:
+    """The <loc> entries of a sitemap or sitemap index (gzip or not), read as a stream.
+
+    At most ``cap`` bytes of XML are read (inflated), at most ``max_locs`` entries kept, and
+    only the element being read is held: a bomb costs time up to the cap (or ``deadline``),
+    never memory. Entries read before an error are kept.
+    """
     from lxml import etree
 
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=True)
+    out = _Sitemap()
+    it = iter(chunks)
+    head = b""
+    for chunk in it:
+        head += chunk
+        if len(head) >= 2:
+            break
+    if not head:
+        out.error = "empty file"
+        return out
+    raw = chain([head], it)
+    pieces = _gunzip(raw) if head.startswith(b"\x1f\x8b") else raw
+    parser = etree.XMLPullParser(
+        events=("end",),
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        remove_comments=True,  # padding that would otherwise pile up in the tree
+        remove_pis=True,
+    )
+    size = 0
+
+    root = None
+
+    def drain() -> bool:
+        nonlocal root
+        for _event, el in parser.read_events():
+            if root is None:
+                root = el.getroottree().getroot()
+                out.kind = etree.QName(root).localname
+            tag = el.tag
+            if isinstance(tag, str) and (tag == "loc" or tag.endswith("}loc")):
+                text = el.text
+                if text and len(text) < 4096:
+                    out.locs.append(text.strip())
+                    if len(out.locs) >= max_locs:
+                        out.limit = f"more than {max_locs} URLs: the rest is ignored"
+                        return False
+            elif el.getparent() is root:  # an entry done with: hold only the one being read
+                el.clear()
+                while el.getprevious() is not None:
+                    del root[0]
+        return True
+
+    try:
+        for piece in pieces:
+            if size + len(piece) > cap:
+                piece = piece[: cap - size]
+                out.limit = (
+                    f"larger than {cap // (1024 * 1024)} MB uncompressed: only the first "
+                    f"{cap // (1024 * 1024)} MB read"
+                )
+            size += len(piece)
+            parser.feed(piece)
+            if not drain() or out.limit:
+                return out
+            if time.monotonic() > deadline:
+                out.limit = "time budget used up while reading it"
+                return out
+        parser.close()
+        drain()
+    except etree.XMLSyntaxError as exc:
+        out.error = "XML: " + " ".join(str(exc).split())
+    except _BadGzip as exc:
+        out.error = f"not valid gzip data ({exc})"
+    if out.error is None and not out.locs:
+        out.error = f"no <loc> entries in <{out.kind}>" if out.kind else "no <loc> entries"
+    return out
+
+
+def _slices(data: bytes) -> Iterator[bytes]:
+    view = memoryview(data)
+    for i in range(0, len(data), _CHUNK):
+        yield bytes(view[i : i + _CHUNK])
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            yield chunk
+
+
+def _sitemap_urls(
+    fetcher: _Fetcher, roots: list[str], report: CrawlReport, deadline: float = math.inf
+) -> list[str]:
+    """Page URLs from sitemaps and sitemap indexes (.gz too), bounded in count, size and time
+    (reading stops at ``deadline``)."""
     seen, queue, pages = set(), deque(roots), []
     while queue and len(seen) < MAX_SITEMAPS and len(pages) < MAX_SITEMAP_URLS:
-        if time.monotonic() > deadline:
-            report.warnings.append("time budget used up while reading sitemaps")
-            break
         url = queue.popleft()
         if url in seen:
             continue
         seen.add(url)
         try:
-            resp, body, _, _ = fetcher.get(url, limit=50_000_000)
+            resp, body, _, _ = fetcher.get(
+                url, limit=SITEMAP_MAX_BYTES, truncate=True, any_type=True, deadline=deadline
+            )
+        except _OutOfTime:
+            report.warnings.append(
+                "sitemaps not read to the end: their share of the time budget (half) was used up"
+            )
+            break
         except (httpx.HTTPError, _Refused):
             continue
         if resp is None or resp.status_code != 200 or not body:
             continue
-        if body[:2] == b"\x1f\x8b":
-            try:
-                body = gzip.decompress(body)[:50_000_000]
-            except OSError:
-                report.warnings.append(f"{url}: not a valid gzip sitemap")
-                continue
-        try:
-            root = etree.fromstring(body, parser)
-        except etree.XMLSyntaxError:
-            root = None
-        if root is None:
-            report.warnings.append(f"{url}: not a valid sitemap")
-            continue
-        locs = [el.text.strip() for el in root.iter("{*}loc") if el.text]
-        if etree.QName(root).localname == "sitemapindex":
-            queue.extend(locs)
+        sitemap = _read_sitemap(_slices(body), MAX_SITEMAP_URLS - len(pages), deadline=deadline)
+        del body
+        if sitemap.error:
+            report.warnings.append(f"{url}: not a valid sitemap ({sitemap.error})")
+        if sitemap.limit:
+            report.warnings.append(f"{url}: {sitemap.limit}")
+        if sitemap.kind == "sitemapindex":
+            queue.extend(sitemap.locs)
         else:
-            pages.extend(locs)
+            pages.extend(sitemap.locs)
     return pages
 
 
@@ -379,16 +766,16 @@ def _crawl_web(
     seeds: list[str] | None = None,
 ) -> None:
     parts = urlsplit(start)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.hostname or origin(start) is None:
         raise CrawlError(
             f"{start}: not a web address or folder; use e.g. https://www.example.nl "
             "or a folder of HTML/Markdown files"
         )
-    allowed = {site_host(parts.hostname)} | {site_host(h) for h in opts.allow_hosts}
+    allowed = allowed_origins(start, opts.allow_hosts)
     allow_private = _is_private(parts.hostname)
-    fetcher = _Fetcher(opts, allowed, allow_private, report)
-    previous = _load_previous(out_dir)
     deadline = time.monotonic() + opts.time_budget
+    fetcher = _Fetcher(opts, allowed, allow_private, report, deadline)
+    previous = _load_previous(out_dir)
     try:
         robots = _robots(fetcher, start, report)
         if not robots.can_fetch(ROBOTS_AGENT, start) and not robots.can_fetch(
@@ -400,10 +787,17 @@ def _crawl_web(
                 "site export folder instead"
             )
         delay = robots.crawl_delay(ROBOTS_AGENT)
-        if delay:
-            fetcher.delay = max(fetcher.delay, float(delay))
+        if delay and float(delay) > fetcher.delay:
+            fetcher.delay = float(delay)
+            report.crawl_delay = float(delay)
+        _check_delay(fetcher, start, opts, report)
         roots = list(robots.site_maps() or []) + [f"{parts.scheme}://{parts.netloc}/sitemap.xml"]
-        listed = seeds if seeds is not None else _sitemap_urls(fetcher, roots, report, deadline)
+        if seeds is None:
+            # sitemaps get at most half of what is left, so that pages get the rest
+            share = time.monotonic() + (deadline - time.monotonic()) / 2
+            listed = _sitemap_urls(fetcher, roots, report, share)
+        else:
+            listed = seeds
         frontier: deque[tuple[str, str | None]] = deque(
             [(start, None)] + [(u, None) for u in listed]
         )
@@ -416,17 +810,18 @@ def _crawl_web(
             if len(report.pages) >= opts.max_pages:
                 report.stopped = f"max pages ({opts.max_pages}) reached"
                 break
-            if time.monotonic() > deadline:
-                report.stopped = f"time budget ({opts.time_budget:.0f} s) used up"
+            if time.monotonic() >= deadline:
+                report.stopped = f"time budget ({opts.time_budget:g} s) used up"
                 break
             url, referrer = frontier.popleft()
-            url = urljoin(referrer or start, url)
+            joined = _join(referrer or start, url)
+            if joined is None or not fetcher.on_site(joined):
+                continue  # other sites (scheme, host or port) are never requested
+            url = joined
             key = normalise(url)
             if key in seen:
                 continue
             seen.add(key)
-            if not fetcher.on_site(url):
-                continue  # other hosts are never requested
             if urlsplit(url).path.lower().endswith(SKIP_SUFFIXES):
                 report.skipped.append({"url": url, "reason": "not a page (file type)"})
                 continue
@@ -446,6 +841,12 @@ def _crawl_web(
                 headers["If-Modified-Since"] = old["last_modified"]
             try:
                 resp, body, final, hops = fetcher.get(url, headers=headers)
+            except _OutOfTime as exc:
+                report.stopped = (
+                    f"time budget ({opts.time_budget:g} s) used up while waiting for or "
+                    f"reading {exc.url}"
+                )
+                break
             except _Refused as exc:
                 report.skipped.append({"url": exc.url, "reason": exc.reason})
                 continue
@@ -487,13 +888,24 @@ def _crawl_web(
             if resp.extensions.get("mine_too_large"):
                 report.skipped.append({"url": url, "reason": f"larger than {opts.max_bytes} bytes"})
                 continue
+            if not 200 <= resp.status_code < 300:
+                report.skipped.append({"url": url, "reason": f"HTTP {resp.status_code}"})
+                continue
             started = time.monotonic()
-            html = decode_html(body, resp.headers.get("content-type", ""))
-            page = extract_html(html, url=final)
-            report.extract_seconds += time.monotonic() - started
-            links = [urljoin(final, h) for h in page.links]
+            try:
+                page = extract_html(
+                    decode_html(body, resp.headers.get("content-type", "")), url=final
+                )
+            except Exception as exc:  # noqa: BLE001 - one odd page must not end the crawl
+                report.skipped.append(
+                    {"url": url, "reason": f"could not be read ({type(exc).__name__})"}
+                )
+                continue
+            finally:
+                report.extract_seconds += time.monotonic() - started
+            links = [j for j in (_join(final, h) for h in page.links) if j]
             _enqueue(frontier, links, final, follow_links)
-            canonical = urljoin(final, page.canonical) if page.canonical else None
+            canonical = _join(final, page.canonical) if page.canonical else None
             if (
                 canonical
                 and fetcher.on_site(canonical)
@@ -518,7 +930,6 @@ def _crawl_web(
                 continue
             if old and old.get("content_hash") == content_hash(page.text):
                 report.reused += 1
-            links = [urljoin(final, h) for h in page.links]
             report.pages.append(
                 to_record(
                     url,
@@ -536,6 +947,25 @@ def _crawl_web(
             )
     finally:
         fetcher.close()
+
+
+def _check_delay(fetcher: _Fetcher, start: str, opts: CrawlOptions, report: CrawlReport) -> None:
+    """Fail at once when the delay between requests leaves no time for even one more."""
+    host = site_host(urlsplit(start).hostname or "")
+    since = fetcher.last.get(host, time.monotonic())
+    if fetcher.delay <= 0 or since + fetcher.delay < fetcher.deadline:
+        return
+    if report.crawl_delay is not None and report.crawl_delay >= fetcher.delay:
+        raise CrawlError(
+            f"{start}: robots.txt asks for {report.crawl_delay:g} s between requests "
+            f"(Crawl-delay), longer than the time budget of {opts.time_budget:g} s allows for "
+            "even one page; raise --time-budget well above it, or ask the site owner for a "
+            "shorter crawl-delay"
+        )
+    raise CrawlError(
+        f"{start}: --delay {fetcher.delay:g} s leaves no time for even one page within the "
+        f"time budget of {opts.time_budget:g} s; lower --delay or raise --time-budget"
+    )
 
 
 def _fresh(row: dict[str, Any], max_age_hours: float) -> bool:
@@ -625,7 +1055,10 @@ def crawl_site(
 
     Raises:
         CrawlError: invalid target, unreachable site, TLS failure, robots.txt forbidding
-            everything, an empty folder, or a site that only serves a JavaScript shell.
+            everything, a start URL that leads to another origin, a crawl-delay or --delay
+            that leaves no time for a page, an invalid sitemap file, an empty folder, a site
+            that only serves a JavaScript shell, or no page read at all (every one skipped,
+            broken or out of time).
 
     Example:
         >>> crawl_site("https://www.example.nl", out_dir=Path("site"))
@@ -639,15 +1072,14 @@ def crawl_site(
         if path.is_dir():
             _crawl_folder(path, report, on_progress)
         elif path.is_file() and path.suffix.lower() in (".xml", ".gz"):
-            raw = path.read_bytes()
-            from lxml import etree
-
-            body = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-            root = etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True))
-            urls = [el.text.strip() for el in root.iter("{*}loc") if el.text]
-            if not urls:
-                raise CrawlError(f"{target}: no <loc> URLs in this sitemap")
-            _crawl_web(urls[0], opts, report, out_dir, on_progress, seeds=urls)
+            urls = _local_sitemap(path, report)
+            start = next((u for u in urls if origin(u)), None)
+            if start is None:
+                raise CrawlError(
+                    f"{target}: no http(s) address among its {len(urls)} <loc> entries; pass a "
+                    "sitemap.xml with <loc> entries, a folder or a URL"
+                )
+            _crawl_web(start, opts, report, out_dir, on_progress, seeds=urls)
         elif target.startswith(("http://", "https://")):
             _crawl_web(target, opts, report, out_dir, on_progress)
         else:
@@ -655,25 +1087,8 @@ def crawl_site(
                 f"{target}: not a web address, folder or sitemap file; use e.g. "
                 "https://www.example.nl or ./site-export/"
             )
-        shells = sum(1 for s in report.skipped if s["reason"].startswith("JavaScript shell"))
-        if not report.pages and shells:
-            raise CrawlError(
-                f"{target}: the site serves only a JavaScript shell ({shells} pages without "
-                "text in their HTML); mine reads HTML as served, without a browser: crawl "
-                "a prerendered version or a site export folder"
-            )
-        refused = [s for s in report.skipped if s["reason"] == "off-site"]
-        if not report.pages and refused:
-            raise CrawlError(
-                f"{target}: leads to another host ({refused[0]['url']}); crawl that address "
-                "instead, or add its host with --allow-host"
-            )
-        if not report.pages and any(
-            s["reason"] == "disallowed by robots.txt" for s in report.skipped
-        ):
-            raise CrawlError(
-                f"{target}: robots.txt disallows every page mine found; nothing to read"
-            )
+        if not report.pages:
+            raise _nothing_read(target, report, opts, folder=path.is_dir())
     except CrawlError as exc:
         error = exc
     finally:
@@ -683,6 +1098,71 @@ def crawl_site(
     if error is not None:
         raise error
     return report
+
+
+def _local_sitemap(path: Path, report: CrawlReport) -> list[str]:
+    """The page URLs of a sitemap file (gzip or not), read as a stream within the same bounds
+    as a fetched one."""
+    fix = "pass a sitemap.xml with <loc> entries, a folder or a URL"
+    try:
+        sitemap = _read_sitemap(_file_chunks(path), MAX_SITEMAP_URLS)
+    except OSError as exc:
+        raise CrawlError(f"{path}: cannot read it ({exc.strerror or exc}); {fix}") from None
+    if not sitemap.locs:
+        raise CrawlError(f"{path}: not a valid sitemap ({sitemap.error}); {fix}")
+    if sitemap.error:
+        report.warnings.append(f"{path}: read up to an error ({sitemap.error})")
+    if sitemap.limit:
+        report.warnings.append(f"{path}: {sitemap.limit}")
+    return sitemap.locs
+
+
+def _nothing_read(
+    target: str, report: CrawlReport, opts: CrawlOptions, folder: bool = False
+) -> CrawlError:
+    """Why a crawl read no page, as one line with the fix."""
+    shells = sum(1 for s in report.skipped if s["reason"].startswith("JavaScript shell"))
+    if shells:
+        return CrawlError(
+            f"{target}: the site serves only a JavaScript shell ({shells} pages without "
+            "text in their HTML); mine reads HTML as served, without a browser: crawl "
+            "a prerendered version or a site export folder"
+        )
+    refused = [s for s in report.skipped if s["reason"] == "off-site"]
+    if refused:
+        url = refused[0]["url"]
+        there, here = origin(url), origin(target)
+        fix = "crawl that address instead"
+        if there and here and there[0] == here[0]:
+            host = urlsplit(url).netloc.rpartition("@")[2]
+            fix += f", or allow it with --allow-host {host}"
+        return CrawlError(f"{target}: leads to another host, port or scheme ({url}); {fix}")
+    if report.stopped.startswith("time budget"):
+        why = (
+            f" (robots.txt asks for {report.crawl_delay:g} s between requests)"
+            if report.crawl_delay
+            else ""
+        )
+        return CrawlError(
+            f"{target}: the time budget ({opts.time_budget:g} s) was used up before any page "
+            f"could be read{why}; raise --time-budget, or check that the site answers promptly"
+        )
+    if report.skipped and all(s["reason"] == "disallowed by robots.txt" for s in report.skipped):
+        return CrawlError(f"{target}: robots.txt disallows every page mine found; nothing to read")
+    reasons = [f"{s['url']}: {s['reason']}" for s in report.skipped] + [
+        f"{b['url']}: HTTP {b['status']}" if b.get("status") else f"{b['url']}: {b.get('error')}"
+        for b in report.broken
+    ]
+    fix = (
+        "pass a folder of HTML or Markdown pages with text"
+        if folder
+        else "check the address, or crawl a site export folder"
+    )
+    if not reasons:
+        return CrawlError(f"{target}: no page could be read; {fix}")
+    return CrawlError(
+        f"{target}: no page could be read ({len(reasons)} skipped: first {reasons[0]}); {fix}"
+    )
 
 
 def _write(report: CrawlReport, opts: CrawlOptions, out_dir: Path) -> list[Path]:

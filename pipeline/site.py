@@ -6,6 +6,7 @@ Also reads a local site export (HTML or Markdown files) the same way.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,19 @@ import lxml.html
 from pipeline.privacy import guess_language
 
 _BOILER = ("nav", "header", "footer", "aside", "form")
+
+
+class _PageDiagnostics(logging.Filter):
+    """trafilatura's complaints about one page (no text, no metadata, an empty tree) are that
+    page's outcome, which mine records itself: on stderr they show only when debugging (-vv),
+    so that a command's error stays one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+for _name in ("core", "external", "metadata", "main_extractor", "htmlprocessing", "utils", "xml"):
+    logging.getLogger(f"trafilatura.{_name}").addFilter(_PageDiagnostics())
 
 
 @dataclass(frozen=True)

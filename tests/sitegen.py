@@ -45,6 +45,9 @@ class Site:
     other_host: str
     routes: dict[str, tuple[int, str, bytes, dict[str, str], float]] = field(default_factory=dict)
     log: list[tuple[str, str]] = field(default_factory=list)  # (host header, path)
+    # path -> (seconds between bytes, whether the status line and headers drip too)
+    drips: dict[str, tuple[float, bool]] = field(default_factory=dict)
+    connections: int = 0  # every connection accepted, also one that never sent a valid request
 
     def add(
         self,
@@ -54,9 +57,15 @@ class Site:
         ctype: str = "text/html; charset=utf-8",
         headers: dict[str, str] | None = None,
         delay: float = 0.0,
+        drip: float = 0.0,
+        drip_headers: bool = False,
     ) -> None:
+        """Serve ``body`` at ``path``; ``drip`` sends it one byte every ``drip`` seconds (a
+        slow-drip server), ``drip_headers`` the status line and headers too."""
         raw = body.encode("utf-8") if isinstance(body, str) else body
         self.routes[path] = (status, ctype, raw, headers or {}, delay)
+        if drip:
+            self.drips[path] = (drip, drip_headers)
 
 
 def build(base: str, other_host: str, *, n_services: int = 30) -> Site:
@@ -160,6 +169,30 @@ def build(base: str, other_host: str, *, n_services: int = 30) -> Site:
 
 def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        def setup(self) -> None:
+            site.connections += 1
+            super().setup()
+
+        def _drip(self, path: str, status: int, ctype: str, body: bytes) -> None:
+            interval, whole = site.drips[path]
+            head = (
+                f"HTTP/1.0 {status} OK\r\nContent-Type: {ctype}\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode()
+            if not whole:
+                self.wfile.write(head)
+            data = head + body if whole else body
+            stop = time.monotonic() + 120  # never drips for ever
+            try:
+                for i in range(len(data)):
+                    if time.monotonic() > stop:
+                        break
+                    self.wfile.write(data[i : i + 1])
+                    time.sleep(interval)
+            except OSError:  # the client gave up: that is the point
+                pass
+            self.close_connection = True
+
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             site.log.append((self.headers.get("Host", ""), self.path))
             path = self.path.split("?")[0].split("#")[0]
@@ -171,6 +204,9 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             status, ctype, body, headers, delay = route
             if delay:
                 time.sleep(delay)
+            if path in site.drips:
+                self._drip(path, status, ctype, body)
+                return
             etag = headers.get("ETag")
             if etag and self.headers.get("If-None-Match") == etag:
                 self.send_response(304)
@@ -208,3 +244,50 @@ def serve(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def text_page(title: str, links: tuple[str, ...] = (), extra_head: str = "") -> str:
+    """A small page with enough Dutch text to be read, linking to ``links``."""
+    anchors = "".join(f"<li><a href='{href}'>{href}</a></li>" for href in links)
+    return (
+        f"<!doctype html><html lang='nl'><head><meta charset='utf-8'><title>{title}</title>"
+        f"{extra_head}</head><body><main><h1>{title}</h1><p>Onze monteurs onderhouden "
+        f"warmtepompen en cv-ketels in heel Nederland, met een vaste responstijd en eerlijke "
+        f"prijzen zonder verborgen kosten. Dit is de pagina {title}.</p><ul>{anchors}</ul>"
+        "</main></body></html>"
+    )
+
+
+def urlset(urls: list[str]) -> str:
+    """A sitemap listing ``urls``."""
+    return (
+        "<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+        + "".join(f"<url><loc>{u}</loc></url>" for u in urls)
+        + "</urlset>"
+    )
+
+
+def sitemap_index(urls: list[str]) -> str:
+    """A sitemap index listing the sitemaps ``urls``."""
+    return (
+        "<?xml version='1.0'?><sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+        + "".join(f"<sitemap><loc>{u}</loc></sitemap>" for u in urls)
+        + "</sitemapindex>"
+    )
+
+
+def gzip_bomb(unit: bytes, megabytes: int, *, head: bytes = b"", members: bool = False) -> bytes:
+    """``head`` then ``unit`` repeated to ``megabytes`` MiB, gzip-compressed: a few MB that
+    inflate to hundreds. ``members``: one gzip member per MiB (cheap to build, as large
+    inflated), else one member, as most bombs are."""
+    block = unit * ((1 << 20) // len(unit))
+    if members:
+        member = gzip.compress(block)
+        return gzip.compress(head) + member * megabytes
+    import zlib
+
+    packer = zlib.compressobj(6, zlib.DEFLATED, 31)
+    out = [packer.compress(head)]
+    out.extend(packer.compress(block) for _ in range(megabytes))
+    out.append(packer.flush())
+    return b"".join(out)
