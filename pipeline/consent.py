@@ -33,7 +33,7 @@ from typing import Any
 import tomli_w
 
 from pipeline.errors import ConsentError, InputError
-from pipeline.files import FileIdentity, append_jsonl, hash_file, write_atomic
+from pipeline.files import FileIdentity, append_jsonl, hash_file, real_file, write_atomic
 from pipeline.records import AUDIO_SUFFIXES, CONSENT_METHODS, CONSENT_SCOPES, Consent
 
 REGISTER_NAME = "consent.csv"
@@ -388,35 +388,6 @@ class Admission:
     def bound(self) -> bool:
         """True if the record names these bytes (carries their call_id)."""
         return self.consent.call_id == self.call_id
-
-
-def real_file(path: Path) -> Path:
-    """The real file behind ``path`` (symlinks resolved), checked to be a readable regular file.
-
-    Raises:
-        InputError: missing, a broken link, a folder, not a regular file, or a name too long.
-    """
-    try:
-        if path.is_symlink() and not path.exists():
-            raise InputError(f"{path}: a link to a file that does not exist; fix or remove it")
-        if not path.exists():
-            raise InputError(f"{path}: file not found; check the path")
-        real = path.resolve(strict=True)
-        if real.is_dir():
-            raise InputError(
-                f"{path}: is a folder, not a recording; pass the audio files in it, "
-                f"e.g. mine transcribe {path}/*.m4a"
-            )
-        if not real.is_file():
-            raise InputError(f"{path}: not a regular file; pass an audio file")
-    except OSError as exc:
-        raise InputError(
-            f"{str(path)[:120]}: cannot be used ({exc.strerror}); "
-            "rename it to a shorter name or check its permissions"
-        ) from None
-    except RuntimeError:  # a symlink loop
-        raise InputError(f"{path}: a loop of symbolic links; point it at a recording") from None
-    return real
 
 
 def _where(source: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import OutputError
+from pipeline.errors import InputError, OutputError
 
 _CHUNK = 1 << 20
 _UMASK = os.umask(0)
@@ -189,3 +189,32 @@ def rewrite_jsonl(path: Path, change: Callable[[dict[str, Any]], dict[str, Any]]
         return changed
     finally:
         os.close(fd)
+
+
+def real_file(path: Path) -> Path:
+    """The real file behind ``path`` (symlinks resolved), checked to be a readable regular file.
+
+    Raises:
+        InputError: missing, a broken link, a folder, not a regular file, or a name too long.
+    """
+    try:
+        if path.is_symlink() and not path.exists():
+            raise InputError(f"{path}: a link to a file that does not exist; fix or remove it")
+        if not path.exists():
+            raise InputError(f"{path}: file not found; check the path")
+        real = path.resolve(strict=True)
+        if real.is_dir():
+            raise InputError(
+                f"{path}: is a folder, not a recording; pass the audio files in it, "
+                f"e.g. mine transcribe {path}/*.m4a"
+            )
+        if not real.is_file():
+            raise InputError(f"{path}: not a regular file; pass an audio file")
+    except OSError as exc:
+        raise InputError(
+            f"{str(path)[:120]}: cannot be used ({exc.strerror}); "
+            "rename it to a shorter name or check its permissions"
+        ) from None
+    except RuntimeError:  # a symlink loop
+        raise InputError(f"{path}: a loop of symbolic links; point it at a recording") from None
+    return real

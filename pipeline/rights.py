@@ -24,14 +24,13 @@ from pipeline.consent import (
     REGISTER_NAME,
     _register_rows,
     _row_names,
-    real_file,
     records_for,
     records_for_name,
     sidecar_path,
     withdraw,
 )
 from pipeline.errors import InputError
-from pipeline.files import append_jsonl, hash_file, rewrite_jsonl, write_atomic
+from pipeline.files import append_jsonl, hash_file, real_file, rewrite_jsonl, write_atomic
 from pipeline.records import AUDIO_SUFFIXES
 from pipeline.state import (
     KnownRecording,

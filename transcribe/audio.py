@@ -15,7 +15,7 @@ import av
 import numpy as np
 
 from pipeline.errors import InputError
-from pipeline.files import FileIdentity
+from pipeline.files import FileIdentity, real_file
 from pipeline.records import AUDIO_SUFFIXES
 
 SAMPLE_RATE = 16000
@@ -49,19 +49,14 @@ class DecodedAudio:
 
 
 def check_path(path: Path) -> None:
-    """Raise ``InputError`` unless ``path`` is a readable, non-empty file (reads no content)."""
-    if not path.exists():
-        raise InputError(f"{path}: file not found; check the path")
-    if path.is_dir():
-        raise InputError(
-            f"{path}: is a folder, not a recording; pass the audio files in it, "
-            f"e.g. mine transcribe {path}/*.m4a"
-        )
-    if not path.is_file():
-        raise InputError(f"{path}: not a regular file; pass an audio file")
+    """Raise ``InputError`` unless ``path`` (links followed) is a readable, non-empty file.
+
+    Reads no content.
+    """
+    real = real_file(path)
     try:
-        size = path.stat().st_size
-        with path.open("rb"):
+        size = real.stat().st_size
+        with real.open("rb"):
             pass
     except OSError as exc:
         raise InputError(
