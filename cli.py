@@ -605,7 +605,7 @@ def terms(
     Example: mine terms transcripts/ --out terms/ --top 100
     """
     _setup_logging(verbose)
-    from terms.api import extract_terms
+    from terms.api import NoTranscriptRead, extract_terms
 
     try:
         settings = _settings(
@@ -620,6 +620,10 @@ def terms(
             },
         )
         report = extract_terms(paths, settings=settings, out_dir=out, include_raw=include_raw)
+    except NoTranscriptRead as exc:  # each file on its own line, then a summary naming none
+        for line in exc.lines:
+            err.print(f"error: {line}", markup=False)
+        raise typer.Exit(exc.exit_code) from None
     except MineError as exc:
         raise _fail(exc) from None
     for _file, error in report.failed:
@@ -1042,6 +1046,13 @@ def forget(
         err.print(
             f"note: kept {len(copies)} other recording(s) with identical bytes: "
             f"{', '.join(copies)}; forget them with --all-copies",
+            markup=False,
+        )
+    if plan.earlier:
+        err.print(
+            "note: other audio was transcribed earlier at this path and is kept: "
+            + ", ".join(f"{r.call_id[:12]} ({r.file})" for r in plan.earlier)
+            + "; forget it by its call_id",
             markup=False,
         )
     if as_json:

@@ -26,9 +26,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import consent, speech_nl, write_wav  # noqa: E402
 from pipeline.config import load_settings, options_dict  # noqa: E402
-from pipeline.files import sha256_file  # noqa: E402
-from pipeline.run import RUN_SCHEMA, _digest  # noqa: E402
-from pipeline.state import open_state  # noqa: E402
+from pipeline.files import FileIdentity, sha256_file  # noqa: E402
+from pipeline.run import _digest  # noqa: E402
+from pipeline.state import open_state, remember_hash  # noqa: E402
+from transcribe.diarize import diarization_label  # noqa: E402
 from transcribe.models import resolve_model  # noqa: E402
 
 MINE = str(Path(sys.executable).parent / "mine")
@@ -40,18 +41,18 @@ def registered(root: Path, n: int) -> float:
     (ws / "transcripts").mkdir(parents=True)
     settings = load_settings(overrides={"workspace": ws})
     model_sha = resolve_model("base", cache_dir=settings.cache_dir).sha256
-    opts_hash = _digest(options_dict(settings.transcribe), model_sha)
+    opts_hash = _digest(
+        options_dict(settings.transcribe), model_sha, diarization_label(settings.transcribe)
+    )
     rng = np.random.default_rng(1)
     sentences = [ref for _, ref in speech_nl()]
     with open_state(ws) as db:
-        db.executescript(RUN_SCHEMA)
         for i in range(n):
             audio = write_wav(
                 rec / f"call{i:04d}.wav", (rng.standard_normal(3200) * 300).astype(np.int16)
             )
             consent(audio)
             sha = sha256_file(audio)
-            st = audio.stat()
             out = ws / "transcripts" / f"call{i:04d}.json"
             out.write_text(
                 json.dumps(
@@ -77,10 +78,7 @@ def registered(root: Path, n: int) -> float:
                     }
                 )
             )
-            db.execute(
-                "INSERT INTO file_hashes VALUES (?,?,?,?)",
-                (str(audio), st.st_size, st.st_mtime_ns, sha),
-            )
+            remember_hash(db, audio, FileIdentity.of(audio.stat()), sha)
             db.execute(
                 "INSERT INTO stages VALUES (?,?,?,?,?,?,?,?,?)",
                 (

@@ -21,6 +21,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import shlex
 import unicodedata
@@ -74,8 +75,8 @@ def _add_hint(audio: Path) -> str:
     )
 
 
-def _same_name(a: str, b: str) -> bool:
-    """File names compared as people type them: NFC (macOS writes NFD), no outer spaces."""
+def _loosely_same(a: str, b: str) -> bool:
+    """Names that differ only in outer spaces or Unicode form: said in a hint, never matched."""
     return unicodedata.normalize("NFC", a.strip()) == unicodedata.normalize("NFC", b.strip())
 
 
@@ -305,39 +306,58 @@ def _register_rows(register: Path) -> list[dict[str, Any]]:
 
 
 def _row_names(cell: str, register: Path, real: Path) -> bool:
-    """Does a register's ``file`` cell name the recording ``real``?"""
-    cell = cell.strip()
+    """Does a register's ``file`` cell name the recording ``real`` itself?
+
+    Exactly its name (two files whose names differ only in spaces or Unicode form are two
+    recordings), or a path whose folder resolves to the recording's folder. A cell naming a
+    link does not grant consent to the file the link points at.
+    """
     if not cell:
         return False
-    if _same_name(cell, real.name):
+    if "/" not in cell:
+        return cell == real.name
+    candidate = Path(cell) if Path(cell).is_absolute() else register.parent / cell
+    try:
+        return candidate.name == real.name and candidate.parent.resolve() == real.parent
+    except (OSError, RuntimeError):
+        return False
+
+
+def _row_points_at(cell: str, register: Path, real: Path) -> bool:
+    """Does a cell name ``real`` or a link that leads to it? (For withdrawals: any counts.)"""
+    if _row_names(cell, register, real):
         return True
-    if "/" in cell:
-        candidate = Path(cell) if Path(cell).is_absolute() else register.parent / cell
-        try:
-            return candidate.resolve() == real
-        except (OSError, RuntimeError):
-            return False
-    return False
+    if not cell:
+        return False
+    candidate = Path(cell) if Path(cell).is_absolute() else register.parent / cell
+    try:
+        return candidate.is_symlink() and candidate.resolve() == real
+    except (OSError, RuntimeError):
+        return False
 
 
-def records_for(real: Path) -> tuple[list[RawRecord], list[str]]:
+def records_for(real: Path, *, pointing: bool = False) -> tuple[list[RawRecord], list[str]]:
     """Every consent record that names the recording ``real`` (a real path: links resolved).
 
-    Returns the records (the sidecar first, then register rows) and problems that stop the
-    records from being read at all (an unreadable sidecar or register).
+    With ``pointing``, also the register rows and sidecars of links in its folder that lead
+    to it: what counts for a withdrawal. Returns the records (sidecars first, then register
+    rows) and problems that stop the records from being read at all.
     """
     found: list[RawRecord] = []
     problems: list[str] = []
-    sidecar = sidecar_path(real)
-    try:
-        has_sidecar = sidecar.is_file()
-    except OSError:
-        has_sidecar = False
-    if has_sidecar:
+    sidecars = [sidecar_path(real)]
+    if pointing:
+        sidecars += [sidecar_path(p) for p in _links_in(real.parent) if _resolves_to(p, real)]
+    for sidecar in sidecars:
         try:
-            found.append(_read_sidecar(sidecar))
-        except ValueError as exc:
-            problems.append(f"{sidecar.name} is malformed ({exc})")
+            has_sidecar = sidecar.is_file()
+        except OSError:
+            has_sidecar = False
+        if has_sidecar:
+            try:
+                found.append(_read_sidecar(sidecar))
+            except ValueError as exc:
+                problems.append(f"{sidecar.name} is malformed ({exc})")
     register = real.parent / REGISTER_NAME
     if register.is_file():
         try:
@@ -345,16 +365,57 @@ def records_for(real: Path) -> tuple[list[RawRecord], list[str]]:
         except ValueError as exc:
             problems.append(f"{REGISTER_NAME} is malformed ({exc})")
             rows = []
+        match = _row_points_at if pointing else _row_names
         for row in rows:
-            if _row_names(str(row["data"].get("file") or ""), register, real):
+            if match(str(row["data"].get("file") or ""), register, real):
                 if "problem" in row:
                     problems.append(f"{REGISTER_NAME} is malformed ({row['problem']})")
                 found.append(RawRecord(f"{register}:{row['row']}", row["data"]))
     return found, problems
 
 
+def _links_in(folder: Path) -> list[Path]:
+    try:
+        return [p for p in folder.iterdir() if p.is_symlink()]
+    except OSError:
+        return []
+
+
+def _resolves_to(link: Path, real: Path) -> bool:
+    try:
+        return link.resolve() == real
+    except (OSError, RuntimeError):
+        return False
+
+
+def link_chain(path: Path) -> list[Path]:
+    """Every link on the way from ``path`` to its real file (absolute), ``path`` first."""
+    chain: list[Path] = []
+    current = path.absolute()
+    while current.is_symlink() and len(chain) < 40:
+        chain.append(current)
+        target = Path(os.readlink(current))
+        current = target if target.is_absolute() else current.parent / target
+    return chain
+
+
+def _near_misses(real: Path) -> list[str]:
+    """Register rows whose name differs from the recording's only in spaces or Unicode form."""
+    register = real.parent / REGISTER_NAME
+    try:
+        rows = _register_rows(register) if register.is_file() else []
+    except ValueError:
+        return []
+    return [
+        f"row {row['row']}"
+        for row in rows
+        if str(row["data"].get("file") or "") != real.name
+        and _loosely_same(str(row["data"].get("file") or ""), real.name)
+    ]
+
+
 def records_for_name(path: Path) -> list[RawRecord]:
-    """Records beside ``path`` itself (not its real file), read leniently: for withdrawals only."""
+    """Records beside ``path`` itself (a link, not its real file): for withdrawals only."""
     found = []
     try:
         found.append(_read_sidecar(sidecar_path(path)))
@@ -366,7 +427,7 @@ def records_for_name(path: Path) -> list[RawRecord]:
     except (ValueError, OSError):
         rows = []
     for row in rows:
-        if _same_name(str(row["data"].get("file") or ""), path.name):
+        if str(row["data"].get("file") or "") == path.name:
             found.append(RawRecord(f"{register}:{row['row']}", row["data"]))
     return found
 
@@ -491,11 +552,11 @@ def admit(path: Path, *, now: datetime | None = None, hasher: Hasher | None = No
     """
     real = real_file(path)
     records, problems = records_for(real)
-    beside_link: list[RawRecord] = []
-    if path.is_symlink() or path.absolute().parent.resolve() != real.parent:
-        # records beside a link never allow anything, but a withdrawal there still counts
-        beside_link = records_for_name(path.absolute())
-    withdrawn = _withdrawal(records + beside_link)
+    # records of links to it never allow anything, but a withdrawal there still counts
+    pointing = records_for(real, pointing=True)[0]
+    for link in link_chain(path):
+        pointing += records_for_name(link)
+    withdrawn = _withdrawal(records + pointing)
     if withdrawn is not None:  # any withdrawal wins, whatever else the records say
         rec, when = withdrawn
         raise _refuse(
@@ -511,9 +572,15 @@ def admit(path: Path, *, now: datetime | None = None, hasher: Hasher | None = No
         )
     if not records:
         note = ""
+        misses = _near_misses(real)
+        if misses:
+            note = (
+                f"; {REGISTER_NAME} {', '.join(misses)} name it with other spaces or another "
+                "Unicode form: write the file name exactly"
+            )
         if path.is_symlink():
             link_record = sidecar_path(path.absolute())
-            note = f"; {path.name} is a link to {real}, and consent belongs to the real file" + (
+            note += f"; {path.name} is a link to {real}, and consent belongs to the real file" + (
                 f" ({link_record.name} beside the link is not used)" if link_record.exists() else ""
             )
         raise _refuse(
@@ -664,6 +731,11 @@ def add_consent(
     except InputError as exc:
         raise InputError(f"{exc}; give the path of the audio file") from None
     target = sidecar_path(real)
+    if len(target.name.encode()) > 255:
+        raise ConsentError(
+            f"{audio}: the name is too long for a sidecar record ({target.name[:40]}…); "
+            f"record the consent as a row of {REGISTER_NAME} in its folder, or rename the file"
+        )
     if target.exists() and not force:
         raise ConsentError(f"{target}: a consent record exists already; add --force to replace it")
     table: dict[str, Any] = {
@@ -787,27 +859,58 @@ def _rewrite_register(
 PERSONAL_FIELDS = ("customer", "participants", "obtained_by", "file")
 
 
-def withdraw(real: Path, *, when: datetime, link: Path | None = None) -> list[str]:
-    """Mark every consent record of the recording ``real`` withdrawn and erase its personal fields.
+def records_about(
+    audio: Path, *, call_id: str, ours: bool, via: list[Path] | None = None
+) -> list[RawRecord]:
+    """The consent records that belong to one recording: what a withdrawal must reach.
+
+    Its own records and those of links to it (``via`` and links in its folder), plus records
+    left in its folder that name its file (a sidecar copied to another recording, say). A
+    record bound to other bytes is another recording's; an unbound one counts only while
+    the audio at ``audio`` is still this recording's (``ours``) or gone.
+    """
+    found = records_for(audio, pointing=True)[0]
+    for link in via or []:
+        found += records_for_name(link)
+    for sidecar in sorted(audio.parent.glob("*.consent.toml")):
+        if sidecar in {Path(r.source) for r in found} or not sidecar.is_file():
+            continue
+        try:
+            rec = _read_sidecar(sidecar)
+        except ValueError:
+            continue
+        if rec.data.get("file") == audio.name:
+            found.append(rec)
+    mine = []
+    for rec in found:
+        bound = rec.data.get("call_id")
+        if isinstance(bound, str) and bound.strip():
+            if bound.strip().lower() == call_id:
+                mine.append(rec)
+        elif ours or not audio.exists():
+            mine.append(rec)
+    unique = {r.source: r for r in mine}
+    return list(unique.values())
+
+
+def withdraw(records: list[RawRecord], *, when: datetime) -> list[str]:
+    """Mark ``records`` withdrawn and erase their personal fields; returns the records changed.
 
     What stays is what proves that consent was given and withdrawn: the record's hash and its
     dates. A withdrawal is bound by name and wins over everything else, so the recording is
-    refused from now on. Records beside ``link`` (a link to the recording) are withdrawn too.
-    With no record at all, a withdrawn sidecar is written while the audio is still there.
-    Returns the records changed.
+    refused from now on.
     """
-    records = records_for(real)[0]
-    changed = _withdraw_records(records, when)
-    if link is not None:
-        changed += _withdraw_records(records_for_name(link), when)
-    if not records and real.exists():
-        write_atomic(
-            sidecar_path(real),
-            "# Consent withdrawn (`mine forget`): this recording is refused.\n"
-            + tomli_w.dumps({"withdrawn_at": when}),
-        )
-        changed.append(str(sidecar_path(real)))
-    return changed
+    return _withdraw_records(records, when)
+
+
+def refuse_from_now(real: Path, *, when: datetime) -> str:
+    """Write a withdrawn sidecar for a recording that has no record, so it stays refused."""
+    write_atomic(
+        sidecar_path(real),
+        "# Consent withdrawn (`mine forget`): this recording is refused.\n"
+        + tomli_w.dumps({"withdrawn_at": when}),
+    )
+    return str(sidecar_path(real))
 
 
 def _withdraw_records(records: list[RawRecord], when: datetime) -> list[str]:
@@ -833,7 +936,7 @@ def _withdraw_records(records: list[RawRecord], when: datetime) -> list[str]:
 
             def blank(cells: dict[str, str], digest: str = digest) -> dict[str, str]:
                 erased = {k: "" for k in PERSONAL_FIELDS if k in cells and k != "file"}
-                erased["call_id"] = ""
+                erased |= {"call_id": "", "purpose": ""}
                 return erased | {"record_sha256": digest, "withdrawn_at": when.isoformat()}
 
             _rewrite_register(Path(register), {int(row)}, blank)

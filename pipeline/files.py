@@ -20,6 +20,19 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+_BREAKS = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
+def one_line(text: str) -> str:
+    """``text`` with every character that could start a new line written as an escape."""
+    return text.translate(_BREAKS)
+
+
+def quote(path: Path | str) -> str:
+    """A path as logs name it: in double quotes, on one line, so it is found exactly again."""
+    return one_line(json.dumps(str(path), ensure_ascii=False))
+
+
 def sha256_file(path: Path) -> str:
     """Return the hex sha256 of a file's bytes, read in 1 MiB chunks."""
     digest = hashlib.sha256()
@@ -63,10 +76,11 @@ def hash_file(path: Path) -> tuple[str, FileIdentity]:
 
 
 @contextlib.contextmanager
-def staged_files(targets: list[Path]) -> Iterator[list[Path]]:
+def staged_files(targets: list[Path], *, mode: int | None = None) -> Iterator[list[Path]]:
     """Yield temp paths beside ``targets``; on success rename them all into place, else delete them.
 
-    Readers never see a half-written file: each target appears whole or not at all.
+    Readers never see a half-written file: each target appears whole or not at all. ``mode``
+    sets the files' permissions from the start (default: as an ordinary new file).
     """
     temps: list[Path] = []
     try:
@@ -75,7 +89,7 @@ def staged_files(targets: list[Path]) -> Iterator[list[Path]]:
             fd, name = tempfile.mkstemp(
                 prefix=f".{target.name}.", suffix=".part", dir=target.parent
             )
-            os.fchmod(fd, 0o666 & ~_UMASK)  # as an ordinary new file, not mkstemp's 0600
+            os.fchmod(fd, mode if mode is not None else 0o666 & ~_UMASK)  # not mkstemp's 0600
             os.close(fd)
             temps.append(Path(name))
         yield temps
@@ -167,7 +181,8 @@ def rewrite_jsonl(path: Path, change: Callable[[dict[str, Any]], dict[str, Any]]
     except OSError as exc:
         raise OutputError(f"{path}: cannot rewrite the log ({exc.strerror})") from None
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        # lines end at "\n" only: a name may hold U+2028, which JSON leaves unescaped
+        lines = [x for x in path.read_text(encoding="utf-8", errors="replace").split("\n") if x]
         out, changed = [], 0
         for line in lines:
             try:
@@ -183,12 +198,20 @@ def rewrite_jsonl(path: Path, change: Callable[[dict[str, Any]], dict[str, Any]]
                 changed += 1
             out.append(json.dumps(new, ensure_ascii=False, sort_keys=True))
         if changed:
-            with staged_files([path]) as (temp,):
+            with staged_files([path], mode=0o600) as (temp,):
                 temp.write_text("".join(x + "\n" for x in out), encoding="utf-8")
-                os.chmod(temp, 0o600)
         return changed
     finally:
         os.close(fd)
+
+
+def remove_partials(folder: Path) -> int:
+    """Delete temp files a killed writer left behind below ``folder`` (``.<name>.<random>.part``)."""
+    n = 0
+    for p in folder.rglob(".*.part"):
+        p.unlink(missing_ok=True)
+        n += 1
+    return n
 
 
 def real_file(path: Path) -> Path:

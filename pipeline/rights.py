@@ -1,18 +1,23 @@
 """Data-subject rights: erasure on withdrawal (``forget``), retention, and access (``export``).
 
-A recording is identified by its real path and its bytes (see ``pipeline/state.py``). Everything
-derived from it is found through the workspace's state store, where every stage registers the
-files it writes against the recording (transcripts) or against its call (tables and reports
-built from many calls). Erasure is exact: it removes what the named recording produced and
-never touches another recording, even one with identical bytes, unless asked to.
+A recording is its real path and its bytes together (see ``pipeline/state.py``): new bytes at a
+known path are another recording, and identical bytes at two paths are two recordings.
+Everything derived from a recording is found through the workspace's state store, where every
+stage registers the files it writes against the recording (transcripts) or against its call
+(tables and reports built from many calls). Erasure is exact: it removes what the named
+recording produced and never touches another recording, even one with identical bytes or one
+that now lies at the same path, unless asked to. Before any audio is deleted or handed out, its
+bytes are checked to still be the recording's.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import re
 import shutil
 import sqlite3
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -21,20 +26,26 @@ from typing import Any
 
 from pipeline.config import Settings
 from pipeline.consent import (
-    REGISTER_NAME,
-    _register_rows,
-    _row_names,
-    records_for,
-    records_for_name,
-    sidecar_path,
+    link_chain,
+    record_digest,
+    records_about,
+    refuse_from_now,
     withdraw,
 )
-from pipeline.errors import InputError
-from pipeline.files import append_jsonl, hash_file, real_file, rewrite_jsonl, write_atomic
-from pipeline.records import AUDIO_SUFFIXES
+from pipeline.errors import ConfigError, InputError
+from pipeline.files import (
+    append_jsonl,
+    hash_file,
+    quote,
+    real_file,
+    remove_partials,
+    rewrite_jsonl,
+    write_atomic,
+)
 from pipeline.state import (
     KnownRecording,
     files_of_recording,
+    is_workspace,
     managed_dirs,
     normal_path,
     now,
@@ -45,8 +56,29 @@ from pipeline.state import (
 )
 
 _HEX = re.compile(r"^[0-9a-f]{8,64}$")
-#: Corpus files a run builds from many calls; erased whole when they mention a forgotten call.
+#: Corpus stages whose files are built from many calls; erased whole when they name a forgotten one.
 _CORPUS = ("terms", "gap", "report")
+
+
+def _require_workspace(settings: Settings) -> None:
+    if not is_workspace(settings.workspace):
+        raise ConfigError(
+            f"{settings.workspace}: no mine workspace here (no state.db); pass the --workspace "
+            "that transcribed the recordings"
+        )
+
+
+def _current_call_id(path: Path) -> str:
+    """The sha256 of the file at ``path`` now ('' if there is none or it cannot be read)."""
+    try:
+        return hash_file(path)[0] if path.is_file() else ""
+    except OSError:
+        return ""
+
+
+def _holds(path: Path, call_id: str) -> bool:
+    """True if the file at ``path`` still holds the recording ``call_id``."""
+    return bool(call_id) and _current_call_id(path) == call_id
 
 
 @dataclass(frozen=True)
@@ -66,55 +98,78 @@ class ForgetResult:
 class ForgetTarget:
     """One recording to erase: its real path, the name it was known by, its bytes' call_id."""
 
-    path: str
+    path: str  # the real path it was transcribed at (the key in the state store)
     file: str
     call_id: str
     customer: str = ""
     given: str = ""  # the path as the user gave it (a link, say), when it exists
+    audio: str = ""  # where its audio lies now, when moved since (default: ``path``)
+
+    @property
+    def audio_path(self) -> Path:
+        """Where the recording's audio is (or was)."""
+        return Path(self.audio or self.path)
 
 
 @dataclass(frozen=True)
 class ForgetPlan:
-    """What ``forget TARGET`` means: the recordings it names, and copies it does not name."""
+    """What ``forget TARGET`` means: the recordings it names, and others it does not name."""
 
     targets: tuple[ForgetTarget, ...]
     copies: tuple[KnownRecording, ...] = ()  # other recordings with the same bytes
+    earlier: tuple[KnownRecording, ...] = ()  # other bytes transcribed earlier at the same path
 
 
-def _from_known(rec: KnownRecording, given: str = "") -> ForgetTarget:
-    return ForgetTarget(rec.path, rec.file, rec.call_id, rec.customer, given)
+def _from_known(rec: KnownRecording, given: str = "", audio: str = "") -> ForgetTarget:
+    return ForgetTarget(rec.path, rec.file, rec.call_id, rec.customer, given, audio)
+
+
+def _ids(rows: Iterable[KnownRecording]) -> str:
+    return ", ".join(f"{r.call_id[:12]} ({r.path})" for r in rows)
 
 
 def plan_forget(target: str, *, settings: Settings) -> ForgetPlan:
     """Work out which recordings ``target`` names (an audio path or a call_id) without erasing.
 
-    A path names exactly one recording: the real file behind it (links resolved), whatever
-    other files share its bytes. A call_id names its content, so every recording with those
-    bytes.
+    A path names exactly one recording: the bytes in the real file behind it (links resolved),
+    as transcribed at that path, or moved there since. A call_id names its content, so every
+    recording with those bytes. A recording the workspace never transcribed is not forgotten
+    (nothing was derived from it there): the message says where to look.
 
     Raises:
-        InputError: nothing matches, or a call_id prefix is ambiguous.
+        ConfigError: the workspace does not exist.
+        InputError: nothing matches, or the target is ambiguous.
     """
+    _require_workspace(settings)
     with open_state(settings.workspace) as db:
         known = recordings(db)
     path = Path(target)
     if path.exists() or path.is_symlink():
         real = real_file(path)
-        key = str(real)
-        rows = [r for r in known if r.path == key]
-        if rows:
-            found = _from_known(rows[0], str(path.absolute()))
-        else:
-            records, _ = records_for(real)
-            if not records and real.suffix.lower() not in AUDIO_SUFFIXES:
-                raise _nothing(target, settings)
-            try:
-                call_id = hash_file(real)[0]
-            except OSError:
-                call_id = ""
-            found = ForgetTarget(key, path.name, call_id, "", str(path.absolute()))
-        copies = tuple(r for r in known if r.call_id == found.call_id and r.path != key)
-        return ForgetPlan((found,), copies)
+        key, given = str(real), str(path.absolute())
+        current = _current_call_id(real)
+        at_path = [r for r in known if r.path == key]
+        exact = [r for r in at_path if r.call_id == current]
+        others = [r for r in known if r.call_id == current and r.path != key]
+        earlier = tuple(r for r in at_path if r.call_id != current)
+        if exact:
+            return ForgetPlan((_from_known(exact[0], given),), tuple(others), earlier)
+        moved = [r for r in others if not Path(r.path).exists()]
+        if moved:  # transcribed elsewhere, then moved or renamed to here
+            copies = tuple(r for r in others if r not in moved)
+            return ForgetPlan(tuple(_from_known(r, given, key) for r in moved), copies, earlier)
+        hints = []
+        if earlier:
+            hints.append(
+                f"the file was replaced since: the recording transcribed there is "
+                f"{_ids(earlier)}; forget it by its call_id"
+            )
+        if others:
+            hints.append(f"the same bytes were transcribed at {_ids(others)}; forget that path")
+        raise InputError(
+            f"{target}: these bytes were never transcribed in workspace {settings.workspace}"
+            + (f" ({'; '.join(hints)})" if hints else "; pass the --workspace that transcribed it")
+        )
     low = target.lower()
     if _HEX.match(low):
         hits = [r for r in known if r.call_id.startswith(low)]
@@ -125,19 +180,19 @@ def plan_forget(target: str, *, settings: Settings) -> ForgetPlan:
             )
         if hits:
             return ForgetPlan(tuple(_from_known(r) for r in hits))
-    key = normal_path(path)
-    rows = [r for r in known if r.path == key]
-    if not rows:
-        raise _nothing(target, settings)
-    copies = tuple(r for r in known if r.call_id == rows[0].call_id and r.path != key)
-    return ForgetPlan((_from_known(rows[0]),), copies)
-
-
-def _nothing(target: str, settings: Settings) -> InputError:
-    return InputError(
-        f"{target}: no recording in workspace {settings.workspace} matches; give the audio "
-        "file or its call_id (mine status lists the call_ids), or pass the right --workspace"
-    )
+    at_path = [r for r in known if r.path == normal_path(path)]
+    if len(at_path) > 1:
+        raise InputError(
+            f"{target}: several recordings were transcribed at this path ({_ids(at_path)}); "
+            "forget one by its call_id"
+        )
+    if not at_path:
+        raise InputError(
+            f"{target}: no recording in workspace {settings.workspace} matches; give the audio "
+            "file or its call_id (mine status lists the call_ids), or pass the right --workspace"
+        )
+    copies = tuple(r for r in known if r.call_id == at_path[0].call_id and r != at_path[0])
+    return ForgetPlan((_from_known(at_path[0]),), copies)
 
 
 def _managed(path: Path, settings: Settings, dirs: list[Path]) -> bool:
@@ -158,19 +213,22 @@ def forget(
     Deletes the recording's registered outputs (transcripts in every format; tables and reports
     built from its call, which the next ``mine run`` rebuilds without it), its rows in every
     table of the state store, the lines of the run logs and the details of the audit log that
-    name it, and the audio itself where it lies in a folder mine manages (the workspace or a
-    folder ``mine run`` manages) or ``delete_audio`` is set. Its consent records are marked
-    withdrawn and lose their personal fields, so the recording is refused from now on. The
-    audit log keeps a pseudonymous tombstone: call_id, the record's hash and the dates.
+    name it, and the audio itself (once its bytes are checked to be the recording's) where it
+    lies in a folder mine manages (the workspace or a folder ``mine run`` manages) or
+    ``delete_audio`` is set. Its consent records are marked withdrawn and lose their personal
+    fields, so the recording is refused from now on. The audit log keeps a pseudonymous
+    tombstone: call_id, the record's hash and the dates.
 
     Other recordings with the same bytes are kept unless ``all_copies``.
 
     Raises:
         InputError: nothing in the workspace matches ``target``.
-        ConfigError: a ``mine run`` holds the workspace.
+        ConfigError: no workspace, or another mine command holds it.
     """
+    _require_workspace(settings)
     warnings: list[str] = []
     with workspace_lock(settings.workspace, warnings):
+        remove_partials(settings.workspace)  # a killed earlier forget may have left a copy
         plan = plan_forget(target, settings=settings)
         targets = list(plan.targets)
         if all_copies:
@@ -202,13 +260,21 @@ def _erase(
 ) -> ForgetResult:
     deleted = []
     for _stage, path in outputs_of(db, t.call_id, recording=t.path) if t.call_id else []:
-        if path.is_file() or path.is_symlink():
-            path.unlink()
-            deleted.append(str(path))
-    audio = Path(t.path)
+        # the file, and any temp copy of it a killed writer left beside it
+        for found in [path, *path.parent.glob(f".{glob.escape(path.name)}.*.part")]:
+            if found.is_file() or found.is_symlink():
+                found.unlink()
+                deleted.append(str(found))
+    audio = t.audio_path
     given = Path(t.given) if t.given else None
+    ours = _holds(audio, t.call_id)
+    records = records_about(
+        audio, call_id=t.call_id, ours=ours, via=link_chain(given) if given else []
+    )
     audio_deleted, kept = False, ""
-    if audio.exists():
+    if audio.exists() and not ours:
+        kept = f"{audio} now holds other audio than the forgotten recording; it was left as it is"
+    elif audio.exists():
         if delete_audio or _managed(audio, settings, dirs):
             audio.unlink()
             audio_deleted = True
@@ -220,9 +286,6 @@ def _erase(
                 "yourself or run again with --delete-audio"
             )
     when = datetime.now().astimezone().replace(microsecond=0)
-    records = records_for(audio)[0] if audio.parent.is_dir() else []
-    if given is not None and given != audio:
-        records += records_for_name(given)
     tombstone: dict[str, Any] = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
         "action": "forget",
@@ -231,55 +294,44 @@ def _erase(
         "reason": reason,
         "withdrawn_at": when.isoformat(),
     }
-    from pipeline.consent import record_digest
-
-    digests = sorted({record_digest(r.data) for r in records})
-    if digests:
-        tombstone["consent_sha256"] = digests
-        obtained = sorted(
-            {str(r.data["obtained_at"]) for r in records if r.data.get("obtained_at")}
-        )
+    live = [r for r in records if not r.data.get("withdrawn_at")]
+    if live:
+        tombstone["consent_sha256"] = sorted({record_digest(r.data) for r in live})
+        obtained = sorted({str(r.data["obtained_at"]) for r in live if r.data.get("obtained_at")})
         if obtained:
             tombstone["consent_obtained_at"] = obtained
-    link = given if given is not None and given != audio else None
-    marked = withdraw(audio, when=when, link=link) if audio.parent.is_dir() else []
-    db.execute("DELETE FROM outputs WHERE recording=?", (t.path,))
+    marked = withdraw(records, when=when) if audio.parent.is_dir() else []
+    if not records and ours and audio.exists():  # still here (not managed): keep it refused
+        marked.append(refuse_from_now(audio, when=when))
+    db.execute("DELETE FROM outputs WHERE recording=? AND call_id=?", (t.path, t.call_id))
     if t.call_id:
         db.execute("DELETE FROM outputs WHERE call_id=? AND recording=''", (t.call_id,))
-    db.execute("DELETE FROM recordings WHERE path=?", (t.path,))
-    db.execute("DELETE FROM file_hashes WHERE path=?", (t.path,))
-    for path in deleted:
+    db.execute("DELETE FROM recordings WHERE path=? AND call_id=?", (t.path, t.call_id))
+    for path in [t.path, str(audio), *deleted]:
         db.execute("DELETE FROM file_hashes WHERE path=?", (normal_path(path),))
-    names = {t.file, Path(t.path).name} | ({Path(t.given).name} if t.given else set())
-    for name in names:
-        db.execute("DELETE FROM stages WHERE item=?", (name,))
+    db.execute("DELETE FROM stages WHERE item IN (?, ?)", (t.path, str(audio)))
     append_jsonl(settings.audit_log, tombstone)
     return ForgetResult(
-        t.call_id,
-        t.file,
-        tuple(deleted),
-        audio_deleted,
-        kept,
-        ", ".join(marked),
-        t.path,
+        t.call_id, t.file, tuple(deleted), audio_deleted, kept, ", ".join(marked), t.path
     )
 
 
 class _Mentions:
-    """Finds text that names a recording: its file names, paths, call_id or customer."""
+    """Finds text that names one of the erased recordings exactly: a quoted path (as mine's logs
+    write them), an unquoted full path, its call_id, or a line of the older log format."""
 
-    def __init__(self, targets: Iterable[ForgetTarget], extra: Iterable[str] = ()) -> None:
-        plain: set[str] = set(extra)
-        names: set[str] = set()
+    def __init__(self, targets: Iterable[ForgetTarget], outputs: Iterable[str]) -> None:
+        parts: list[str] = []
         for t in targets:
-            plain |= {t.path, t.given} - {""}
+            for path in {t.path, t.given, t.audio, *outputs} - {""}:
+                parts.append(re.escape(quote(path)))
+                parts.append(re.escape(path) + r"(?![^\s:;,'\")\]])")  # not a longer path
             if t.call_id:
-                plain |= {t.call_id, t.call_id[:12]}
-            names |= {t.file, Path(t.path).name} | ({Path(t.given).name} if t.given else set())
-        parts = [re.escape(p) for p in sorted(plain, key=len, reverse=True) if p]
-        # a file name counts where it stands alone or starts a longer name (visit.wav.json),
-        # not inside another name (old-visit.wav)
-        parts += [rf"(?<![\w.-]){re.escape(n)}(?![\w-])" for n in names if n]
+                parts.append(re.escape(t.call_id[:12]))
+            for name in {t.file, Path(t.path).name}:  # lines written before paths were quoted
+                parts.append(
+                    rf"\btranscribe: (?:done|failed|left out|skipping) {re.escape(name)}(?::| ->)"
+                )
         self.pattern = re.compile("|".join(parts)) if parts else None
 
     def __call__(self, text: str) -> bool:
@@ -294,19 +346,21 @@ def _scrub(
 ) -> None:
     """Remove every other trace of the erased recordings from the workspace."""
     ws = settings.workspace
-    remaining = recordings(db)
-    customers = {t.customer for t in targets if t.customer} - {r.customer for r in remaining}
-    mentions = _Mentions(targets, extra=customers)
-    ids = {(t.path, t.call_id) for t in targets}
+    mentions = _Mentions(targets, [p for r in results for p in r.deleted])
+    names = {n for t in targets for n in (t.file, Path(t.path).name, Path(t.audio_path).name)}
 
-    # The audit log: entries about these recordings keep only what proves consent and withdrawal.
+    # The audit log: entries about these recordings keep only what proves consent and withdrawal;
+    # another entry whose reason names one of them loses that reason.
     def pseudonymise(entry: dict[str, Any]) -> dict[str, Any]:
-        if entry.get("action") == "forget" or not _names(entry, targets, ids):
+        if entry.get("action") == "forget":
+            return entry
+        if not _about(entry, targets):
+            reason = str(entry.get("reason") or "")
+            if reason and (mentions(reason) or any(n and n in reason for n in names)):
+                return {**entry, "reason": "[erased: it named a forgotten recording]"}
             return entry
         kept = {k: entry[k] for k in ("time", "action", "decision") if k in entry}
-        kept["call_id"] = entry.get("call_id") or next(
-            (t.call_id for t in targets if t.call_id), None
-        )
+        kept["call_id"] = entry.get("call_id")
         for key in ("consent_sha256", "consent_obtained_at"):
             if key in entry:
                 kept[key] = entry[key]
@@ -320,17 +374,16 @@ def _scrub(
     logs = ws / "logs"
     if logs.is_dir():
         for log in sorted(logs.glob("*.log")):
-            lines = log.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+            lines = log.read_text(encoding="utf-8", errors="replace").split("\n")
             kept_lines = [line for line in lines if not mentions(line)]
             if len(kept_lines) != len(lines):
-                write_atomic(log, "".join(kept_lines))
+                write_atomic(log, "\n".join(kept_lines))
 
-    # Corpus files that still mention them (a report listing a left-out file, say) go too;
+    # Corpus files that still name them (a report listing a left-out file, say) go too;
     # the next mine run rebuilds them without the recording.
-    corpus = [ws / "terms", ws / "gap", ws / "report.html"]
     rows = db.execute("SELECT DISTINCT path FROM outputs WHERE recording=''").fetchall()
     candidates = [Path(p) for (p,) in rows]
-    for place in corpus:
+    for place in (ws / "terms", ws / "gap", ws / "report.html"):
         candidates += list(place.rglob("*")) if place.is_dir() else [place]
     erased_any = any(r.deleted for r in results)
     for path in candidates:
@@ -353,12 +406,12 @@ def _scrub(
             db.execute("DELETE FROM stages WHERE item=? AND stage=?", (item, stage))
 
 
-def _names(entry: dict[str, Any], targets: list[ForgetTarget], ids: set[tuple[str, str]]) -> bool:
+def _about(entry: dict[str, Any], targets: list[ForgetTarget]) -> bool:
     """Does an audit entry concern one of the erased recordings (and not a copy of it)?"""
     path, call_id, file = entry.get("path"), entry.get("call_id"), entry.get("file")
     for t in targets:
         if path:
-            if path in (t.path, t.given):
+            if path in (t.path, t.given, t.audio) and call_id in (None, t.call_id):
                 return True
             continue
         # entries written before audit entries carried the path: match by name and call_id
@@ -382,8 +435,12 @@ def enforce_retention(
 ) -> list[RetentionItem]:
     """Delete the audio of every known recording past its ``retain_audio_until``.
 
-    Redacted transcripts stay: they hold no personal data. With ``dry_run`` nothing is deleted.
+    Only audio whose bytes are still the recording's is deleted: a new recording at the same
+    path is not touched. Redacted transcripts stay: they hold no personal data. With
+    ``dry_run`` nothing is deleted.
     """
+    if not is_workspace(settings.workspace):
+        return []  # a workspace that never transcribed holds no audio to expire
     today = today or date.today()
     due = []
     with open_state(settings.workspace) as db:
@@ -395,11 +452,12 @@ def enforce_retention(
             audio = Path(rec.path)
             deleted = False
             if not dry_run:
-                if audio.exists():
+                if _holds(audio, rec.call_id):
                     audio.unlink()
                     deleted = True
                 db.execute(
-                    "UPDATE recordings SET audio_deleted_at=? WHERE path=?", (now(), rec.path)
+                    "UPDATE recordings SET audio_deleted_at=? WHERE path=? AND call_id=?",
+                    (now(), rec.path, rec.call_id),
                 )
                 append_jsonl(
                     settings.audit_log,
@@ -408,7 +466,7 @@ def enforce_retention(
                         "action": "retention",
                         "call_id": rec.call_id,
                         "path": rec.path,
-                        "decision": "audio deleted",
+                        "decision": "audio deleted" if deleted else "audio already gone",
                         "reason": f"retain_audio_until {rec.retain_audio_until}",
                     },
                 )
@@ -425,23 +483,47 @@ class ExportResult:
     files: tuple[str, ...] = field(default=())
 
 
+def _norm(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
 def _subject_recordings(subject: str, known: list[KnownRecording]) -> list[KnownRecording]:
-    import unicodedata
+    """The recordings ``subject`` names: a customer (exactly, else case-insensitively when
+    that is one customer), a recording's path, or a call_id of one customer's recordings.
 
-    def norm(text: str) -> str:
-        return unicodedata.normalize("NFC", text).strip().casefold()
-
-    by_customer = [r for r in known if r.customer and norm(r.customer) == norm(subject)]
-    if by_customer:
-        return by_customer
+    Raises:
+        InputError: the subject is ambiguous.
+    """
+    exact = [r for r in known if r.customer and _norm(r.customer) == _norm(subject)]
+    if exact:
+        return exact
+    folded = [
+        r for r in known if r.customer and _norm(r.customer).casefold() == _norm(subject).casefold()
+    ]
+    spellings = sorted({r.customer for r in folded})
+    if len(spellings) > 1:
+        raise InputError(
+            f"{subject}: several customers match ({', '.join(spellings)}); give the name exactly "
+            "as in the consent record"
+        )
+    if folded:
+        return folded
     path = Path(subject)
     if path.exists() or path.is_symlink():
         key = normal_path(path)
-        return [r for r in known if r.path == key]
+        at_path = [r for r in known if r.path == key]
+        current = _current_call_id(Path(key))
+        return [r for r in at_path if r.call_id == current] or at_path
     low = subject.lower()
     if _HEX.match(low):
         hits = [r for r in known if r.call_id.startswith(low)]
         if len({r.call_id for r in hits}) == 1:
+            customers = sorted({r.customer for r in hits})
+            if len(customers) > 1:
+                raise InputError(
+                    f"{subject}: this audio was recorded for several customers "
+                    f"({', '.join(customers)}); export by the customer's name or the recording"
+                )
             return hits
     return []
 
@@ -449,23 +531,32 @@ def _subject_recordings(subject: str, known: list[KnownRecording]) -> list[Known
 def export_subject(subject: str, *, settings: Settings, out: Path) -> ExportResult:
     """Gather everything held about one customer (by name) or one recording into ``out``.
 
-    Per recording: its consent record (the sidecar, or only its own register rows), the audio
-    if still held, its own transcripts (checked to be of its call), the audit entries about it;
-    from the tables built from many calls (terms, gaps) only the rows with quotes from its
-    conversation, and only those quotes. Nothing of another recording is copied, not even a
-    count. ``manifest.json`` lists it all.
+    Per recording: its consent records (the sidecar, or only its own register rows; only those
+    for its bytes), the audio if it is still held (checked to be its bytes), its own transcripts
+    (a transcript JSON checked to carry its call_id), the audit entries about it; from the
+    tables built from many calls (terms, gaps) only the rows with quotes from its conversation,
+    and only those quotes. Nothing of another recording is copied, not even a count.
+    ``manifest.json`` lists it all. ``out`` must be new or empty.
 
     Raises:
-        InputError: nothing matches ``subject``.
+        ConfigError: no workspace, or ``out`` is not an empty folder.
+        InputError: nothing (or more than one customer) matches ``subject``.
     """
+    _require_workspace(settings)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ConfigError(
+            f"{out}: exists and is not an empty folder; give a new folder for the export"
+        )
     with open_state(settings.workspace) as db:
-        hits = _subject_recordings(subject, recordings(db))
+        everyone = recordings(db)
+        hits = _subject_recordings(subject, everyone)
         if not hits:
             raise InputError(
                 f"{subject}: no customer or call in workspace {settings.workspace} matches; give "
                 "the customer name as in the consent record, the recording, or a call_id"
             )
-        own_files = {r.path: files_of_recording(db, r.path) for r in hits}
+        own_files = {(r.path, r.call_id): files_of_recording(db, r.path, r.call_id) for r in hits}
+    shared_paths = {r.path for r in everyone if r not in hits}
     audit = _read_audit(settings.audit_log)
     out.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, Any] = {"subject": subject, "exported_at": now(), "recordings": []}
@@ -477,7 +568,7 @@ def export_subject(subject: str, *, settings: Settings, out: Path) -> ExportResu
             name = f"{rec.call_id[:16]}-{len(used)}"
         used.add(name)
         folder = out / name
-        folder.mkdir(exist_ok=True)
+        folder.mkdir()
         entry: dict[str, Any] = {
             "call_id": rec.call_id,
             "file": rec.file,
@@ -493,32 +584,25 @@ def export_subject(subject: str, *, settings: Settings, out: Path) -> ExportResu
 
         def put_json(dest_name: str, data: Any, folder: Path = folder, entry: dict = entry) -> None:
             dest = folder / dest_name
-            write_atomic(dest, json.dumps(data, ensure_ascii=False, indent=1))
+            write_atomic(dest, json.dumps(data, ensure_ascii=False, indent=1, default=str))
             entry["files"].append(str(dest.relative_to(out)))
             files.append(str(dest))
 
         audio = Path(rec.path)
-        sidecar = sidecar_path(audio)
-        if sidecar.is_file():
-            put(sidecar, sidecar.name)
-        register = audio.parent / REGISTER_NAME
-        if register.is_file():
-            try:
-                rows = [
-                    r["data"]
-                    for r in _register_rows(register)
-                    if _row_names(str(r["data"].get("file") or ""), register, audio)
-                ]
-            except ValueError:
-                rows = []
-            if rows:
-                put_json("consent.json", rows)
-        if audio.is_file():
+        ours = _holds(audio, rec.call_id)
+        records = records_about(audio, call_id=rec.call_id, ours=ours)
+        for record in records:
+            if record.source.endswith(".consent.toml"):
+                put(Path(record.source), Path(record.source).name)
+        rows = [r.data for r in records if not r.source.endswith(".consent.toml")]
+        if rows:
+            put_json("consent.json", rows)
+        if ours:
             put(audio, audio.name)
-        for path in own_files[rec.path]:
+        for path in own_files[(rec.path, rec.call_id)]:
             if path.is_file() and _is_of_call(path, rec.call_id):
                 put(path, path.name)
-        put_json("audit.json", [a for a in audit if _audit_about(a, rec)])
+        put_json("audit.json", [a for a in audit if _audit_about(a, rec, rec.path in shared_paths)])
         quotes = _corpus_rows(settings, rec.call_id)
         if quotes:
             put_json("quotes.json", quotes)
@@ -532,7 +616,7 @@ def _read_audit(log: Path) -> list[dict[str, Any]]:
     if not log.is_file():
         return []
     entries = []
-    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in log.read_text(encoding="utf-8", errors="replace").split("\n"):
         try:
             entry = json.loads(line)
         except ValueError:
@@ -542,16 +626,20 @@ def _read_audit(log: Path) -> list[dict[str, Any]]:
     return entries
 
 
-def _audit_about(entry: dict[str, Any], rec: KnownRecording) -> bool:
-    path = entry.get("path")
+def _audit_about(entry: dict[str, Any], rec: KnownRecording, path_shared: bool) -> bool:
+    """An audit entry of this recording: its path and call_id; a refusal (no call_id) at its
+    path only while no other recording was known at that path."""
+    path, call_id = entry.get("path"), entry.get("call_id")
     if path:
-        return path == rec.path
-    return entry.get("call_id") == rec.call_id and entry.get("file") in (None, rec.file)
+        if path != rec.path:
+            return False
+        return call_id == rec.call_id or (call_id is None and not path_shared)
+    return call_id == rec.call_id and entry.get("file") == rec.file
 
 
 def _is_of_call(path: Path, call_id: str) -> bool:
     """A transcript JSON must carry the call's id; its views were registered with it."""
-    if path.suffix != ".json":
+    if not path.name.endswith(".json"):
         return True
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

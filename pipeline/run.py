@@ -20,7 +20,7 @@ from typing import Any
 
 from pipeline.config import Settings, options_dict
 from pipeline.errors import ConfigError, MineError
-from pipeline.files import FileIdentity
+from pipeline.files import FileIdentity, one_line, quote, remove_partials
 from pipeline.progress import ProgressCallback, ignore
 from pipeline.records import AUDIO_SUFFIXES
 from pipeline.state import (
@@ -93,20 +93,11 @@ class _Log:
         self.fh = self.path.open("a", encoding="utf-8")
 
     def __call__(self, message: str) -> None:
-        self.fh.write(f"{_now()} {message}\n")
+        self.fh.write(f"{_now()} {one_line(message)}\n")
         self.fh.flush()
 
     def close(self) -> None:
         self.fh.close()
-
-
-def _remove_partials(workspace: Path) -> int:
-    """Delete temp files a killed run left behind (``.<name>.<random>.part``)."""
-    n = 0
-    for p in workspace.rglob(".*.part"):
-        p.unlink(missing_ok=True)
-        n += 1
-    return n
 
 
 def _file_hash(db: sqlite3.Connection, path: Path) -> str:
@@ -230,7 +221,7 @@ def _run(
     from pipeline.rights import enforce_retention
 
     ws = settings.workspace
-    removed = _remove_partials(ws)
+    removed = remove_partials(ws)
     if removed:
         result.warnings.append(f"removed {removed} partial file(s) left by an interrupted run")
     log(f"run: recordings {recordings}, site {site}, workspace {ws}, force {force}")
@@ -239,7 +230,7 @@ def _run(
     retention = enforce_retention(settings=settings)
     result.retention_deleted = sum(i.deleted for i in retention)
     for item in retention:
-        log(f"retention: deleted audio {item.path} (kept until {item.retain_audio_until})")
+        log(f"retention: deleted audio {quote(item.path)} (kept until {item.retain_audio_until})")
 
     if site and not settings.transcribe.own_names and _site_name(site):
         # The rep names the own company; the site's host name is the best guess of it.
@@ -290,28 +281,37 @@ def _stage_transcribe(
 
     counts = result.stages["transcribe"]
     out = settings.workspace / "transcripts"
-    files = _recordings_in(recordings)
     opts = settings.transcribe
     model_sha = ""
-    todo: list[tuple[Path, str]] = []
+    todo: list[tuple[Path, str, str]] = []
     hasher = _hasher(db)
-    for path in files:
+    seen: dict[str, Path] = {}
+    for path in _recordings_in(recordings):
+        item = normal_path(path)  # stages are kept per recording, by its real path
+        if item in seen:  # a link to a recording of this folder: the same recording
+            counts.skipped += 1
+            log(f"transcribe: skipping {quote(path)}: the same recording as {quote(seen[item])}")
+            continue
+        seen[item] = path
         status = check(path, hasher=hasher)
         if not status.ok:
             counts.failed += 1
             result.left_out.append({"file": path.name, "reason": status.reason})
-            _record(db, path.name, "transcribe", None, None, "failed", status.reason)
-            log(f"transcribe: left out {path.name}: {status.reason}")
+            _record(db, item, "transcribe", None, None, "failed", status.reason)
+            log(f"transcribe: left out {quote(item)}: {status.reason}")
             continue
         if not model_sha:
             model_sha = resolve_model(opts.model, cache_dir=settings.cache_dir).sha256
         opts_hash = _digest(options_dict(opts), model_sha, diarization_label(opts))
-        input_hash = status.call_id or _file_hash(db, path)
-        if not force and _done(db, path.name, "transcribe", input_hash, opts_hash):
+        # the bytes and the consent record they were transcribed under: a corrected record
+        # (other participants to redact, another retention date) transcribes again
+        assert status.consent is not None
+        input_hash = _digest(status.call_id, status.consent.record_sha256)
+        if not force and _done(db, item, "transcribe", input_hash, opts_hash):
             counts.skipped += 1
-            log(f"transcribe: skipping {path.name}: nothing changed")
+            log(f"transcribe: skipping {quote(item)}: nothing changed")
             continue
-        todo.append((path, input_hash))
+        todo.append((path, item, input_hash))
     if todo:
         from transcribe.api import (
             transcribe_files,
@@ -319,21 +319,22 @@ def _stage_transcribe(
 
         started = _now()
         report = transcribe_files(
-            [p for p, _ in todo],
+            [p for p, _, _ in todo],
             settings=settings,
             out_dir=out,
             on_progress=on_progress,
             hasher=hasher,
+            lock=False,  # this run holds the workspace
         )
         opts_hash = _digest(
             options_dict(opts), report.model.get("sha256", model_sha), diarization_label(opts)
         )
-        for (path, input_hash), r in zip(todo, report.results, strict=True):
+        for (path, item, input_hash), r in zip(todo, report.results, strict=True):
             if r.ok:
                 counts.done += 1
                 _record(
                     db,
-                    path.name,
+                    item,
                     "transcribe",
                     input_hash,
                     opts_hash,
@@ -341,13 +342,13 @@ def _stage_transcribe(
                     outputs=list(r.outputs),
                     started=started,
                 )
-                log(f"transcribe: done {path.name} -> {', '.join(r.outputs)}")
+                log(f"transcribe: done {quote(item)} -> {', '.join(map(quote, r.outputs))}")
             else:
                 counts.failed += 1
                 result.left_out.append({"file": path.name, "reason": r.error})
                 _record(
                     db,
-                    path.name,
+                    item,
                     "transcribe",
                     input_hash,
                     opts_hash,
@@ -355,7 +356,7 @@ def _stage_transcribe(
                     r.error,
                     started=started,
                 )
-                log(f"transcribe: failed {path.name}: {r.error}")
+                log(f"transcribe: failed {quote(item)}: {r.error}")
     rows = db.execute(
         "SELECT output FROM stages WHERE stage='transcribe' AND status='done'"
     ).fetchall()
@@ -369,12 +370,13 @@ def _stage_transcribe(
 
 
 def _recordings_in(folder: Path) -> list[Path]:
-    """The recordings directly in ``folder`` (links included: the gate resolves them)."""
-    return sorted(
+    """The recordings directly in ``folder``: files first, then links (the gate resolves them)."""
+    found = [
         p
         for p in folder.iterdir()
         if p.suffix.lower() in AUDIO_SUFFIXES and (p.is_file() or p.is_symlink())
-    )
+    ]
+    return sorted(found, key=lambda p: (p.is_symlink(), p.name))
 
 
 def _corpus_stage(
@@ -583,27 +585,31 @@ def status(recordings: Path | None, *, settings: Settings) -> dict[str, Any]:
             rows = db.execute(
                 "SELECT item, stage, status, reason, finished_at FROM stages ORDER BY stage, item"
             ).fetchall()
-            folder = normal_path(recordings) if recordings is not None else None
-            for rec in state_recordings(db):
-                if folder is None or Path(rec.path).parent == Path(folder):
-                    calls.setdefault(rec.file, rec.call_id)
+            for rec in sorted(state_recordings(db), key=lambda r: r.transcribed_at or ""):
+                calls[rec.path] = rec.call_id  # the latest recording at each path
     known = {(r[0], r[1]): r for r in rows}
     items = []
     if recordings is not None and recordings.is_dir():
         for p in _recordings_in(recordings):
-            r = known.get((p.name, "transcribe"))
+            r = known.get((normal_path(p), "transcribe")) or known.get((p.name, "transcribe"))
             items.append(
                 {
                     "file": p.name,
                     "status": r[2] if r else "pending",
                     "reason": r[3] if r else "",
                     "at": r[4] if r else None,
-                    "call_id": calls.get(p.name),
+                    "call_id": calls.get(normal_path(p)),
                 }
             )
     else:
         items = [
-            {"file": r[0], "status": r[2], "reason": r[3], "at": r[4], "call_id": calls.get(r[0])}
+            {
+                "file": Path(r[0]).name,
+                "status": r[2],
+                "reason": r[3],
+                "at": r[4],
+                "call_id": calls.get(r[0]),
+            }
             for r in rows
             if r[1] == "transcribe"
         ]

@@ -30,14 +30,16 @@ SCHEMA_VERSION = 2
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS recordings (
-    path TEXT PRIMARY KEY,            -- real path of the audio (normal form)
-    call_id TEXT NOT NULL,            -- sha256 of its bytes
+    path TEXT NOT NULL,               -- real path of the audio (normal form)
+    call_id TEXT NOT NULL,            -- sha256 of its bytes: (path, call_id) is a recording
     file TEXT NOT NULL,               -- the name it was given under
     customer TEXT NOT NULL DEFAULT '',
     consent_source TEXT NOT NULL DEFAULT '',
     retain_audio_until TEXT,
     transcribed_at TEXT,
-    audio_deleted_at TEXT
+    audio_deleted_at TEXT,
+    consent_sha256 TEXT NOT NULL DEFAULT '',  -- the consent record it was transcribed under
+    PRIMARY KEY (path, call_id)
 );
 CREATE INDEX IF NOT EXISTS recordings_call_id ON recordings (call_id);
 CREATE TABLE IF NOT EXISTS outputs (
@@ -70,7 +72,7 @@ CREATE TABLE IF NOT EXISTS speaker_roles (
     PRIMARY KEY (call_id, speaker)
 );
 CREATE TABLE IF NOT EXISTS stages (
-    item TEXT NOT NULL,               -- a recording's file name, or 'corpus'
+    item TEXT NOT NULL,               -- a recording's real path, or 'corpus'
     stage TEXT NOT NULL,
     input_hash TEXT,
     options_hash TEXT,
@@ -95,7 +97,7 @@ CREATE TABLE IF NOT EXISTS file_hashes (
 
 def _migrate_v1(db: sqlite3.Connection) -> None:
     """Version 0/1 (no user_version): recordings keyed by call_id, outputs by call_id only,
-    file hashes keyed by the path as given. Re-key them by real path."""
+    stages by file name, file hashes by the path as given. Re-key them by (real path, call_id)."""
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if "recordings" in tables:
         db.execute("ALTER TABLE recordings RENAME TO recordings_v1")
@@ -107,10 +109,16 @@ def _migrate_v1(db: sqlite3.Connection) -> None:
     if "recordings" in tables:
         db.execute(
             "INSERT OR IGNORE INTO recordings SELECT path, call_id, file, customer, "
-            "consent_source, retain_audio_until, transcribed_at, audio_deleted_at "
+            "consent_source, retain_audio_until, transcribed_at, audio_deleted_at, '' "
             "FROM recordings_v1"
         )
         db.execute("DROP TABLE recordings_v1")
+    if "stages" in tables:  # a transcription done under a file name: under its real path now
+        db.execute(
+            "UPDATE OR IGNORE stages SET item = (SELECT r.path FROM recordings r "
+            "WHERE r.file = stages.item) WHERE stage = 'transcribe' AND "
+            "(SELECT count(*) FROM recordings r WHERE r.file = stages.item) = 1"
+        )
     if "outputs" in tables:
         db.execute(
             "INSERT OR IGNORE INTO outputs SELECT o.call_id, "
@@ -143,11 +151,12 @@ class KnownRecording:
     retain_audio_until: str | None
     transcribed_at: str | None
     audio_deleted_at: str | None
+    consent_sha256: str = ""
 
 
 _RECORDING_COLUMNS = (
     "call_id, file, path, customer, consent_source, retain_audio_until, transcribed_at, "
-    "audio_deleted_at"
+    "audio_deleted_at, consent_sha256"
 )
 
 
@@ -235,14 +244,15 @@ def is_workspace(workspace: Path) -> bool:
 
 
 @contextlib.contextmanager
-def workspace_lock(workspace: Path, warn: list[str]) -> Iterator[None]:
-    """One writer (``mine run``, ``mine forget``) per workspace at a time.
+def workspace_lock(workspace: Path, warn: list[str], *, shared: bool = False) -> Iterator[None]:
+    """``mine run`` and ``mine forget`` hold a workspace alone; ``mine transcribe`` calls share it.
 
-    The OS drops the lock when its holder dies, even by kill -9; a lock note left by a dead run
-    is taken over with a warning.
+    So a forget never runs while a transcription of the same workspace could still write and
+    register what it erases. The OS drops the lock when its holder dies, even by kill -9; a
+    lock note left by a dead run is taken over with a warning.
 
     Raises:
-        ConfigError: another process holds the workspace.
+        ConfigError: another process holds the workspace in a way that excludes this one.
     """
     if workspace.exists() and not workspace.is_dir():
         raise ConfigError(f"{workspace}: not a folder; pass a workspace folder with --workspace")
@@ -255,17 +265,25 @@ def workspace_lock(workspace: Path, warn: list[str]) -> Iterator[None]:
             "writable or pass --workspace"
         ) from None
     try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fh, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except OSError as exc:
         fh.seek(0)
-        holder = fh.read().strip() or "another process"
+        holder = fh.read().strip()
         fh.close()
         if exc.errno in (errno.EAGAIN, errno.EACCES):
+            who = f"another mine run is active ({holder})" if holder else "a mine transcribe is"
             raise ConfigError(
-                f"{workspace}: another mine run is active ({holder}); wait for it to "
-                "finish, or use another --workspace"
+                f"{workspace}: {who} using this workspace; wait for it to finish, or use "
+                "another --workspace"
             ) from None
         raise
+    if shared:  # several may hold it: no note of who
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            fh.close()
+        return
     fh.seek(0)
     previous = fh.read().strip()
     if previous:
@@ -288,13 +306,17 @@ def workspace_lock(workspace: Path, warn: list[str]) -> Iterator[None]:
 
 
 def register_recording(db: sqlite3.Connection, rec: KnownRecording) -> None:
-    """Insert or update what is known of a recording (keyed by its real path)."""
+    """Insert or update what is known of a recording (keyed by real path and call_id).
+
+    New bytes at a known path are another recording: the earlier one keeps its row.
+    """
     db.execute(
-        f"INSERT INTO recordings ({_RECORDING_COLUMNS}) VALUES (?,?,?,?,?,?,?,?) "
-        "ON CONFLICT(path) DO UPDATE SET call_id=excluded.call_id, file=excluded.file, "
+        f"INSERT INTO recordings ({_RECORDING_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?) "
+        "ON CONFLICT(path, call_id) DO UPDATE SET file=excluded.file, "
         "customer=excluded.customer, consent_source=excluded.consent_source, "
         "retain_audio_until=excluded.retain_audio_until, "
-        "transcribed_at=excluded.transcribed_at, audio_deleted_at=NULL",
+        "transcribed_at=excluded.transcribed_at, audio_deleted_at=NULL, "
+        "consent_sha256=excluded.consent_sha256",
         (
             rec.call_id,
             rec.file,
@@ -304,8 +326,16 @@ def register_recording(db: sqlite3.Connection, rec: KnownRecording) -> None:
             rec.retain_audio_until,
             rec.transcribed_at,
             rec.audio_deleted_at,
+            rec.consent_sha256,
         ),
     )
+
+
+def unregister_recording(db: sqlite3.Connection, path: Path | str, call_id: str) -> None:
+    """Forget a recording's row and its own outputs' rows (not its corpus files)."""
+    key = normal_path(path)
+    db.execute("DELETE FROM recordings WHERE path=? AND call_id=?", (key, call_id))
+    db.execute("DELETE FROM outputs WHERE recording=? AND call_id=?", (key, call_id))
 
 
 def register_outputs(
@@ -356,22 +386,21 @@ def outputs_of(
     return [(stage, Path(path)) for stage, path in rows]
 
 
-def files_of_recording(db: sqlite3.Connection, recording: Path | str) -> list[Path]:
+def files_of_recording(db: sqlite3.Connection, recording: Path | str, call_id: str) -> list[Path]:
     """The files registered to one recording alone (its transcripts), never corpus files."""
     rows = db.execute(
-        "SELECT DISTINCT path FROM outputs WHERE recording=? ORDER BY path",
-        (normal_path(recording),),
+        "SELECT DISTINCT path FROM outputs WHERE recording=? AND call_id=? ORDER BY path",
+        (normal_path(recording), call_id),
     )
     return [Path(p) for (p,) in rows]
 
 
-def owner_of_output(db: sqlite3.Connection, path: Path) -> str | None:
-    """The real path of the recording an output file is registered to (None: nobody's)."""
-    row = db.execute(
-        "SELECT recording FROM outputs WHERE path=? AND recording != '' LIMIT 1",
-        (normal_path(path),),
-    ).fetchone()
-    return row[0] if row else None
+def output_owners(db: sqlite3.Connection) -> dict[str, tuple[str, str]]:
+    """Every registered transcript file: its path -> (real path, call_id) of its recording."""
+    rows = db.execute(
+        "SELECT path, recording, call_id FROM outputs WHERE recording != ''"
+    ).fetchall()
+    return {path: (recording, call_id) for path, recording, call_id in rows}
 
 
 def managed_dirs(db: sqlite3.Connection) -> list[Path]:

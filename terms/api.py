@@ -22,7 +22,7 @@ from pipeline.files import staged_files
 from pipeline.progress import ProgressCallback, ProgressEvent, ignore
 from pipeline.state import register_for_calls
 from terms.analyze import Analyzer, describe, zipf
-from terms.inputs import Conversation, find_transcripts, read_conversation
+from terms.inputs import Conversation, find_transcripts, read_conversation, shown
 from terms.nlp import LoadedPipeline, load_pipeline
 
 #: Flags that mark an utterance as a likely hallucination: it does not count.
@@ -51,6 +51,29 @@ class TermsReport:
     def ok(self) -> bool:
         """True if every input was read."""
         return not self.failed
+
+
+class NoTranscriptRead(InputError):
+    """No transcript could be read: ``failed`` holds each file with its own one-line error.
+
+    ``str()`` is one line for a caller that shows only that; ``lines`` is what ``mine terms``
+    prints, one line per file and then a summary that names no file again.
+    """
+
+    def __init__(self, failed: list[tuple[str, str]]) -> None:
+        """Keep every failure; the message quotes the first (and counts the rest)."""
+        self.failed = tuple(failed)
+        first = failed[0][1]
+        more = f"; and {len(failed) - 1} more" if len(failed) > 1 else ""
+        super().__init__(f"no transcript could be read ({first}{more})")
+
+    @property
+    def lines(self) -> list[str]:
+        """Each failed file's error, then (for several) a summary line naming none of them."""
+        errors = [error for _file, error in self.failed]
+        if len(errors) == 1:
+            return [str(self)]
+        return [*errors, f"none of the {len(errors)} transcripts could be read; nothing written"]
 
 
 def distinctiveness(z: float) -> float:
@@ -172,8 +195,9 @@ def extract_terms(
         The ranked rows (all languages), metadata and the files that failed.
 
     Raises:
-        InputError: no transcript could be read at all, or a ``.raw.json`` is named without
-            ``include_raw``.
+        NoTranscriptRead: no transcript could be read at all (an ``InputError``; each file's
+            error is in its ``failed``).
+        InputError: no transcripts found, or a ``.raw.json`` is named without ``include_raw``.
 
     Example:
         >>> extract_terms([Path("transcripts/")], settings=load_settings(), out_dir=Path("terms"))
@@ -182,7 +206,7 @@ def extract_terms(
     files = find_transcripts(paths, include_raw=include_raw)
     if not files:
         raise InputError(
-            f"{', '.join(map(str, paths))}: no transcripts found (.json, .srt, .vtt, "
+            f"{', '.join(map(shown, paths))}: no transcripts found (.json, .srt, .vtt, "
             ".txt); pass transcript files or the folder mine transcribe wrote to"
         )
     failed: list[tuple[str, str]] = []
@@ -195,11 +219,11 @@ def extract_terms(
                 include_raw=include_raw,
             )
         except MineError as exc:
-            failed.append((str(f), str(exc)))
+            failed.append((shown(f), str(exc)))
             continue
         convs.append(conv)
     if not convs:
-        raise InputError(f"no transcript could be read ({failed[0][1]})")
+        raise NoTranscriptRead(failed)
     pipelines = dict(pipelines or {})
     by_lang: dict[str, list[Conversation]] = defaultdict(list)
     for c in convs:

@@ -30,7 +30,20 @@ from pipeline.progress import ProgressCallback, ProgressEvent, ignore
 from pipeline.state import register_for_calls
 from terms.analyze import Analyzer, zipf
 from terms.api import distinctiveness
-from terms.inputs import AMOUNT, QUOTE_SHAPE, TERMS_META_SHAPE, MapOf, read_json, shape_problem
+from terms.inputs import (
+    AMOUNT,
+    PAGES_CAP,
+    QUOTE_SHAPE,
+    TERMS_META_SHAPE,
+    MapOf,
+    load_json,
+    may_hold_surrogates,
+    read_bounded,
+    read_json,
+    shape_problem,
+    shown,
+    surrogate_problem,
+)
 from terms.nlp import BUNDLED_NL, LoadedPipeline, load_pipeline
 
 if TYPE_CHECKING:
@@ -101,46 +114,44 @@ def _read_pages(folder: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The crawled pages (each line checked) and the crawl's summary.
 
     Raises:
-        InputError: pages.jsonl or crawl.json missing, binary or malformed, naming the file
-            (and line) and ``mine crawl``, which makes them again.
+        InputError: pages.jsonl or crawl.json missing, not a regular file, too large, binary or
+            malformed (a lone surrogate included), naming the file (and line) and
+            ``mine crawl``, which makes them again.
     """
     path = folder / "pages.jsonl" if folder.is_dir() else folder
+    raw = read_bounded(
+        path,
+        cap=PAGES_CAP,
+        fix="run mine crawl again or check the path",
+        too_large="more than mine reads of a crawl; crawl fewer pages (--max-pages)",
+        missing="not found; run mine crawl first and pass its --out folder",
+    )
     try:
         # "\n" only: str.splitlines also breaks at U+2028 and friends, which page text may hold
-        lines = path.read_bytes().decode("utf-8").split("\n")
-    except FileNotFoundError:
-        raise InputError(
-            f"{path}: not found; run mine crawl first and pass its --out folder"
-        ) from None
-    except OSError as exc:
-        raise InputError(
-            f"{path}: cannot be read ({exc.strerror}); run mine crawl again or check the path"
-        ) from None
+        lines = raw.decode("utf-8").split("\n")
     except UnicodeDecodeError:
         raise InputError(
-            f"{path}: not what mine crawl writes (not UTF-8 JSON: binary, damaged or saved in "
-            "another encoding); run mine crawl again"
+            f"{shown(path)}: not what mine crawl writes (not UTF-8 JSON: binary, damaged or saved "
+            "in another encoding); run mine crawl again"
         ) from None
+    del raw
     pages = []
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-        except RecursionError:
-            problem: str | None = "nested too deeply"
-        except ValueError as exc:
-            problem = f"not JSON: {exc}"
-        else:
+        row, problem = load_json(line)
+        if not problem:
             problem = shape_problem(row, PAGE_SHAPE)
+        if not problem and may_hold_surrogates(line):
+            problem = surrogate_problem(row)
         if problem:
             raise InputError(
-                f"{path}:{n}: not a mine page record ({problem}); run mine crawl again"
+                f"{shown(path)}:{n}: not a mine page record ({problem}); run mine crawl again"
             )
         headings = [h for h in row.get("headings") or [] if h["text"]]
         pages.append({**row, "title": row.get("title") or "", "headings": headings})
     if not pages:
-        raise InputError(f"{path}: no pages; the crawl found nothing to compare with")
+        raise InputError(f"{shown(path)}: no pages; the crawl found nothing to compare with")
     summary_path = path.parent / "crawl.json"
     summary = (
         read_json(summary_path, shape=MapOf(object), made_by="mine crawl")

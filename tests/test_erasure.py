@@ -293,14 +293,14 @@ def test_a_full_disk_is_one_line_not_a_traceback(tmp_path: Path, cache_dir: Path
     audio = consented(tmp_path / "rec", A)
     out = tmp_path / "out"
     for args, assembled in (
-        (["retention", "--workspace", str(tmp_path / "ws1")], False),
+        (["run", str(tmp_path / "rec"), "--workspace", str(tmp_path / "ws1")], False),
         (["transcribe", str(audio), "--workspace", str(tmp_path / "ws2"), "-o", str(out)], False),
         (["transcribe", str(audio), "--workspace", str(tmp_path / "ws3"), "-o", str(out)], True),
     ):
         if assembled:  # the model is in the cache: the state store is what cannot be written
             resolve_model("base", cache_dir=cache_dir)
         result = subprocess.run(
-            [str(MINE), *args, "-q"] if args[0] == "transcribe" else [str(MINE), *args],
+            [str(MINE), *args, "-q"],
             capture_output=True,
             text=True,
             preexec_fn=small_disk,

@@ -275,6 +275,20 @@ DEEP = b"[" * 200_000 + b"]" * 200_000
         pytest.param(b'{"meta": {}, "terms": ' + DEEP + b"}", id="deep"),
         pytest.param(random.Random(1).randbytes(3000), id="binary"),
         pytest.param(json.dumps(_TERMS).encode("utf-16"), id="utf-16"),
+        pytest.param(_edited(_TERMS, lambda d: d["terms"][0].update(mentions=10**400)), id="huge"),
+        pytest.param(
+            json.dumps(_TERMS).replace('"mentions": 2', '"mentions": 1' + "0" * 5000).encode(),
+            id="huge-5000-digits",
+        ),
+        pytest.param(_edited(_TERMS, lambda d: d["terms"][0].update(score=1e300)), id="1e300"),
+        pytest.param(
+            _edited(_TERMS, lambda d: d["terms"][0].update(term="spare\ud800 parts")),
+            id="surrogate",
+        ),
+        pytest.param(
+            _edited(_TERMS, lambda d: d["meta"].update(options={"x": {"\udfff": 1}})),
+            id="surrogate-in-a-key-passed-on",
+        ),
     ],
 )
 def test_hand_edited_terms_json_gets_one_line(tmp_path: Path, terms: bytes) -> None:
@@ -285,6 +299,7 @@ def test_hand_edited_terms_json_gets_one_line(tmp_path: Path, terms: bytes) -> N
     with pytest.raises(InputError) as info:
         analyze_gap(root / "terms", root / "site", settings=settings, out_dir=root / "gap")
     _one_line(info.value, root / "terms" / "terms.json", "mine terms")
+    assert "set_int_max_str_digits" not in str(info.value)  # Python's advice is not the user's
     assert not (root / "gap").exists()
 
 
@@ -301,6 +316,13 @@ def test_hand_edited_terms_json_gets_one_line(tmp_path: Path, terms: bytes) -> N
         pytest.param(json.dumps(_PAGE).encode()[:40], None, id="truncated"),
         pytest.param(None, random.Random(3).randbytes(200), id="crawl-json-binary"),
         pytest.param(None, b"[1, 2]", id="crawl-json-list"),
+        pytest.param(_edited(_PAGE, lambda d: d.update(title="Parts\udfff")), None, id="surrogate"),
+        pytest.param(
+            _edited(_PAGE, lambda d: d.update(text="spare parts \ud800 boilers")),
+            None,
+            id="surrogate-in-text",
+        ),
+        pytest.param(None, b'{"start": "https://a.example/\\ud800"}', id="crawl-json-surrogate"),
     ],
 )
 def test_damaged_pages_jsonl_gets_one_line(tmp_path: Path, pages, crawl) -> None:
@@ -342,6 +364,19 @@ def small_gap(tmp_path_factory: pytest.TempPathFactory) -> dict:
         pytest.param(lambda d: d.update(jargon=[{"term": {"a": [[[1]]]}}]), id="nested-junk"),
         pytest.param(lambda d: d.update(pages=[{"url": "u", "missing_here": 3}]), id="pages"),
         pytest.param(lambda d: d.update(gaps="none"), id="gaps-str"),
+        pytest.param(lambda d: d["gaps"][0].update(score=10**400), id="huge-int"),
+        pytest.param(lambda d: d["meta"].update(pages=10**309), id="huge-pages"),
+        pytest.param(
+            lambda d: d["meta"]["terms"].update(
+                sources=[{"speech_seconds": 1e308, "role_seconds": 1e308}] * 2
+            ),
+            id="seconds-that-sum-to-infinity",
+        ),
+        pytest.param(lambda d: d["gaps"][0].update(term="spare\ud800"), id="surrogate"),
+        pytest.param(
+            lambda d: d["meta"]["terms"].update(failed=[{"file": "a\udcff.txt", "error": "x"}]),
+            id="surrogate-in-left-out",
+        ),
     ],
 )
 def test_hand_edited_gap_json_gets_one_line(tmp_path: Path, small_gap: dict, change) -> None:
@@ -374,3 +409,29 @@ def test_page_text_with_unicode_line_separators_is_one_record(tmp_path: Path) ->
     settings = load_settings(env={}, overrides={"workspace": tmp_path / "ws"})
     report = analyze_gap(root / "terms", root / "site", settings=settings, out_dir=root / "gap")
     assert report.meta["pages"] == 1
+
+
+def test_stage_files_are_regular_files_of_at_most_200_mb(tmp_path: Path) -> None:
+    from pipeline.errors import InputError
+
+    settings = load_settings(env={}, overrides={"workspace": tmp_path / "ws"})
+    (tmp_path / "gap").mkdir()
+    with (tmp_path / "gap" / "gap.json").open("wb") as fh:  # sparse: refused before it is read
+        fh.truncate(200 * 1024 * 1024 + 1)
+    with pytest.raises(InputError) as info:
+        render_report(tmp_path / "gap", out=tmp_path / "r.html", settings=settings)
+    assert str(info.value).startswith(f"{tmp_path / 'gap' / 'gap.json'}: larger than 200 MB")
+    _one_line(info.value, tmp_path / "gap" / "gap.json", "mine gap")
+    with pytest.raises(InputError) as info:
+        render_report(Path("/dev/zero"), out=tmp_path / "r.html", settings=settings)
+    assert str(info.value) == (
+        "/dev/zero: a device, not a regular file; run mine gap again or check the path"
+    )
+    root = _stage_files(tmp_path / "stage")
+    (root / "terms" / "terms.json").unlink()
+    (root / "terms" / "terms.json").mkdir()
+    with pytest.raises(InputError) as info:
+        analyze_gap(root / "terms", root / "site", settings=settings, out_dir=root / "gap")
+    _one_line(info.value, root / "terms" / "terms.json", "mine terms")
+    assert "a folder, not a regular file" in str(info.value)
+    assert not (tmp_path / "r.html").exists() and not (root / "gap").exists()

@@ -300,3 +300,68 @@ def test_crawl_of_a_damaged_local_site(tmp_path: Path, kind: str) -> None:
             (target / "index.html").write_bytes(CRAWL_CASES[kind])
     result = run_mine("crawl", str(target), "--out", str(tmp_path / "out"), "--delay", "0")
     _one_line(result, target.name, (1, 2))
+
+
+# ---- not files, and files of hostile size: refused at once, never waited on or read on ----
+
+
+def test_fifos_and_devices_are_refused_not_waited_on(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "fifo.txt")
+    (tmp_path / "zero.txt").symlink_to("/dev/zero")
+    (tmp_path / "terms").mkdir(), (tmp_path / "site").mkdir(), (tmp_path / "gap").mkdir()
+    os.mkfifo(tmp_path / "terms" / "terms.json")
+    (tmp_path / "site" / "pages.jsonl").write_bytes(_json(data=PAGE) + b"\n")
+    os.mkfifo(tmp_path / "gap" / "gap.json")
+    runs = {
+        str(tmp_path / "fifo.txt"): ["terms", str(tmp_path / "fifo.txt")],
+        str(tmp_path / "zero.txt"): ["terms", str(tmp_path / "zero.txt")],
+        "/dev/zero: unsupported": ["terms", "/dev/zero"],
+        str(tmp_path / "terms" / "terms.json"): [
+            "gap",
+            "--terms",
+            str(tmp_path / "terms"),
+            "--pages",
+            str(tmp_path / "site"),
+        ],
+        str(tmp_path / "gap" / "gap.json"): ["report", "--gap", str(tmp_path / "gap")],
+        "/dev/zero: a device": ["report", "--gap", "/dev/zero"],
+    }
+    for name, args in runs.items():
+        result = run_mine(*args, "--out", str(tmp_path / "out"), timeout=60)
+        line = _one_line(result, name, (1,))
+        assert "not a regular file" in line or "unsupported transcript type" in line, line
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_huge_number_in_one_transcript_leaves_the_others_counted(tmp_path: Path) -> None:
+    good = json.dumps(_transcript())
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.json").write_text(good)
+    (folder / "huge.json").write_text(good.replace('"start": 0.0', '"start": 1' + "0" * 400))
+    (folder / "longer.json").write_text(good.replace('"end": 4.0', '"end": 1' + "0" * 5000))
+    result = run_mine("terms", str(folder), "--out", str(tmp_path / "t"), "-q")
+    assert "Traceback" not in result.stderr and result.returncode == 1, result.stderr[-3000:]
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 2, lines
+    assert f"{folder / 'huge.json'}: " in lines[0] and "401-digit number" in lines[0]
+    assert f"{folder / 'longer.json'}: " in lines[1] and "5001 digits" in lines[1]
+    assert json.loads((tmp_path / "t" / "terms.json").read_text())["meta"]["conversations"] == 1
+
+
+def test_when_every_transcript_fails_each_is_named_on_its_own_line(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    bad = {"empty.txt": b"", "binary.txt": BINARY, "truncated.json": b'{"call_id": "c'}
+    for name, data in bad.items():
+        (folder / name).write_bytes(data)
+    result = run_mine("terms", str(folder), "--out", str(tmp_path / "t"))
+    assert "Traceback" not in result.stderr and result.returncode == 1, result.stderr[-3000:]
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    for name in bad:
+        assert len([ln for ln in lines if name in ln]) == 1, (name, lines)
+        assert any(ln.startswith(f"error: {folder / name}: ") for ln in lines), (name, lines)
+    assert lines[-1] == "error: none of the 3 transcripts could be read; nothing written", lines
+    assert len(lines) == 4 and not (tmp_path / "t").exists()

@@ -411,3 +411,138 @@ def test_long_lines_and_long_words_stay_manageable(en: Analyzer, tmp_path: Path)
     page = "word " * 250_000  # spaCy refuses texts over 1,000,000 characters at once
     assert len(page) > 1_000_000
     assert len(list(blank.analyze([page, "short text"]))) == 2
+
+
+# ---- hostile inputs: huge numbers, lone surrogates, odd file names, non-files, huge files ----
+
+
+def _extract(en: Analyzer, paths: list[Path], out: Path):
+    from terms.api import extract_terms
+
+    settings = load_settings(overrides={"terms": {"language": "en"}})
+    return extract_terms(paths, settings=settings, out_dir=out, pipelines={"en": en.pipeline})
+
+
+def test_huge_numbers_in_a_transcript_json_get_one_line_and_the_rest_counts(
+    en: Analyzer, tmp_path: Path
+) -> None:
+    from pipeline.errors import InputError
+    from terms.inputs import read_conversation
+
+    good = _mine_json("The spare parts take six weeks.", redacted=True)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.json").write_text(good)
+    # 401 digits overflow a float; 5000 pass Python's int-string conversion limit (4300)
+    (folder / "huge.json").write_text(good.replace('"start": 0.0', '"start": 1' + "0" * 400, 1))
+    (folder / "longer.json").write_text(good.replace('"end": 0.5', '"end": 1' + "0" * 4999, 1))
+    (folder / "far.json").write_text(good.replace('"start": 0.0', '"start": 1e308', 1))
+    for name, words in (
+        ("huge.json", "utterances[0].start is a 401-digit number, more than the 1e+12"),
+        ("longer.json", "a number with 5000 digits, more than mine accepts"),
+        ("far.json", "utterances[0].start is 1e+308, more than the 1e+12"),
+    ):
+        with pytest.raises(InputError) as info:
+            read_conversation(folder / name)
+        message = str(info.value)
+        assert message.startswith(f"{folder / name}: ") and words in message, message
+        assert "\n" not in message and "set_int_max_str_digits" not in message
+    report = _extract(en, [folder], tmp_path / "t")  # one bad file never aborts the run
+    assert sorted(Path(f).name for f, _ in report.failed) == [
+        "far.json",
+        "huge.json",
+        "longer.json",
+    ]
+    assert report.meta["conversations"] == 1 and any(r["key"] == "spare part" for r in report.rows)
+
+
+def test_lone_surrogates_in_a_transcript_json_become_replacement_characters(
+    en: Analyzer, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    text = _mine_json("The spare parts take six weeks.", call_id="c" * 63 + "d", redacted=True)
+    text = text.replace("spare parts", "spare parts\\ud800").replace(
+        '"call_id": "c', '"call_id": "\\udfff'
+    )
+    assert "\\ud800" in text and "\\udfff" in text
+    (folder / "odd.json").write_text(text)
+    report = _extract(en, [folder], tmp_path / "t")
+    assert not report.failed
+    written = json.loads((tmp_path / "t" / "terms.json").read_bytes().decode("utf-8"))
+    source = written["meta"]["sources"][0]
+    assert source["call_id"].startswith("\ufffd") and source["source"] == "odd.json"
+    quotes = [q["text"] for r in written["terms"] for q in r["evidence"]]
+    assert any("spare parts\ufffd" in q for q in quotes), quotes
+    assert "\ufffd" in (tmp_path / "t" / "terms.csv").read_text(encoding="utf-8")
+
+
+def test_file_names_that_are_not_utf8_are_shown_with_replacement_characters(
+    en: Analyzer, tmp_path: Path
+) -> None:
+    import os
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good = b"Customer: The spare parts take six weeks to arrive.\n"
+    (folder / "a.txt").write_bytes(good)
+    (folder / os.fsdecode(b"b\xff.txt")).write_bytes(good.replace(b"six", b"seven"))
+    (folder / os.fsdecode(b"c\xfe.txt")).write_bytes(b"")  # fails: its name is in the error
+    report = _extract(en, [folder], tmp_path / "t")
+    assert report.failed == (
+        (
+            f"{folder}/c\ufffd.txt",
+            f"{folder}/c\ufffd.txt: the transcript is empty; nothing to extract terms from",
+        ),
+    )
+    written = json.loads((tmp_path / "t" / "terms.json").read_bytes().decode("utf-8"))
+    assert [s["source"] for s in written["meta"]["sources"]] == ["a.txt", "b\ufffd.txt"]
+    assert written["meta"]["failed"][0]["file"] == f"{folder}/c\ufffd.txt"
+    assert "b\ufffd.txt" in (tmp_path / "t" / "terms.csv").read_text(encoding="utf-8")
+
+
+def test_only_regular_files_of_at_most_200_mb_are_read_suffix_first(tmp_path: Path) -> None:
+    from pipeline.errors import InputError
+    from terms.inputs import read_conversation
+
+    big = tmp_path / "big.txt"
+    with big.open("wb") as fh:  # sparse: no disk, no time; refused before a byte is read
+        fh.truncate(200 * 1024 * 1024 + 1)
+    (tmp_path / "zero.txt").symlink_to("/dev/zero")
+    (tmp_path / "folder.txt").mkdir()
+    cases = {
+        big: f"{big}: larger than 200 MB, more than mine reads of one transcript; split it",
+        tmp_path / "zero.txt": f"{tmp_path / 'zero.txt'}: a device, not a regular file; pass a",
+        tmp_path / "folder.txt": f"{tmp_path / 'folder.txt'}: a folder, not a regular file",
+        Path("/dev/zero"): "/dev/zero: unsupported transcript type",  # the suffix, before reading
+    }
+    for path, start in cases.items():
+        with pytest.raises(InputError) as info:
+            read_conversation(path, language="en")
+        assert str(info.value).startswith(start), str(info.value)
+        assert "\n" not in str(info.value)
+
+
+def test_when_no_transcript_can_be_read_each_file_has_its_own_line(tmp_path: Path) -> None:
+    from terms.api import NoTranscriptRead, extract_terms
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("")
+    (folder / "b.json").write_text("{not json")
+    (folder / "c.srt").write_text("no cues here\n")
+    with pytest.raises(NoTranscriptRead) as info:
+        extract_terms([folder], settings=load_settings(), out_dir=tmp_path / "t")
+    lines = info.value.lines
+    assert len(lines) == 4 and all("\n" not in ln for ln in lines), lines
+    for name in ("a.txt", "b.json", "c.srt"):
+        assert sum(name in ln for ln in lines) == 1, (name, lines)
+        assert any(ln.startswith(f"{folder / name}: ") for ln in lines), (name, lines)
+    assert lines[-1] == "none of the 3 transcripts could be read; nothing written"
+    assert [Path(f).name for f, _ in info.value.failed] == ["a.txt", "b.json", "c.srt"]
+    assert "\n" not in str(info.value) and not (tmp_path / "t").exists()
+    (folder / "b.json").unlink(), (folder / "c.srt").unlink()
+    with pytest.raises(NoTranscriptRead) as info:  # one file: one line, named once
+        extract_terms([folder], settings=load_settings(), out_dir=tmp_path / "t")
+    empty = f"{folder / 'a.txt'}: the transcript is empty; nothing to extract terms from"
+    assert info.value.lines == [f"no transcript could be read ({empty})"]

@@ -20,8 +20,11 @@ from pipeline.state import (
     KnownRecording,
     normal_path,
     open_state,
+    output_owners,
     register_outputs,
     register_recording,
+    unregister_recording,
+    workspace_lock,
 )
 from transcribe.audio import DecodedAudio, check_path, decode
 from transcribe.diarize import Diarization, Diarizer, wants_diarization
@@ -119,8 +122,8 @@ def _output_stem(
     folder: Path,
     formats: tuple[str, ...],
     keep_raw: bool,
-    claimed: dict[Path, Path],
-    owner: Callable[[Path], str | None],
+    claimed: dict[Path, tuple[str, str]],
+    owner: Callable[[Path], tuple[str, str] | None],
 ) -> str | None:
     """The name a recording's outputs get: ``<stem>``, else ``<name>`` (``visit.mp3``), else the
     name with a tag of its real path, whichever no other recording's outputs use.
@@ -132,17 +135,17 @@ def _output_stem(
     """
     import hashlib
 
-    real = str(adm.real)
-    tag = hashlib.sha256(real.encode()).hexdigest()[:8]
+    me = (str(adm.real), adm.call_id)
+    tag = hashlib.sha256(f"{adm.real}\0{adm.call_id}".encode()).hexdigest()[:8]
     candidates = [adm.path.stem, adm.path.name, f"{adm.path.name}.{tag}"]
     for stem in candidates:
         if stem.lower().endswith(".raw") or len(stem.encode()) > 200:
             continue  # would read as another file's raw transcript, or be too long a name
         targets = _outputs(folder, stem, formats, keep_raw)
-        if any(claimed.get(t, adm.real) != adm.real for t in targets):
+        if any(claimed.get(t, me) != me for t in targets):
             continue
         owners = {owner(t) for t in targets} - {None}
-        if owners - {real}:
+        if owners - {me}:  # another recording's, even an earlier one at this same path
             continue
         json_target = folder / f"{stem}.json"
         if not owners and json_target.exists() and _foreign_json(json_target, adm.path.name):
@@ -162,7 +165,7 @@ def _admit(
     """The consent gate for a batch, before any audio is decoded; every decision is audited."""
     opts = settings.transcribe
     admitted: list[_Admitted] = []
-    claimed: dict[Path, Path] = {}
+    claimed: dict[Path, tuple[str, str]] = {}
     owner = _output_owners(settings.workspace)
     for i, path in enumerate(paths):
         try:
@@ -197,7 +200,7 @@ def _admit(
             results[i] = FileResult(str(path), False, f"{path}: {why}")
             continue
         for t in _outputs(folder, stem, opts.formats, opts.keep_raw):
-            claimed[t] = adm.real
+            claimed[t] = (str(adm.real), adm.call_id)
         record_decision(
             settings.audit_log,
             audio=path,
@@ -211,13 +214,12 @@ def _admit(
     return admitted
 
 
-def _output_owners(workspace: Path) -> Callable[[Path], str | None]:
-    """Who owns an output file, by the workspace's registry (nobody if there is none yet)."""
+def _output_owners(workspace: Path) -> Callable[[Path], tuple[str, str] | None]:
+    """Which recording (real path, call_id) owns an output file, by the workspace's registry."""
     if not (workspace / "state.db").is_file():
         return lambda _path: None
     with open_state(workspace) as db:
-        rows = db.execute("SELECT path, recording FROM outputs WHERE recording != ''").fetchall()
-    owners = dict(rows)
+        owners = output_owners(db)
     return lambda path: owners.get(normal_path(path))
 
 
@@ -229,6 +231,7 @@ def transcribe_files(
     on_progress: ProgressCallback = ignore,
     transcriber: Transcriber | None = None,
     hasher: Hasher | None = None,
+    lock: bool = True,
 ) -> TranscribeReport:
     """Transcribe recordings that pass the consent gate; one model load for the whole batch.
 
@@ -242,6 +245,8 @@ def transcribe_files(
         on_progress: receives ``ProgressEvent``s (audio seconds, per-file results).
         transcriber: a loaded ``Transcriber`` to reuse (e.g. in ``mine run``).
         hasher: how recordings are hashed for the gate (``mine run`` caches hashes).
+        lock: share the workspace lock while working, so ``mine forget`` waits for no
+            half-registered transcript (``mine run`` holds the workspace itself: False).
 
     Returns:
         One ``FileResult`` per input, in input order.
@@ -249,10 +254,25 @@ def transcribe_files(
     Raises:
         ModelError: the model cannot be loaded (no file can be transcribed then).
         OutputError: the audit log cannot be written.
+        ConfigError: a ``mine run`` or ``mine forget`` holds the workspace.
 
     Example:
         >>> report = transcribe_files([Path("visit-acme.m4a")], settings=load_settings())
     """
+    if not lock:
+        return _transcribe_files(paths, settings, out_dir, on_progress, transcriber, hasher)
+    with workspace_lock(settings.workspace, [], shared=True):
+        return _transcribe_files(paths, settings, out_dir, on_progress, transcriber, hasher)
+
+
+def _transcribe_files(
+    paths: list[Path],
+    settings: Settings,
+    out_dir: Path | None,
+    on_progress: ProgressCallback,
+    transcriber: Transcriber | None,
+    hasher: Hasher | None,
+) -> TranscribeReport:
     opts = settings.transcribe
     results: dict[int, FileResult] = {}
 
@@ -326,17 +346,17 @@ def transcribe_files(
                     speakers_ctx.label(transcript, found),
                 )
             folder = out_dir if out_dir is not None else path.parent
-            outputs = _write(
-                transcript,
-                _outputs(folder, entry.stem, opts.formats, opts.keep_raw),
-                opts.formats,
-                raw=raw if opts.keep_raw else None,
-            )
+            targets = _outputs(folder, entry.stem, opts.formats, opts.keep_raw)
+            # registered before they are written: a kill in between leaves a row forget can
+            # use, never a file it cannot find
+            _register(settings, adm, transcript, targets)
             try:
-                _register(settings, adm, transcript, outputs)
-            except MineError:  # unregistered files could never be found by forget: remove them
-                for written in outputs:
-                    written.unlink(missing_ok=True)
+                outputs = _write(
+                    transcript, targets, opts.formats, raw=raw if opts.keep_raw else None
+                )
+            except MineError:
+                with open_state(settings.workspace) as db:
+                    unregister_recording(db, adm.real, adm.call_id)
                 raise
             flagged = sum(bool(u.flags) for u in transcript.utterances)
             results[i] = FileResult(
@@ -445,6 +465,7 @@ def _register(
                 until,
                 transcript.created_at,
                 None,
+                consent.record_sha256,
             ),
         )
         register_outputs(db, transcript.call_id, "transcribe", outputs, recording=adm.real)
