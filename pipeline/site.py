@@ -16,6 +16,19 @@ import lxml.html
 from pipeline.privacy import guess_language
 
 _BOILER = ("nav", "header", "footer", "aside", "form")
+#: Above either bound a page is read by a plain, linear text extraction instead of trafilatura,
+#: whose time grows faster than the page (150,000 headings took minutes): what one page can
+#: cost stays about a second whatever the site sends.
+MAX_EXTRACT_ELEMENTS = 12_000
+MAX_EXTRACT_CHARS = 3_000_000
+MAX_LINKS = 5_000  # links kept per page; the rest are counted, not followed
+MAX_HEADINGS = 500
+_LANG_SAMPLE = 50_000  # characters of text the language guess reads
+_DROP = ("script", "style", "noscript", "template", "svg", *_BOILER)
+_BLOCKS = (
+    "p", "div", "li", "ul", "ol", "table", "tr", "td", "th", "section", "article", "main",
+    "h1", "h2", "h3", "h4", "h5", "h6", "br", "blockquote", "pre", "dd", "dt", "figcaption",
+)  # fmt: skip
 
 
 class _PageDiagnostics(logging.Filter):
@@ -43,6 +56,9 @@ class Extracted:
     canonical: str | None = None
     links: list[str] = field(default_factory=list)
     javascript_shell: bool = False
+    base: str | None = None  # the page's <base href>, as written
+    links_dropped: int = 0  # links past MAX_LINKS, not kept
+    plain: str | None = None  # why the plain extraction was used instead of trafilatura
 
 
 def content_hash(text: str) -> str:
@@ -51,44 +67,87 @@ def content_hash(text: str) -> str:
 
 
 def _headings(tree: Any) -> list[dict[str, str]]:
-    """h1-h3 outside navigation, header, footer and asides, in document order."""
-    out = []
+    """h1-h3 outside navigation, header, footer and asides, in document order (at most
+    MAX_HEADINGS)."""
+    out: list[dict[str, str]] = []
     for el in tree.iter("h1", "h2", "h3"):
         if any(a.tag in _BOILER for a in el.iterancestors()):
             continue
         text = " ".join(el.text_content().split())
         if text:
             out.append({"level": el.tag, "text": text})
+            if len(out) >= MAX_HEADINGS:
+                break
     return out
 
 
-def extract_html(html: str, *, url: str | None = None) -> Extracted:
-    """Extract the main text and metadata of an HTML page (broken HTML is tolerated)."""
+def _links(tree: Any) -> tuple[list[str], int]:
+    """The first MAX_LINKS hrefs of <a> elements, and how many more there were."""
+    links: list[str] = []
+    dropped = 0
+    for a in tree.iter("a"):
+        href = a.get("href")
+        if not href:
+            continue
+        if len(links) < MAX_LINKS:
+            links.append(href)
+        else:
+            dropped += 1
+    return links, dropped
+
+
+def _plain_text(tree: Any) -> str:
+    """The visible text of a page without trafilatura: linear in the page's size. Scripts,
+    styles, navigation, header, footer, asides and forms are left out; blocks become lines."""
+    body = tree.find(".//body")
+    root = body if body is not None else tree
+    lxml.etree.strip_elements(root, *_DROP, with_tail=False)
+    for el in root.iter(*_BLOCKS):
+        el.tail = "\n" + (el.tail or "")
+    lines = (" ".join(line.split()) for line in root.text_content().splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _trafilatura(html: str, url: str | None) -> Any:
     from trafilatura import bare_extraction
 
+    return bare_extraction(
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        deduplicate=False,  # a repeated paragraph on two pages is copy on both
+    )
+
+
+def extract_html(html: str, *, url: str | None = None) -> Extracted:
+    """Extract the main text and metadata of an HTML page (broken HTML is tolerated).
+
+    A page larger than MAX_EXTRACT_CHARS or with more than MAX_EXTRACT_ELEMENTS elements is
+    read by a plain text extraction (``plain`` says why): trafilatura's time grows faster than
+    such a page. At most MAX_LINKS links and MAX_HEADINGS headings are kept.
+    """
     try:
         tree = lxml.html.fromstring(html) if html.strip() else None
     except (lxml.etree.ParserError, ValueError):
         tree = None
-    doc = (
-        bare_extraction(
-            html,
-            url=url,
-            with_metadata=True,
-            include_comments=False,
-            include_tables=True,
-            deduplicate=False,  # a repeated paragraph on two pages is copy on both
-        )
-        if html.strip()
-        else None
-    )
+    plain = None
+    if tree is not None:
+        elements = sum(1 for _ in tree.iter())
+        if elements > MAX_EXTRACT_ELEMENTS:
+            plain = f"{elements} HTML elements, more than {MAX_EXTRACT_ELEMENTS}"
+        elif len(html) > MAX_EXTRACT_CHARS:
+            plain = f"{len(html)} characters, more than {MAX_EXTRACT_CHARS}"
+    doc = _trafilatura(html, url) if html.strip() and plain is None else None
     text = (getattr(doc, "text", "") or "").strip()
     title = (getattr(doc, "title", "") or "").strip()
     description = (getattr(doc, "description", "") or "").strip()
     lang = None
     headings: list[dict[str, str]] = []
-    canonical = None
+    canonical = base = None
     links: list[str] = []
+    dropped = 0
     shell = False
     if tree is not None:
         html_lang = tree.get("lang") or next(iter(tree.xpath("//html/@lang")), None)
@@ -96,15 +155,24 @@ def extract_html(html: str, *, url: str | None = None) -> Extracted:
             lang = html_lang.split("-")[0].lower()
         headings = _headings(tree)
         canonical = next(iter(tree.xpath("//link[@rel='canonical']/@href")), None)
-        links = [h for h in tree.xpath("//a/@href") if h]
+        base = next(iter(tree.xpath("//base/@href")), None)
+        links, dropped = _links(tree)
         if not title:
             title = " ".join((next(iter(tree.xpath("//title/text()")), "") or "").split())
+        if plain is not None and not description:
+            description = " ".join(
+                (next(iter(tree.xpath("//meta[@name='description']/@content")), "") or "").split()
+            )
         scripts = len(tree.xpath("//script"))
         body_text = " ".join(tree.xpath("string(//body)").split())
+        if plain is not None:
+            text = _plain_text(tree)  # changes the tree: last
         shell = scripts > 0 and len(text) < 100 and len(body_text) < 200
     if text and (lang is None or lang not in ("nl", "en")):
-        lang = guess_language(text) or lang
-    return Extracted(title, description, headings, text, lang, canonical, links, shell)
+        lang = guess_language(text[:_LANG_SAMPLE]) or lang
+    return Extracted(
+        title, description, headings, text, lang, canonical, links, shell, base, dropped, plain
+    )
 
 
 _FRONT = re.compile(r"\A(?:---|\+\+\+)\s*\n(.*?)\n(?:---|\+\+\+)\s*\n", re.S)

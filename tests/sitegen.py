@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -47,6 +49,7 @@ class Site:
     log: list[tuple[str, str]] = field(default_factory=list)  # (host header, path)
     # path -> (seconds between bytes, whether the status line and headers drip too)
     drips: dict[str, tuple[float, bool]] = field(default_factory=dict)
+    resets: set[str] = field(default_factory=set)  # paths answered half, then reset (TCP RST)
     connections: int = 0  # every connection accepted, also one that never sent a valid request
 
     def add(
@@ -59,13 +62,17 @@ class Site:
         delay: float = 0.0,
         drip: float = 0.0,
         drip_headers: bool = False,
+        reset: bool = False,
     ) -> None:
         """Serve ``body`` at ``path``; ``drip`` sends it one byte every ``drip`` seconds (a
-        slow-drip server), ``drip_headers`` the status line and headers too."""
+        slow-drip server), ``drip_headers`` the status line and headers too; ``reset`` sends
+        the headers and half the body, then resets the connection."""
         raw = body.encode("utf-8") if isinstance(body, str) else body
         self.routes[path] = (status, ctype, raw, headers or {}, delay)
         if drip:
             self.drips[path] = (drip, drip_headers)
+        if reset:
+            self.resets.add(path)
 
 
 def build(base: str, other_host: str, *, n_services: int = 30) -> Site:
@@ -193,6 +200,17 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 pass
             self.close_connection = True
 
+        def _reset(self, status: int, ctype: str, body: bytes) -> None:
+            head = (
+                f"HTTP/1.0 {status} OK\r\nContent-Type: {ctype}\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode()
+            self.wfile.write(head + body[: len(body) // 2])
+            self.wfile.flush()
+            # close with SO_LINGER 0: the client reads a reset, not an orderly end
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             site.log.append((self.headers.get("Host", ""), self.path))
             path = self.path.split("?")[0].split("#")[0]
@@ -206,6 +224,9 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 time.sleep(delay)
             if path in site.drips:
                 self._drip(path, status, ctype, body)
+                return
+            if path in site.resets:
+                self._reset(status, ctype, body)
                 return
             etag = headers.get("ETag")
             if etag and self.headers.get("If-None-Match") == etag:
@@ -231,11 +252,12 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
 
 @contextmanager
 def serve(
-    site: Site | None = None, host: str = "127.0.0.1"
+    site: Site | None = None, host: str = "127.0.0.1", port: int = 0
 ) -> Iterator[tuple[str, ThreadingHTTPServer]]:
-    """Serve ``site`` (or a 404-only site) on ``host`` at a free port; yields (base URL, server)."""
+    """Serve ``site`` (or a 404-only site) on ``host`` at ``port`` (a free one by default);
+    yields (base URL, server)."""
     site = site or Site("")
-    server = ThreadingHTTPServer((host, 0), _handler(site))
+    server = ThreadingHTTPServer((host, port), _handler(site))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

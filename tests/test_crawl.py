@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import CrawlOptions
-from pipeline.crawl import _Fetcher, _is_private, crawl_site, normalise
+from pipeline.crawl import CrawlReport, _Fetcher, _private_ip, crawl_site, normalise
 from pipeline.errors import CrawlError
 from pipeline.site import extract_html
 from tests.conftest import run_mine
@@ -111,12 +111,10 @@ def test_recrawl_reuses_unchanged_pages(crawled, tmp_path: Path) -> None:
 
 
 def test_private_addresses_are_refused_from_a_public_site() -> None:
-    assert _is_private("127.0.0.1") and _is_private("169.254.169.254") and _is_private("10.1.2.3")
-    from pipeline.crawl import CrawlReport
-
+    assert _private_ip("127.0.0.1") and _private_ip("169.254.169.254") and _private_ip("10.1.2.3")
     site = {("https", "example.nl", 443)}
-    fetcher = _Fetcher(FAST, site, allow_private=False, report=CrawlReport("x"))
-    fetcher.private_cache["www.example.nl"] = True  # as if its DNS pointed at a private address
+    fetcher = _Fetcher(FAST, site, (), report=CrawlReport("x"))
+    fetcher.dns["www.example.nl"] = ["10.1.2.3"]  # as if its DNS pointed at a private address
     assert "private" in fetcher.guarded("https://www.example.nl/x")
     assert fetcher.guarded("https://evil.example/x") == "off-site"
     assert fetcher.guarded("https://example.nl:8443/x") == "off-site"
@@ -131,11 +129,14 @@ def test_private_addresses_are_refused_from_a_public_site() -> None:
 def test_a_private_address_is_refused_where_the_connection_lands(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # DNS said "public" when the crawler checked, and the connection still lands on loopback
-    # (DNS rebinding): the address actually connected to decides
+    # a public crawl whose check before the request let a private address through (as if its
+    # DNS answer had changed): the address actually connected to decides
     import pipeline.crawl
 
-    monkeypatch.setattr(pipeline.crawl, "_is_private", lambda host: False)
+    monkeypatch.setattr(pipeline.crawl, "_private_start", lambda *a: frozenset())
+    monkeypatch.setattr(
+        pipeline.crawl._Fetcher, "guarded", lambda self, url: None if self.on_site(url) else "x"
+    )
     site = Site("")
     site.add("/", text_page("Intern"))
     with serve(site) as (base, _):
@@ -345,14 +346,26 @@ def test_gzip_sitemap_bombs_are_inflated_as_a_stream_within_a_cap(tmp_path: Path
     assert any("nullen.xml.gz" in w for w in report.warnings), report.warnings
 
 
-_RSS = """
-import resource, sys
+# The peak resident memory of this process alone: VmHWM, not getrusage's ru_maxrss, which
+# Linux carries over from the parent across exec (pytest's own peak, hundreds of MB in a full
+# run, would be measured instead).
+PEAK_RSS = """
+def peak_rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+"""
+_RSS = (
+    PEAK_RSS
+    + """
+import sys
 from pathlib import Path
 from pipeline.config import CrawlOptions
 from pipeline.crawl import crawl_site
 report = crawl_site(sys.argv[1], out_dir=Path(sys.argv[2]), options=CrawlOptions(delay=0))
-print(len(report.pages), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+print(len(report.pages), peak_rss_mb())
 """
+)
 
 
 def test_a_local_gzip_sitemap_bomb_is_inflated_within_a_cap(tmp_path: Path) -> None:

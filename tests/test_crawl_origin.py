@@ -171,7 +171,8 @@ def test_allow_host_with_and_without_port(tmp_path: Path) -> None:
             # with the port: exactly that origin
             ported = CrawlOptions(**{**FAST.__dict__, "allow_hosts": (f"127.0.0.1:{other_port}",)})
             report = crawl_site(base + "/", out_dir=tmp_path / "b", options=ported)
-            assert [p for _h, p in other.log] == ["/elders"]
+            # that host's own robots.txt first (RFC 9309: each host has its own)
+            assert [p for _h, p in other.log] == ["/robots.txt", "/elders"]
             assert f"{other_base}/elders" in [p["url"] for p in report.pages]
             result = run_mine(
                 "crawl", base + "/", "--out", str(tmp_path / "c"), "--delay", "0",
