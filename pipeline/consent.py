@@ -374,9 +374,20 @@ def records_for(real: Path, *, pointing: bool = False) -> tuple[list[RawRecord],
     return found, problems
 
 
+_LINKS_CACHE: dict[tuple[str, int, int], list[Path]] = {}
+
+
 def _links_in(folder: Path) -> list[Path]:
+    """The symbolic links in ``folder``; listed once while the folder is unchanged (a batch asks
+    for every recording in it)."""
     try:
-        return [p for p in folder.iterdir() if p.is_symlink()]
+        st = folder.stat()
+        key = (str(folder), st.st_ino, st.st_mtime_ns)
+        if key not in _LINKS_CACHE:
+            if len(_LINKS_CACHE) > 64:
+                _LINKS_CACHE.clear()
+            _LINKS_CACHE[key] = [p for p in folder.iterdir() if p.is_symlink()]
+        return _LINKS_CACHE[key]
     except OSError:
         return []
 
