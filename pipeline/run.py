@@ -307,6 +307,13 @@ def _stage_transcribe(
         # (other participants to redact, another retention date) transcribes again
         assert status.consent is not None
         input_hash = _digest(status.call_id, status.consent.record_sha256)
+        if not force and _done(db, item, "transcribe", status.call_id or "", opts_hash):
+            # done by a release that hashed the bytes alone: taken as is, once
+            db.execute(
+                "UPDATE stages SET input_hash=? WHERE item=? AND stage='transcribe'",
+                (input_hash, item),
+            )
+            db.commit()
         if not force and _done(db, item, "transcribe", input_hash, opts_hash):
             counts.skipped += 1
             log(f"transcribe: skipping {quote(item)}: nothing changed")
