@@ -26,9 +26,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import consent, speech_nl, write_wav  # noqa: E402
 from pipeline.config import load_settings, options_dict  # noqa: E402
+from pipeline.consent import admit  # noqa: E402
 from pipeline.files import FileIdentity, sha256_file  # noqa: E402
 from pipeline.run import _digest  # noqa: E402
-from pipeline.state import open_state, remember_hash  # noqa: E402
+from pipeline.state import normal_path, open_state, remember_hash  # noqa: E402
 from transcribe.diarize import diarization_label  # noqa: E402
 from transcribe.models import resolve_model  # noqa: E402
 
@@ -53,6 +54,7 @@ def registered(root: Path, n: int) -> float:
             )
             consent(audio)
             sha = sha256_file(audio)
+            record = admit(audio).consent.record_sha256
             out = ws / "transcripts" / f"call{i:04d}.json"
             out.write_text(
                 json.dumps(
@@ -82,9 +84,9 @@ def registered(root: Path, n: int) -> float:
             db.execute(
                 "INSERT INTO stages VALUES (?,?,?,?,?,?,?,?,?)",
                 (
-                    audio.name,
+                    normal_path(audio),  # stages are kept per real path
                     "transcribe",
-                    sha,
+                    _digest(sha, record),  # the bytes and the consent record
                     opts_hash,
                     "done",
                     "",

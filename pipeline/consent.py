@@ -231,9 +231,19 @@ def _read_limited(path: Path, limit: int, what: str) -> bytes:
     return data
 
 
+_SIDECAR_CACHE: dict[tuple[str, FileIdentity], dict[str, Any]] = {}
+
+
 def _read_sidecar(path: Path) -> RawRecord:
+    """Read a sidecar as written (parsed once while the file is unchanged)."""
     import tomllib
 
+    try:
+        key = (str(path), FileIdentity.of(path.stat()))
+    except OSError as exc:
+        raise ValueError(f"cannot be read ({exc.strerror})") from None
+    if key in _SIDECAR_CACHE:
+        return RawRecord(str(path), dict(_SIDECAR_CACHE[key]))
     try:
         text = _read_limited(path, MAX_SIDECAR_BYTES, "consent record").decode("utf-8")
         data = tomllib.loads(text)
@@ -243,7 +253,10 @@ def _read_sidecar(path: Path) -> RawRecord:
         raise ValueError(f"not valid TOML ({exc})") from None
     except OSError as exc:
         raise ValueError(f"cannot be read ({exc.strerror})") from None
-    return RawRecord(str(path), data)
+    if len(_SIDECAR_CACHE) > 4096:
+        _SIDECAR_CACHE.clear()
+    _SIDECAR_CACHE[key] = data
+    return RawRecord(str(path), dict(data))
 
 
 _REGISTER_CACHE: dict[tuple[str, FileIdentity], list[dict[str, Any]]] = {}

@@ -282,7 +282,7 @@ def _stage_transcribe(
     counts = result.stages["transcribe"]
     out = settings.workspace / "transcripts"
     opts = settings.transcribe
-    model_sha = ""
+    model_sha = opts_hash = ""
     todo: list[tuple[Path, str, str]] = []
     hasher = _hasher(db)
     seen: dict[str, Path] = {}
@@ -300,9 +300,9 @@ def _stage_transcribe(
             _record(db, item, "transcribe", None, None, "failed", status.reason)
             log(f"transcribe: left out {quote(item)}: {status.reason}")
             continue
-        if not model_sha:
+        if not model_sha:  # once per run: asking which speaker model is installed is slow
             model_sha = resolve_model(opts.model, cache_dir=settings.cache_dir).sha256
-        opts_hash = _digest(options_dict(opts), model_sha, diarization_label(opts))
+            opts_hash = _digest(options_dict(opts), model_sha, diarization_label(opts))
         # the bytes and the consent record they were transcribed under: a corrected record
         # (other participants to redact, another retention date) transcribes again
         assert status.consent is not None
