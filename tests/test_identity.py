@@ -355,7 +355,7 @@ def test_export_subject_refuses_to_mix_customers(tmp_path: Path) -> None:
     assert missing.returncode == 2 and not (tmp_path / "nope").exists()
 
 
-def test_stale_audit_copies_are_private_and_removed(tmp_path: Path) -> None:
+def test_audit_rewrites_are_private_from_the_start(tmp_path: Path) -> None:
     log = tmp_path / "audit.jsonl"
     log.write_text('{"a": 1}\n')
     with staged_files([log], mode=0o600) as (temp,):
