@@ -330,7 +330,8 @@ class _Mentions:
                 parts.append(re.escape(t.call_id[:12]))
             for name in {t.file, Path(t.path).name}:  # lines written before paths were quoted
                 parts.append(
-                    rf"\btranscribe: (?:done|failed|left out|skipping) {re.escape(name)}(?::| ->)"
+                    r'^[^"]*\btranscribe: (?:done|failed|left out|skipping) '
+                    rf'{re.escape(name)}(?::| ->)[^"]*$'
                 )
         self.pattern = re.compile("|".join(parts)) if parts else None
 

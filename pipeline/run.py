@@ -290,7 +290,10 @@ def _stage_transcribe(
         item = normal_path(path)  # stages are kept per recording, by its real path
         if item in seen:  # a link to a recording of this folder: the same recording
             counts.skipped += 1
-            log(f"transcribe: skipping {quote(path)}: the same recording as {quote(seen[item])}")
+            log(
+                f"transcribe: skipping {path.name}: the same recording as {quote(seen[item])} "
+                f"({quote(path)})"
+            )
             continue
         seen[item] = path
         status = check(path, hasher=hasher)
@@ -298,7 +301,7 @@ def _stage_transcribe(
             counts.failed += 1
             result.left_out.append({"file": path.name, "reason": status.reason})
             _record(db, item, "transcribe", None, None, "failed", status.reason)
-            log(f"transcribe: left out {quote(item)}: {status.reason}")
+            log(f"transcribe: left out {path.name}: {status.reason} ({quote(item)})")
             continue
         if not model_sha:  # once per run: asking which speaker model is installed is slow
             model_sha = resolve_model(opts.model, cache_dir=settings.cache_dir).sha256
@@ -316,7 +319,7 @@ def _stage_transcribe(
             db.commit()
         if not force and _done(db, item, "transcribe", input_hash, opts_hash):
             counts.skipped += 1
-            log(f"transcribe: skipping {quote(item)}: nothing changed")
+            log(f"transcribe: skipping {path.name}: nothing changed ({quote(item)})")
             continue
         todo.append((path, item, input_hash))
     if todo:
@@ -349,7 +352,10 @@ def _stage_transcribe(
                     outputs=list(r.outputs),
                     started=started,
                 )
-                log(f"transcribe: done {quote(item)} -> {', '.join(map(quote, r.outputs))}")
+                log(
+                    f"transcribe: done {path.name} -> {', '.join(map(quote, r.outputs))} "
+                    f"({quote(item)})"
+                )
             else:
                 counts.failed += 1
                 result.left_out.append({"file": path.name, "reason": r.error})
@@ -363,7 +369,7 @@ def _stage_transcribe(
                     r.error,
                     started=started,
                 )
-                log(f"transcribe: failed {quote(item)}: {r.error}")
+                log(f"transcribe: failed {path.name}: {r.error} ({quote(item)})")
     rows = db.execute(
         "SELECT output FROM stages WHERE stage='transcribe' AND status='done'"
     ).fetchall()
