@@ -312,3 +312,42 @@ def test_a_full_disk_is_one_line_not_a_traceback(tmp_path: Path, cache_dir: Path
         assert len(lines) == 1 and "free disk space" in lines[0], result.stderr
         # nothing half-done: no transcript that the workspace does not know of
         assert not out.exists() or not any(out.iterdir()), list(out.iterdir())
+
+
+def test_a_workspace_of_the_previous_release_is_upgraded(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    shutil.copyfile(FIXTURES / "workspace-v1" / "state.db", ws / "state.db")
+    with sqlite3.connect(ws / "state.db") as old:  # its paths, moved below this test's folder
+        for table in ("recordings", "outputs", "managed_dirs"):
+            old.execute(
+                f"UPDATE {table} SET path = replace(path, '/tmp/wsv1', ?)", (str(tmp_path),)
+            )
+    call = "209eccef1b50c63c0a2ff533b8fb50af884aab93b27f86749c87a9aaa2a0b224"
+    with open_state(ws) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] >= 2
+        assert [(r.path, r.call_id, r.customer) for r in recordings(db)] == [
+            (f"{tmp_path}/rec/visit.wav", call, "Bakkerij Jansen")
+        ]
+        assert sorted(db.execute("SELECT recording, stage, path FROM outputs")) == [
+            ("", "terms", f"{tmp_path}/ws/terms/terms.csv"),
+            ("", "terms", f"{tmp_path}/ws/terms/terms.json"),
+            (f"{tmp_path}/rec/visit.wav", "transcribe", f"{tmp_path}/ws/transcripts/visit.json"),
+            (f"{tmp_path}/rec/visit.wav", "transcribe", f"{tmp_path}/ws/transcripts/visit.txt"),
+        ]
+        items = sorted(db.execute("SELECT item, stage, status FROM stages"))
+        assert items == [
+            (f"{tmp_path}/rec/visit.wav", "transcribe", "done"),
+            ("corpus", "terms", "done"),
+        ]
+        assert db.execute("SELECT count(*) FROM file_hashes").fetchone() == (0,)  # a cache
+    status = run_mine("status", "--workspace", str(ws), "--json")
+    assert status.returncode == 0, status.stderr
+    (item,) = json.loads(status.stdout)["recordings"]
+    assert (item["file"], item["status"], item["call_id"]) == ("visit.wav", "done", call)
+    gone = run_mine("forget", call[:12], "--yes", "--workspace", str(ws))
+    assert gone.returncode == 0, gone.stderr
+    with open_state(ws) as db:
+        assert recordings(db) == [] and db.execute("SELECT count(*) FROM outputs").fetchone() == (
+            0,
+        )
