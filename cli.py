@@ -719,7 +719,7 @@ def crawl(
     Example: mine crawl https://www.example.nl --out site/ --max-pages 300
     """
     _setup_logging(verbose)
-    from pipeline.crawl import crawl_site
+    from crawl import crawl_site
 
     try:
         settings = _settings(

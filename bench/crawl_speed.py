@@ -17,9 +17,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from crawl import crawl_site, extract_html  # noqa: E402
 from pipeline.config import CrawlOptions  # noqa: E402
-from pipeline.crawl import crawl_site  # noqa: E402
-from pipeline.site import extract_html  # noqa: E402
 from tests.sitegen import Site, build, serve  # noqa: E402
 
 

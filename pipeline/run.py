@@ -493,7 +493,7 @@ def _stage_crawl(
         )
 
     def work() -> tuple[list[str], str]:
-        from pipeline.crawl import crawl_site
+        from crawl import crawl_site
 
         try:
             report = crawl_site(site, out_dir=out, options=settings.crawl)

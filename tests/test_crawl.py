@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from crawl import CrawlReport, crawl_site, extract_html, normalise, private_ip
+from crawl.fetch import Fetcher
 from pipeline.config import CrawlOptions
-from pipeline.crawl import CrawlReport, _Fetcher, _private_ip, crawl_site, normalise
 from pipeline.errors import CrawlError
-from pipeline.site import extract_html
 from tests.conftest import run_mine
 from tests.sitegen import Site, build, gzip_bomb, serve, text_page, urlset
 
@@ -111,9 +111,9 @@ def test_recrawl_reuses_unchanged_pages(crawled, tmp_path: Path) -> None:
 
 
 def test_private_addresses_are_refused_from_a_public_site() -> None:
-    assert _private_ip("127.0.0.1") and _private_ip("169.254.169.254") and _private_ip("10.1.2.3")
+    assert private_ip("127.0.0.1") and private_ip("169.254.169.254") and private_ip("10.1.2.3")
     site = {("https", "example.nl", 443)}
-    fetcher = _Fetcher(FAST, site, (), report=CrawlReport("x"))
+    fetcher = Fetcher(FAST, site, (), report=CrawlReport("x"))
     fetcher.dns["www.example.nl"] = ["10.1.2.3"]  # as if its DNS pointed at a private address
     assert "private" in fetcher.guarded("https://www.example.nl/x")
     assert fetcher.guarded("https://evil.example/x") == "off-site"
@@ -131,12 +131,10 @@ def test_a_private_address_is_refused_where_the_connection_lands(
 ) -> None:
     # a public crawl whose check before the request let a private address through (as if its
     # DNS answer had changed): the address actually connected to decides
-    import pipeline.crawl
+    import crawl.web
 
-    monkeypatch.setattr(pipeline.crawl, "_private_start", lambda *a: frozenset())
-    monkeypatch.setattr(
-        pipeline.crawl._Fetcher, "guarded", lambda self, url: None if self.on_site(url) else "x"
-    )
+    monkeypatch.setattr(crawl.web, "_private_start", lambda *a: frozenset())
+    monkeypatch.setattr(Fetcher, "guarded", lambda self, url: None if self.on_site(url) else "x")
     site = Site("")
     site.add("/", text_page("Intern"))
     with serve(site) as (base, _):
@@ -361,7 +359,7 @@ _RSS = (
 import sys
 from pathlib import Path
 from pipeline.config import CrawlOptions
-from pipeline.crawl import crawl_site
+from crawl import crawl_site
 report = crawl_site(sys.argv[1], out_dir=Path(sys.argv[2]), options=CrawlOptions(delay=0))
 print(len(report.pages), peak_rss_mb())
 """

@@ -22,8 +22,8 @@ from urllib.parse import unquote
 
 import pytest
 
+from crawl import crawl_site, origin, private_ip, site_host
 from pipeline.config import CrawlOptions
-from pipeline.crawl import _private_ip, crawl_site, origin, site_host
 from pipeline.errors import CrawlError
 from tests.sitegen import Site, gzip_bomb, serve, text_page, urlset
 
@@ -100,8 +100,8 @@ def test_only_public_unicast_addresses_count_as_public() -> None:
         "ff02::1",
         "0.0.0.0",
     ]
-    assert [a for a in refused if not _private_ip(a)] == []
-    assert not _private_ip("93.184.215.14") and not _private_ip("2606:4700:4700::1111")
+    assert [a for a in refused if not private_ip(a)] == []
+    assert not private_ip("93.184.215.14") and not private_ip("2606:4700:4700::1111")
 
 
 @pytest.fixture
@@ -350,7 +350,7 @@ def test_links_per_page_and_addresses_per_crawl_are_bounded(tmp_path: Path) -> N
 
 NESTED = """
 import gzip, sys
-from pipeline.crawl import _read_sitemap, _slices
+from crawl.sitemaps import read_sitemap, slices
 def peak_rss_mb():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
@@ -360,7 +360,7 @@ data = gzip.compress(
     + b"<a/>" * 1_000_000 + b"</w><url><loc>http://127.0.0.1:1/ok</loc></url></urlset>"
 )
 before = peak_rss_mb()
-sitemap = _read_sitemap(_slices(data), 100)
+sitemap = read_sitemap(slices(data), 100)
 print(sitemap.locs[0], peak_rss_mb() - before)
 """
 
@@ -461,7 +461,7 @@ def test_a_recrawl_that_reads_nothing_keeps_the_previous_crawl(tmp_path: Path) -
 
 
 def test_a_crash_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.crawl
+    import crawl.pages
 
     site = Site("")
     site.add("/", text_page("Start"))
@@ -473,7 +473,7 @@ def test_a_crash_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         def bug(*args: object, **kwargs: object) -> dict:
             raise RuntimeError("a bug")
 
-        monkeypatch.setattr(pipeline.crawl, "to_record", bug)
+        monkeypatch.setattr(crawl.pages, "to_record", bug)
         with pytest.raises(RuntimeError):
             crawl_site(base + "/", out_dir=out, options=_opts(max_age=0))
     assert (out / "pages.jsonl").read_bytes() == before

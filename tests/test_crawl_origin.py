@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from crawl import crawl_site
 from pipeline.config import CrawlOptions
-from pipeline.crawl import crawl_site
 from pipeline.errors import CrawlError
 from tests.conftest import run_mine
 from tests.sitegen import Site, serve, sitemap_index, text_page, urlset
@@ -45,7 +45,7 @@ def _nothing_from(other: Site, other_base: str, out: Path) -> None:
 
 
 def test_origin_is_scheme_host_and_port() -> None:
-    from pipeline.crawl import origin
+    from crawl import origin
 
     assert origin("http://www.Example.nl/a") == origin("http://example.nl:80/b")
     assert origin("https://example.nl/") == ("https", "example.nl", 443)

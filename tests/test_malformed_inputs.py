@@ -277,7 +277,7 @@ def test_report_accepts_the_good_gap_json() -> None:
     assert shape_problem(GAP, GAP_SHAPE) is None
 
 
-# ---- mine crawl: a local site export or sitemap file (pipeline/crawl.py reads these) ----
+# ---- mine crawl: a local site export or sitemap file (crawl/folder.py, crawl/sitemaps.py) ----
 
 CRAWL_CASES = {
     "empty-folder": None,

@@ -1,7 +1,6 @@
-"""What a page shows its visitors: main text (trafilatura), title, description, headings, language.
-
-Also reads a local site export (HTML or Markdown files) the same way.
-"""
+"""What a page shows its visitors: main text (trafilatura), title, description, headings,
+language (``extract_html``; ``extract_markdown`` for a site export's Markdown files), and the
+pages.jsonl row of a page (``to_record``)."""
 
 from __future__ import annotations
 
@@ -9,6 +8,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import lxml.html
@@ -109,6 +109,7 @@ def _plain_text(tree: Any) -> str:
 
 
 def _trafilatura(html: str, url: str | None) -> Any:
+    """trafilatura's reading of the page: main text and metadata."""
     from trafilatura import bare_extraction
 
     return bare_extraction(
@@ -121,6 +122,24 @@ def _trafilatura(html: str, url: str | None) -> Any:
     )
 
 
+def _parse(html: str) -> Any:
+    """The element tree of ``html``; None when there is none (empty or unparseable)."""
+    try:
+        return lxml.html.fromstring(html) if html.strip() else None
+    except (lxml.etree.ParserError, ValueError):
+        return None
+
+
+def _plain_reason(tree: Any, html: str) -> str | None:
+    """Why the page is too large for trafilatura (then read by _plain_text), or None."""
+    elements = sum(1 for _ in tree.iter())
+    if elements > MAX_EXTRACT_ELEMENTS:
+        return f"{elements} HTML elements, more than {MAX_EXTRACT_ELEMENTS}"
+    if len(html) > MAX_EXTRACT_CHARS:
+        return f"{len(html)} characters, more than {MAX_EXTRACT_CHARS}"
+    return None
+
+
 def extract_html(html: str, *, url: str | None = None) -> Extracted:
     """Extract the main text and metadata of an HTML page (broken HTML is tolerated).
 
@@ -128,17 +147,8 @@ def extract_html(html: str, *, url: str | None = None) -> Extracted:
     read by a plain text extraction (``plain`` says why): trafilatura's time grows faster than
     such a page. At most MAX_LINKS links and MAX_HEADINGS headings are kept.
     """
-    try:
-        tree = lxml.html.fromstring(html) if html.strip() else None
-    except (lxml.etree.ParserError, ValueError):
-        tree = None
-    plain = None
-    if tree is not None:
-        elements = sum(1 for _ in tree.iter())
-        if elements > MAX_EXTRACT_ELEMENTS:
-            plain = f"{elements} HTML elements, more than {MAX_EXTRACT_ELEMENTS}"
-        elif len(html) > MAX_EXTRACT_CHARS:
-            plain = f"{len(html)} characters, more than {MAX_EXTRACT_CHARS}"
+    tree = _parse(html)
+    plain = _plain_reason(tree, html) if tree is not None else None
     doc = _trafilatura(html, url) if html.strip() and plain is None else None
     text = (getattr(doc, "text", "") or "").strip()
     title = (getattr(doc, "title", "") or "").strip()
@@ -218,6 +228,11 @@ def extract_markdown(source: str) -> Extracted:
     if lang is None:
         lang = guess_language(text)
     return Extracted(title, description, headings, text, lang)
+
+
+def now() -> str:
+    """The current UTC time, as stored (``fetched_at``)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def to_record(

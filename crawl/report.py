@@ -1,0 +1,66 @@
+"""``CrawlReport``: what a crawl did (pages, skipped addresses and why, broken links,
+redirects, time), written to ``crawl.json`` beside ``pages.jsonl``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from crawl.robots import USER_AGENT
+from pipeline.config import CrawlOptions, options_dict
+
+
+@dataclass
+class CrawlReport:
+    """What a crawl did: written to ``crawl.json`` beside ``pages.jsonl``."""
+
+    start: str
+    pages: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    broken: list[dict[str, Any]] = field(default_factory=list)
+    redirects: list[dict[str, Any]] = field(default_factory=list)
+    requests: int = 0
+    reused: int = 0
+    fetch_seconds: float = 0.0
+    extract_seconds: float = 0.0
+    seconds: float = 0.0
+    stopped: str = ""
+    warnings: list[str] = field(default_factory=list)
+    outputs: tuple[str, ...] = ()
+    crawl_delay: float | None = None  # robots.txt's, when longer than --delay
+
+    def skip(self, url: str, reason: str) -> None:
+        """Record that ``url`` (an address or a file of an export) was not read, and why."""
+        self.skipped.append({"url": url, "reason": reason})
+
+    def broken_link(self, url: str, status: int, referrer: str | None) -> None:
+        """Record a link answered with an HTTP error, once per address with every page that
+        links to it."""
+        for row in self.broken:
+            if row["url"] == url:
+                if referrer and referrer not in row["referrers"]:
+                    row["referrers"].append(referrer)
+                return
+        self.broken.append(
+            {"url": url, "status": status, "referrers": [referrer] if referrer else []}
+        )
+
+    def summary(self, options: CrawlOptions | None) -> dict[str, Any]:
+        """The crawl.json content."""
+        return {
+            "start": self.start,
+            "pages_fetched": len(self.pages),
+            "requests": self.requests,
+            "reused_unchanged": self.reused,
+            "skipped": self.skipped,
+            "broken_links": self.broken,
+            "redirects": self.redirects,
+            "seconds": round(self.seconds, 2),
+            "fetch_seconds": round(self.fetch_seconds, 2),
+            "extract_seconds": round(self.extract_seconds, 2),
+            "stopped": self.stopped,
+            "crawl_delay": self.crawl_delay,
+            "warnings": self.warnings,
+            "user_agent": USER_AGENT,
+            "options": options_dict(options) if options else {},
+        }
