@@ -385,70 +385,78 @@ def load_settings(
     """
     env = os.environ if env is None else env
     path = find_config(config_path, env)
-    data = _read_toml(path) if path else {}
-    top: dict[str, Any] = {}
-    sections: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
-    top_hints = {"workspace": Path, "cache_dir": Path}
+    layers = _Layers()
+    if path:
+        layers.toml(path, _read_toml(path))
+    layers.environment(env)
+    layers.flags(overrides or {})
+    return layers.settings(path)
 
-    def top_layer(layer: Mapping[str, Any], where: Callable[[str], str]) -> None:
+
+class _Layers:
+    """Settings as they accumulate, one layer over the other (later layers win)."""
+
+    def __init__(self) -> None:
+        self.top: dict[str, Any] = {}
+        self.sections: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
+
+    def _top(self, layer: Mapping[str, Any], where: Callable[[str], str]) -> None:
         for key, raw in layer.items():
             try:
-                top[key] = _coerce(raw, top_hints[key])
+                self.top[key] = _coerce(raw, Path)  # the top-level settings are folders
             except (ValueError, TypeError) as exc:
                 raise ConfigError(f"{where(key)}: invalid value {raw!r} ({exc})") from None
 
-    # mine.toml
-    if path:
-        base = path.parent
+    def _section(self, name: str, layer: Mapping[str, Any], where: Callable[[str], str]) -> None:
+        cls, check = _SECTIONS[name]
+        _apply(layer, name, cls, check, where, self.sections[name])
+
+    def toml(self, path: Path, data: Mapping[str, Any]) -> None:
+        """``mine.toml``: relative paths in it are relative to the file."""
         for key, value in data.items():
             if key in _SECTIONS:
                 if not isinstance(value, dict):
                     raise ConfigError(f"{path}: [{key}] must be a table")
-                cls, check = _SECTIONS[key]
-                _apply(value, key, cls, check, lambda k, s=key: f"{path} [{s}] {k}", sections[key])
+                self._section(key, value, lambda k, s=key: f"{path} [{s}] {k}")
             elif key in _TOP:
-                top_layer({key: value}, lambda k: f"{path} {k}")
-                if not top[key].is_absolute():
-                    top[key] = base / top[key]
+                self._top({key: value}, lambda k: f"{path} {k}")
+                if not self.top[key].is_absolute():
+                    self.top[key] = path.parent / self.top[key]
             else:
                 known = ", ".join([*_TOP, *(f"[{s}]" for s in _SECTIONS)])
                 raise ConfigError(f"{path}: unknown setting '{key}'; known: {known}")
 
-    # MINE_* environment
-    top_layer(
-        {k: env[f"MINE_{k.upper()}"] for k in _TOP if env.get(f"MINE_{k.upper()}")},
-        lambda k: f"environment MINE_{k.upper()}",
-    )
-    for name, (cls, check) in _SECTIONS.items():
-        prefix = f"MINE_{name.upper()}_"
-        layer = {k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix)}
-        _apply(
-            layer,
-            name,
-            cls,
-            check,
-            lambda k, p=prefix: f"environment {p}{k.upper()}",
-            sections[name],
+    def environment(self, env: Mapping[str, str]) -> None:
+        """``MINE_<KEY>`` and ``MINE_<SECTION>_<KEY>`` variables."""
+        self._top(
+            {k: env[f"MINE_{k.upper()}"] for k in _TOP if env.get(f"MINE_{k.upper()}")},
+            lambda k: f"environment MINE_{k.upper()}",
         )
+        for name in _SECTIONS:
+            prefix = f"MINE_{name.upper()}_"
+            layer = {k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix)}
+            self._section(name, layer, lambda k, p=prefix: f"environment {p}{k.upper()}")
 
-    # CLI flags
-    overrides = overrides or {}
-    top_layer(
-        {k: overrides[k] for k in _TOP if overrides.get(k) is not None},
-        lambda k: f"--{k.replace('_', '-')}",
-    )
-    for name, (cls, check) in _SECTIONS.items():
-        layer = {k: v for k, v in (overrides.get(name) or {}).items() if v is not None}
-        _apply(layer, name, cls, check, _flag, sections[name])
+    def flags(self, overrides: Mapping[str, Any]) -> None:
+        """Command-line flags (``None``: not given)."""
+        self._top(
+            {k: overrides[k] for k in _TOP if overrides.get(k) is not None},
+            lambda k: f"--{k.replace('_', '-')}",
+        )
+        for name in _SECTIONS:
+            layer = {k: v for k, v in (overrides.get(name) or {}).items() if v is not None}
+            self._section(name, layer, _flag)
 
-    return Settings(
-        **top,
-        transcribe=TranscribeOptions(**sections["transcribe"]),
-        terms=TermOptions(**sections["terms"]),
-        crawl=CrawlOptions(**sections["crawl"]),
-        consent=ConsentPolicy(**sections["consent"]),
-        config_file=path,
-    )
+    def settings(self, path: Path | None) -> Settings:
+        """The resolved settings."""
+        return Settings(
+            **self.top,
+            transcribe=TranscribeOptions(**self.sections["transcribe"]),
+            terms=TermOptions(**self.sections["terms"]),
+            crawl=CrawlOptions(**self.sections["crawl"]),
+            consent=ConsentPolicy(**self.sections["consent"]),
+            config_file=path,
+        )
 
 
 def options_dict(options: Any) -> dict[str, Any]:

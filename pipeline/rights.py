@@ -44,14 +44,22 @@ from pipeline.files import (
 )
 from pipeline.state import (
     KnownRecording,
+    compact,
+    corpus_outputs,
+    delete_speaker_roles,
+    delete_stages,
+    erase_recording,
     files_of_recording,
     is_workspace,
     managed_dirs,
+    mark_audio_deleted,
     normal_path,
     now,
     open_state,
     outputs_of,
     recordings,
+    stage_rows,
+    unregister_output,
     workspace_lock,
 )
 
@@ -239,14 +247,9 @@ def forget(
             remaining = {r.call_id for r in recordings(db)}
             for t in targets:
                 if t.call_id and t.call_id not in remaining:
-                    db.execute("DELETE FROM speaker_roles WHERE call_id=?", (t.call_id,))
+                    delete_speaker_roles(db, t.call_id)
             _scrub(db, targets, results, settings)
-        with open_state(settings.workspace) as db:  # no erased page may linger in the WAL or
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # in free pages of the file
-        with open_state(settings.workspace) as db:
-            db.isolation_level = None
-            db.execute("VACUUM")
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        compact(settings.workspace)  # no erased page may linger in the WAL or in free pages
     return results
 
 
@@ -303,13 +306,7 @@ def _erase(
     marked = withdraw(records, when=when) if audio.parent.is_dir() else []
     if not records and ours and audio.exists():  # still here (not managed): keep it refused
         marked.append(refuse_from_now(audio, when=when))
-    db.execute("DELETE FROM outputs WHERE recording=? AND call_id=?", (t.path, t.call_id))
-    if t.call_id:
-        db.execute("DELETE FROM outputs WHERE call_id=? AND recording=''", (t.call_id,))
-    db.execute("DELETE FROM recordings WHERE path=? AND call_id=?", (t.path, t.call_id))
-    for path in [t.path, str(audio), *deleted]:
-        db.execute("DELETE FROM file_hashes WHERE path=?", (normal_path(path),))
-    db.execute("DELETE FROM stages WHERE item IN (?, ?)", (t.path, str(audio)))
+    erase_recording(db, t.path, t.call_id, other_paths=[str(audio), *deleted])
     append_jsonl(settings.audit_log, tombstone)
     return ForgetResult(
         t.call_id, t.file, tuple(deleted), audio_deleted, kept, ", ".join(marked), t.path
@@ -382,8 +379,7 @@ def _scrub(
 
     # Corpus files that still name them (a report listing a left-out file, say) go too;
     # the next mine run rebuilds them without the recording.
-    rows = db.execute("SELECT DISTINCT path FROM outputs WHERE recording=''").fetchall()
-    candidates = [Path(p) for (p,) in rows]
+    candidates = corpus_outputs(db)
     for place in (ws / "terms", ws / "gap", ws / "report.html"):
         candidates += list(place.rglob("*")) if place.is_dir() else [place]
     erased_any = any(r.deleted for r in results)
@@ -396,15 +392,13 @@ def _scrub(
             continue
         if mentions(text):
             path.unlink()
-            db.execute("DELETE FROM outputs WHERE path=?", (normal_path(path),))
+            unregister_output(db, path)
             erased_any = True
     if erased_any:
-        db.execute("DELETE FROM stages WHERE item='corpus' AND stage IN (?,?,?)", _CORPUS)
-    for item, stage, reason, output in db.execute(
-        "SELECT item, stage, reason, output FROM stages"
-    ).fetchall():
-        if mentions(f"{item}\n{reason}\n{output}"):
-            db.execute("DELETE FROM stages WHERE item=? AND stage=?", (item, stage))
+        delete_stages(db, ["corpus"], _CORPUS)
+    for row in stage_rows(db):
+        if mentions(f"{row.item}\n{row.reason}\n{json.dumps(row.outputs)}"):
+            delete_stages(db, [row.item], (row.stage,))
 
 
 def _about(entry: dict[str, Any], targets: list[ForgetTarget]) -> bool:
@@ -456,10 +450,7 @@ def enforce_retention(
                 if _holds(audio, rec.call_id):
                     audio.unlink()
                     deleted = True
-                db.execute(
-                    "UPDATE recordings SET audio_deleted_at=? WHERE path=? AND call_id=?",
-                    (now(), rec.path, rec.call_id),
-                )
+                mark_audio_deleted(db, rec.path, rec.call_id)
                 append_jsonl(
                     settings.audit_log,
                     {

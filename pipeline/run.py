@@ -28,7 +28,11 @@ from pipeline.state import (
     cached_hash,
     normal_path,
     open_state,
+    record_stage,
     remember_hash,
+    set_stage_input,
+    stage_row,
+    stage_rows,
     workspace_lock,
 )
 from pipeline.state import recordings as state_recordings
@@ -123,7 +127,6 @@ def _hasher(db: sqlite3.Connection) -> Callable[[Path], tuple[str, FileIdentity]
         if sha is None:
             sha, identity = default_hasher(real)
             remember_hash(db, real, identity, sha)
-            db.commit()  # never hold a write lock while a stage writes through its own connection
         return sha, identity
 
     return hasher
@@ -132,13 +135,18 @@ def _hasher(db: sqlite3.Connection) -> Callable[[Path], tuple[str, FileIdentity]
 def _done(
     db: sqlite3.Connection, item: str, stage: str, input_hash: str, options_hash: str
 ) -> bool:
-    row = db.execute(
-        "SELECT input_hash, options_hash, status, output FROM stages WHERE item=? AND stage=?",
-        (item, stage),
-    ).fetchone()
-    if not row or row[2] != "done" or row[0] != input_hash or row[1] != options_hash:
+    row = stage_row(db, item, stage)
+    if (
+        not row
+        or row.status != "done"
+        or (row.input_hash, row.options_hash)
+        != (
+            input_hash,
+            options_hash,
+        )
+    ):
         return False
-    return all(Path(p).exists() for p in json.loads(row[3] or "[]"))
+    return all(Path(p).exists() for p in row.outputs)
 
 
 def _record(
@@ -152,21 +160,17 @@ def _record(
     outputs: list[str] | None = None,
     started: str | None = None,
 ) -> None:
-    db.execute(
-        "INSERT OR REPLACE INTO stages VALUES (?,?,?,?,?,?,?,?,?)",
-        (
-            item,
-            stage,
-            input_hash,
-            options_hash,
-            status,
-            reason,
-            json.dumps(outputs or []),
-            started or _now(),
-            _now(),
-        ),
+    record_stage(
+        db,
+        item,
+        stage,
+        input_hash=input_hash,
+        options_hash=options_hash,
+        status=status,
+        reason=reason,
+        outputs=outputs,
+        started=started,
     )
-    db.commit()
 
 
 def run_pipeline(
@@ -266,6 +270,15 @@ def _site_name(site: str) -> str:
     return " ".join(w for w in words if len(w) >= 3)
 
 
+@dataclass(frozen=True)
+class _Todo:
+    """A recording this run transcribes: its path, its stage item and input hash."""
+
+    path: Path
+    item: str
+    input_hash: str
+
+
 def _stage_transcribe(
     db: sqlite3.Connection,
     recordings: Path,
@@ -275,16 +288,51 @@ def _stage_transcribe(
     log: _Log,
     on_progress: ProgressCallback,
 ) -> list[Path]:
-    from pipeline.consent import check
+    hasher = _hasher(db)
+    todo = _transcriptions_to_do(db, recordings, settings, force, result, log, hasher)
+    if todo:
+        from transcribe.api import transcribe_files  # the models: only when there is work
+
+        started = _now()
+        report = transcribe_files(
+            [t.path for t in todo],
+            settings=settings,
+            out_dir=settings.workspace / "transcripts",
+            on_progress=on_progress,
+            hasher=hasher,
+            lock=False,  # this run holds the workspace
+        )
+        opts_hash = _transcribe_options_hash(settings, report.model.get("sha256"))
+        for t, r in zip(todo, report.results, strict=True):
+            _record_transcription(db, t, r, opts_hash, started, result, log)
+    return _transcripts_done(db)
+
+
+def _transcribe_options_hash(settings: Settings, model_sha: str | None = None) -> str:
+    """What the transcription options and the models make of the transcripts."""
     from transcribe.diarize import diarization_label
     from transcribe.models import resolve_model
 
-    counts = result.stages["transcribe"]
-    out = settings.workspace / "transcripts"
     opts = settings.transcribe
-    model_sha = opts_hash = ""
-    todo: list[tuple[Path, str, str]] = []
-    hasher = _hasher(db)
+    model_sha = model_sha or resolve_model(opts.model, cache_dir=settings.cache_dir).sha256
+    return _digest(options_dict(opts), model_sha, diarization_label(opts))
+
+
+def _transcriptions_to_do(
+    db: sqlite3.Connection,
+    recordings: Path,
+    settings: Settings,
+    force: bool,
+    result: RunResult,
+    log: _Log,
+    hasher: Callable[[Path], tuple[str, FileIdentity]],
+) -> list[_Todo]:
+    """The gate for every recording of the folder, and which of them changed since last run."""
+    from pipeline.consent import check
+
+    counts = result.stages["transcribe"]
+    opts_hash = ""  # once per run: asking which speaker model is installed is slow
+    todo: list[_Todo] = []
     seen: dict[str, Path] = {}
     for path in _recordings_in(recordings):
         item = normal_path(path)  # stages are kept per recording, by its real path
@@ -297,86 +345,68 @@ def _stage_transcribe(
             continue
         seen[item] = path
         status = check(path, hasher=hasher)
-        if not status.ok:
+        if not status.ok or status.consent is None:
             counts.failed += 1
             result.left_out.append({"file": path.name, "reason": status.reason})
             _record(db, item, "transcribe", None, None, "failed", status.reason)
             log(f"transcribe: left out {path.name}: {status.reason} ({quote(item)})")
             continue
-        if not model_sha:  # once per run: asking which speaker model is installed is slow
-            model_sha = resolve_model(opts.model, cache_dir=settings.cache_dir).sha256
-            opts_hash = _digest(options_dict(opts), model_sha, diarization_label(opts))
+        opts_hash = opts_hash or _transcribe_options_hash(settings)
         # the bytes and the consent record they were transcribed under: a corrected record
         # (other participants to redact, another retention date) transcribes again
-        assert status.consent is not None
         input_hash = _digest(status.call_id, status.consent.record_sha256)
         if not force and _done(db, item, "transcribe", status.call_id or "", opts_hash):
             # done by a release that hashed the bytes alone: taken as is, once
-            db.execute(
-                "UPDATE stages SET input_hash=? WHERE item=? AND stage='transcribe'",
-                (input_hash, item),
-            )
-            db.commit()
+            set_stage_input(db, item, "transcribe", input_hash)
         if not force and _done(db, item, "transcribe", input_hash, opts_hash):
             counts.skipped += 1
             log(f"transcribe: skipping {path.name}: nothing changed ({quote(item)})")
             continue
-        todo.append((path, item, input_hash))
-    if todo:
-        from transcribe.api import (
-            transcribe_files,
-        )  # decoding and the model: only when there is work
+        todo.append(_Todo(path, item, input_hash))
+    return todo
 
-        started = _now()
-        report = transcribe_files(
-            [p for p, _, _ in todo],
-            settings=settings,
-            out_dir=out,
-            on_progress=on_progress,
-            hasher=hasher,
-            lock=False,  # this run holds the workspace
+
+def _record_transcription(
+    db: sqlite3.Connection,
+    todo: _Todo,
+    r: Any,
+    opts_hash: str,
+    started: str,
+    result: RunResult,
+    log: _Log,
+) -> None:
+    """Record one recording's transcription (a ``FileResult``) in the stages and the log."""
+    counts, name, item = result.stages["transcribe"], todo.path.name, todo.item
+    if r.ok:
+        counts.done += 1
+        _record(
+            db,
+            item,
+            "transcribe",
+            todo.input_hash,
+            opts_hash,
+            "done",
+            outputs=list(r.outputs),
+            started=started,
         )
-        opts_hash = _digest(
-            options_dict(opts), report.model.get("sha256", model_sha), diarization_label(opts)
+        log(f"transcribe: done {name} -> {', '.join(map(quote, r.outputs))} ({quote(item)})")
+    else:
+        counts.failed += 1
+        result.left_out.append({"file": name, "reason": r.error})
+        _record(
+            db, item, "transcribe", todo.input_hash, opts_hash, "failed", r.error, started=started
         )
-        for (path, item, input_hash), r in zip(todo, report.results, strict=True):
-            if r.ok:
-                counts.done += 1
-                _record(
-                    db,
-                    item,
-                    "transcribe",
-                    input_hash,
-                    opts_hash,
-                    "done",
-                    outputs=list(r.outputs),
-                    started=started,
-                )
-                log(
-                    f"transcribe: done {path.name} -> {', '.join(map(quote, r.outputs))} "
-                    f"({quote(item)})"
-                )
-            else:
-                counts.failed += 1
-                result.left_out.append({"file": path.name, "reason": r.error})
-                _record(
-                    db,
-                    item,
-                    "transcribe",
-                    input_hash,
-                    opts_hash,
-                    "failed",
-                    r.error,
-                    started=started,
-                )
-                log(f"transcribe: failed {path.name}: {r.error} ({quote(item)})")
-    rows = db.execute(
-        "SELECT output FROM stages WHERE stage='transcribe' AND status='done'"
-    ).fetchall()
+        log(f"transcribe: failed {name}: {r.error} ({quote(item)})")
+
+
+def _transcripts_done(db: sqlite3.Connection) -> list[Path]:
+    """Every transcript JSON of a recording done, also of recordings whose audio is gone
+    (retention deleted it)."""
     jsons = []
-    # transcripts of recordings that left the folder (retention deleted the audio) still count
-    for (output,) in rows:
-        for p in json.loads(output):
+    for row in stage_rows(db, "transcribe"):
+        if row.status != "done":
+            continue
+        for p in row.outputs:
             if p.endswith(".json") and not p.endswith(".raw.json") and Path(p).exists():
                 jsons.append(Path(p))
     return sorted(set(jsons))
@@ -478,12 +508,10 @@ def _stage_crawl(
     else:
         # a website changes by itself: re-crawl (incrementally) once the last crawl is max_age old
         input_hash = "web"
-        row = db.execute(
-            "SELECT finished_at FROM stages WHERE item='corpus' AND stage='crawl'"
-        ).fetchone()
+        row = stage_row(db, "corpus", "crawl")
         age_h = (
-            (datetime.now(UTC) - datetime.fromisoformat(row[0])).total_seconds() / 3600
-            if row
+            (datetime.now(UTC) - datetime.fromisoformat(row.finished_at)).total_seconds() / 3600
+            if row and row.finished_at
             else None
         )
         fresh = (
@@ -595,9 +623,7 @@ def status(recordings: Path | None, *, settings: Settings) -> dict[str, Any]:
     calls: dict[str, str] = {}
     if db_path.is_file():
         with open_state(ws) as db:
-            rows = db.execute(
-                "SELECT item, stage, status, reason, finished_at FROM stages ORDER BY stage, item"
-            ).fetchall()
+            rows = [(r.item, r.stage, r.status, r.reason, r.finished_at) for r in stage_rows(db)]
             for rec in sorted(state_recordings(db), key=lambda r: r.transcribed_at or ""):
                 calls[rec.path] = rec.call_id  # the latest recording at each path
     known = {(r[0], r[1]): r for r in rows}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import json
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -441,7 +442,8 @@ def cached_hash(db: sqlite3.Connection, real: Path, identity: FileIdentity) -> s
 
 
 def remember_hash(db: sqlite3.Connection, real: Path, identity: FileIdentity, sha: str) -> None:
-    """Cache a file's sha256 against its identity."""
+    """Cache a file's sha256 against its identity, and commit (the cache is written while
+    stages work through connections of their own: no write lock may be held meanwhile)."""
     db.execute(
         "INSERT OR REPLACE INTO file_hashes VALUES (?,?,?,?,?,?,?)",
         (
@@ -454,3 +456,224 @@ def remember_hash(db: sqlite3.Connection, real: Path, identity: FileIdentity, sh
             sha,
         ),
     )
+    db.commit()
+
+
+# ------------------------------------------------------------------ voices and speaker roles
+
+
+def voice_embeddings(db: sqlite3.Connection) -> dict[str, bytes]:
+    """Enrolled reps' voice embeddings (float32 bytes) by name."""
+    return dict(db.execute("SELECT name, embedding FROM voice_profiles").fetchall())
+
+
+def voice_profiles(db: sqlite3.Connection) -> list[tuple]:
+    """Every enrolled profile without its embedding: name, backend, seconds, samples, consent
+    note, created_at."""
+    return db.execute(
+        "SELECT name, backend, seconds, samples, consent_note, created_at "
+        "FROM voice_profiles ORDER BY name"
+    ).fetchall()
+
+
+def save_voice_profile(
+    db: sqlite3.Connection,
+    *,
+    name: str,
+    backend: str,
+    embedding: bytes,
+    seconds: float,
+    samples: int,
+    consent_note: str,
+    created_at: str,
+) -> None:
+    """Store (or replace) a rep's voice profile."""
+    db.execute(
+        "INSERT OR REPLACE INTO voice_profiles VALUES (?,?,?,?,?,?,?)",
+        (name, backend, embedding, seconds, samples, consent_note, created_at),
+    )
+
+
+def delete_voice_profile(db: sqlite3.Connection, name: str) -> bool:
+    """Delete a rep's voice profile; True if there was one."""
+    return db.execute("DELETE FROM voice_profiles WHERE name=?", (name,)).rowcount > 0
+
+
+def speaker_corrections(
+    db: sqlite3.Connection, call_id: str | None = None
+) -> dict[str, tuple[tuple[str, str, float | None], ...]]:
+    """Hand-set roles by call_id: (speaker, role, anchor) each; one call's with ``call_id``."""
+    if call_id is None:
+        rows = db.execute("SELECT call_id, speaker, role, anchor FROM speaker_roles").fetchall()
+    else:
+        rows = db.execute(
+            "SELECT call_id, speaker, role, anchor FROM speaker_roles WHERE call_id=?", (call_id,)
+        ).fetchall()
+    out: dict[str, list[tuple[str, str, float | None]]] = {}
+    for call, speaker, role, anchor in rows:
+        out.setdefault(call, []).append((speaker, role, anchor))
+    return {call: tuple(items) for call, items in out.items()}
+
+
+def set_speaker_role(
+    db: sqlite3.Connection, call_id: str, speaker: str, role: str, anchor: float | None
+) -> None:
+    """Keep a hand-set role of one speaker of one recording."""
+    db.execute(
+        "INSERT OR REPLACE INTO speaker_roles VALUES (?,?,?,?,?)",
+        (call_id, speaker, role, now(), anchor),
+    )
+
+
+def checkpoint(workspace: Path) -> None:
+    """Fold the WAL into the database file, so no erased row lingers there."""
+    with open_state(workspace) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+# ------------------------------------------------------------------ mine run's stages
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """What the last run of one stage for one item (a recording's real path, or 'corpus') did."""
+
+    item: str
+    stage: str
+    input_hash: str | None
+    options_hash: str | None
+    status: str
+    reason: str
+    outputs: tuple[str, ...]
+    started_at: str | None
+    finished_at: str | None
+
+
+def stage_row(db: sqlite3.Connection, item: str, stage: str) -> StageRow | None:
+    """The stage row of one item, if there is one."""
+    row = db.execute(
+        "SELECT item, stage, input_hash, options_hash, status, reason, output, started_at, "
+        "finished_at FROM stages WHERE item=? AND stage=?",
+        (item, stage),
+    ).fetchone()
+    return _stage(row) if row else None
+
+
+def stage_rows(db: sqlite3.Connection, stage: str | None = None) -> list[StageRow]:
+    """Every stage row (of one stage), ordered by stage and item."""
+    sql = (
+        "SELECT item, stage, input_hash, options_hash, status, reason, output, started_at, "
+        "finished_at FROM stages"
+    )
+    rows = (
+        db.execute(sql + " WHERE stage=? ORDER BY item", (stage,))
+        if stage
+        else db.execute(sql + " ORDER BY stage, item")
+    )
+    return [_stage(r) for r in rows.fetchall()]
+
+
+def _stage(row: tuple) -> StageRow:
+    try:
+        outputs = tuple(json.loads(row[6] or "[]"))
+    except ValueError:
+        outputs = ()
+    return StageRow(*row[:6], outputs, row[7], row[8])
+
+
+def record_stage(
+    db: sqlite3.Connection,
+    item: str,
+    stage: str,
+    *,
+    input_hash: str | None,
+    options_hash: str | None,
+    status: str,
+    reason: str = "",
+    outputs: list[str] | None = None,
+    started: str | None = None,
+) -> None:
+    """Record a stage's outcome for an item and commit (a stage writes through its own
+    connection: no write lock may be held meanwhile)."""
+    db.execute(
+        "INSERT OR REPLACE INTO stages VALUES (?,?,?,?,?,?,?,?,?)",
+        (
+            item,
+            stage,
+            input_hash,
+            options_hash,
+            status,
+            reason,
+            json.dumps(outputs or []),
+            started or now(),
+            now(),
+        ),
+    )
+    db.commit()
+
+
+def set_stage_input(db: sqlite3.Connection, item: str, stage: str, input_hash: str) -> None:
+    """Replace the input hash a stage row was recorded with (a layout upgrade)."""
+    db.execute("UPDATE stages SET input_hash=? WHERE item=? AND stage=?", (input_hash, item, stage))
+    db.commit()
+
+
+def delete_stages(db: sqlite3.Connection, items: list[str], stages: tuple[str, ...] = ()) -> None:
+    """Forget the stage rows of ``items`` (of ``stages`` only, when given)."""
+    for item in items:
+        if stages:
+            db.executemany(
+                "DELETE FROM stages WHERE item=? AND stage=?", [(item, s) for s in stages]
+            )
+        else:
+            db.execute("DELETE FROM stages WHERE item=?", (item,))
+
+
+# ------------------------------------------------------------------ erasure and retention
+
+
+def erase_recording(
+    db: sqlite3.Connection, path: str, call_id: str, *, other_paths: list[str] = ()
+) -> None:
+    """Delete every row about one recording: its own outputs and the corpus outputs of its call,
+    its row, the cached hashes of its files, its stage rows."""
+    db.execute("DELETE FROM outputs WHERE recording=? AND call_id=?", (path, call_id))
+    if call_id:
+        db.execute("DELETE FROM outputs WHERE call_id=? AND recording=''", (call_id,))
+    db.execute("DELETE FROM recordings WHERE path=? AND call_id=?", (path, call_id))
+    for p in {path, *other_paths}:
+        db.execute("DELETE FROM file_hashes WHERE path=?", (normal_path(p),))
+    db.executemany("DELETE FROM stages WHERE item=?", [(p,) for p in {path, *other_paths}])
+
+
+def delete_speaker_roles(db: sqlite3.Connection, call_id: str) -> None:
+    """Forget the hand-set roles of a call."""
+    db.execute("DELETE FROM speaker_roles WHERE call_id=?", (call_id,))
+
+
+def corpus_outputs(db: sqlite3.Connection) -> list[Path]:
+    """Every file registered as built from many calls (term tables, gap tables, reports)."""
+    rows = db.execute("SELECT DISTINCT path FROM outputs WHERE recording=''").fetchall()
+    return [Path(p) for (p,) in rows]
+
+
+def unregister_output(db: sqlite3.Connection, path: Path) -> None:
+    """Forget every registration of an output file."""
+    db.execute("DELETE FROM outputs WHERE path=?", (normal_path(path),))
+
+
+def mark_audio_deleted(db: sqlite3.Connection, path: str, call_id: str) -> None:
+    """Note that a recording's audio is gone (retention)."""
+    db.execute(
+        "UPDATE recordings SET audio_deleted_at=? WHERE path=? AND call_id=?",
+        (now(), path, call_id),
+    )
+
+
+def compact(workspace: Path) -> None:
+    """Fold the WAL and rebuild the file, so no erased row lingers in the WAL or free pages."""
+    checkpoint(workspace)
+    with open_state(workspace) as db:
+        db.isolation_level = None
+        db.execute("VACUUM")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

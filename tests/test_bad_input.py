@@ -12,7 +12,7 @@ import pytest
 from pipeline.config import load_settings
 from pipeline.consent import add_consent
 from tests.conftest import FIXTURES, consented, run_mine
-from transcribe import api
+from transcribe import api, phases
 from transcribe.audio import decode
 
 
@@ -94,14 +94,14 @@ def test_failed_write_leaves_no_partial_output(
     tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     audio = consented(tmp_path / "rec", "nl_rhasspy_1041_1601732709.wav")
-    real = api.render
+    real = phases.render
 
     def failing(transcript, fmt):  # the third format fails after two rendered fine
         if fmt == "srt":
             raise OSError(28, "No space left on device", "x.srt")
         return real(transcript, fmt)
 
-    monkeypatch.setattr(api, "render", failing)
+    monkeypatch.setattr(phases, "render", failing)
     settings = load_settings(
         overrides={"transcribe": {"formats": "json,txt,srt", "temperature": "0"}}
     )

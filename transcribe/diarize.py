@@ -24,10 +24,10 @@ import numpy as np
 
 from pipeline.config import TranscribeOptions
 from pipeline.errors import ModelError
+from transcribe.audio import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 WINDOW_S = 1.5
 #: Most windows the clustering itself sees; the rest are assigned to the nearest speaker.
 MAX_CLUSTER_POINTS = 1200

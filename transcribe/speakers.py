@@ -33,7 +33,18 @@ from pipeline.config import Settings
 from pipeline.errors import ConsentError, InputError
 from pipeline.files import read_output_json, sha256_file, write_atomic
 from pipeline.records import Transcript, Utterance, Word
-from pipeline.state import now, open_state, outputs_of
+from pipeline.state import (
+    checkpoint,
+    delete_voice_profile,
+    now,
+    open_state,
+    outputs_of,
+    save_voice_profile,
+    set_speaker_role,
+    speaker_corrections,
+    voice_embeddings,
+    voice_profiles,
+)
 from transcribe.diarize import Diarization, Diarizer
 
 ROLES = ("rep", "customer", "unknown")
@@ -70,29 +81,28 @@ class VoiceProfile:
 # --------------------------------------------------------------------------- the store
 
 
+def as_embeddings(blobs: dict[str, bytes]) -> dict[str, np.ndarray]:
+    """Stored voice embeddings as vectors."""
+    return {name: np.frombuffer(blob, dtype=np.float32) for name, blob in blobs.items()}
+
+
 def load_profiles(workspace: Path) -> dict[str, np.ndarray]:
     """Enrolled voice embeddings by rep name."""
     with open_state(workspace) as db:
-        rows = db.execute("SELECT name, embedding FROM voice_profiles").fetchall()
-    return {name: np.frombuffer(blob, dtype=np.float32) for name, blob in rows}
+        return as_embeddings(voice_embeddings(db))
 
 
 def list_profiles(settings: Settings) -> list[VoiceProfile]:
     """Every enrolled voice profile (without the embeddings)."""
     with open_state(settings.workspace) as db:
-        rows = db.execute(
-            "SELECT name, backend, seconds, samples, consent_note, created_at "
-            "FROM voice_profiles ORDER BY name"
-        ).fetchall()
-    return [VoiceProfile(*r) for r in rows]
+        return [VoiceProfile(*r) for r in voice_profiles(db)]
 
 
 def forget_profile(name: str, settings: Settings) -> bool:
     """Delete a rep's voice profile; True if there was one."""
     with open_state(settings.workspace) as db:
-        gone = db.execute("DELETE FROM voice_profiles WHERE name=?", (name,)).rowcount > 0
-    with open_state(settings.workspace) as db:  # fold the WAL so the embedding is not left there
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        gone = delete_voice_profile(db, name)
+    checkpoint(settings.workspace)  # so the embedding is not left in the WAL
     return gone
 
 
@@ -145,17 +155,15 @@ def enroll(
         now(),
     )
     with open_state(settings.workspace) as db:
-        db.execute(
-            "INSERT OR REPLACE INTO voice_profiles VALUES (?,?,?,?,?,?,?)",
-            (
-                profile.name,
-                profile.backend,
-                emb.tobytes(),
-                profile.seconds,
-                profile.samples,
-                profile.consent_note,
-                profile.created_at,
-            ),
+        save_voice_profile(
+            db,
+            name=profile.name,
+            backend=profile.backend,
+            embedding=emb.tobytes(),
+            seconds=profile.seconds,
+            samples=profile.samples,
+            consent_note=profile.consent_note,
+            created_at=profile.created_at,
         )
     return profile
 
@@ -169,9 +177,15 @@ def corrections(workspace: Path, call_id: str, diar: Diarization | None = None) 
     if not (workspace / "state.db").exists():
         return {}
     with open_state(workspace) as db:
-        rows = db.execute(
-            "SELECT speaker, role, anchor FROM speaker_roles WHERE call_id=?", (call_id,)
-        ).fetchall()
+        rows = speaker_corrections(db, call_id).get(call_id, ())
+    return apply_corrections(rows, diar)
+
+
+def apply_corrections(
+    rows: tuple[tuple[str, str, float | None], ...], diar: Diarization | None = None
+) -> dict[str, str]:
+    """Hand-set roles (speaker, role, anchor) as speaker id → role, followed to the speaker
+    talking at each anchor in ``diar`` (a new diarization) when one is given."""
     out: dict[str, str] = {}
     for speaker, role, anchor in rows:
         sid = (
@@ -233,7 +247,8 @@ def decide_roles(
     rep_threshold: float = 0.5,
     min_confidence: float = 0.5,
 ) -> dict[str, RoleDecision]:
-    """Decide each speaker's role (see the module docstring for the order and the heuristic).
+    """Decide each speaker's role (see the module docstring for the order and the heuristic):
+    hand corrections, then enrolled voices, then the heuristic.
 
     ``utterances`` must already carry speaker ids (``assign_speakers``).
     """
@@ -242,46 +257,67 @@ def decide_roles(
     if any(d.role == "rep" for d in out.values()):
         return out
     rest = [s for s in speakers if s not in out]
-    # Enrolled voices. One person is one speaker: each profile goes to its most similar
-    # speaker, if close enough.
+    by_voice = _by_enrolled_voice(rest, diar, profiles or {}, rep_threshold)
+    if by_voice:
+        return out | by_voice
+    if len(rest) < 2 or len(speakers) < 2:
+        return out | {
+            s: RoleDecision("unknown", "none", 0.0, "one speaker: role unknown") for s in rest
+        }
+    return out | _by_heuristic(rest, utterances, diar, own_names, rep_names, min_confidence)
+
+
+def _by_enrolled_voice(
+    rest: list[str], diar: Diarization, profiles: dict[str, np.ndarray], threshold: float
+) -> dict[str, RoleDecision]:
+    """Roles from enrolled voices (none if no speaker matches one). One person is one speaker:
+    each profile goes to its most similar speaker, if close enough."""
     sims = {
         sid: [
             float(np.dot(diar.centroids[sid], vec))
-            for vec in (profiles or {}).values()
+            for vec in profiles.values()
             if len(vec) == len(diar.centroids[sid])
         ]
         for sid in rest
         if sid in diar.centroids
     }
     matched: dict[str, float] = {}
-    for i in range(len(profiles or {})):
+    for i in range(len(profiles)):
         scores = {sid: v[i] for sid, v in sims.items() if len(v) > i}
         if scores:
             sid = max(scores, key=lambda k: scores[k])
-            if scores[sid] >= rep_threshold:
+            if scores[sid] >= threshold:
                 matched[sid] = max(scores[sid], matched.get(sid, -1.0))
-    if matched:
-        for sid in rest:
-            best = max(sims.get(sid) or [0.0])
-            # The rep's name stays out of transcripts: it would outlive the profile.
-            out[sid] = (
-                RoleDecision(
-                    "rep", "enrolled", round(best, 3), f"voice matches an enrolled rep ({best:.2f})"
-                )
-                if sid in matched
-                else RoleDecision(
-                    "customer",
-                    "enrolled",
-                    round(1.0 - max(best, 0.0), 3),
-                    f"voice matches no enrolled rep (best {best:.2f})",
-                )
+    if not matched:
+        return {}
+    out = {}
+    for sid in rest:
+        best = max(sims.get(sid) or [0.0])
+        # The rep's name stays out of transcripts: it would outlive the profile.
+        out[sid] = (
+            RoleDecision(
+                "rep", "enrolled", round(best, 3), f"voice matches an enrolled rep ({best:.2f})"
             )
-        return out
-    if len(rest) < 2 or len(speakers) < 2:
-        for sid in rest:
-            out[sid] = RoleDecision("unknown", "none", 0.0, "one speaker: role unknown")
-        return out
-    # The heuristic.
+            if sid in matched
+            else RoleDecision(
+                "customer",
+                "enrolled",
+                round(1.0 - max(best, 0.0), 3),
+                f"voice matches no enrolled rep (best {best:.2f})",
+            )
+        )
+    return out
+
+
+def _heuristic_points(
+    rest: list[str],
+    utterances: list[Utterance],
+    diar: Diarization,
+    own_names: tuple[str, ...],
+    rep_names: tuple[str, ...],
+) -> tuple[dict[str, float], dict[str, list[str]]]:
+    """Each speaker's points for being the rep, and why: naming the own company (2 a mention),
+    introducing oneself with the rep's name (3), speaking first (0.5)."""
     own = _distinctive(own_names)
     rep_tokens = _distinctive(rep_names) if rep_names else set()
     points = dict.fromkeys(rest, 0.0)
@@ -310,17 +346,32 @@ def decide_roles(
     if first:
         points[first] += 0.5
         why[first].append("speaks first")
+    return points, why
+
+
+def _by_heuristic(
+    rest: list[str],
+    utterances: list[Utterance],
+    diar: Diarization,
+    own_names: tuple[str, ...],
+    rep_names: tuple[str, ...],
+    min_confidence: float,
+) -> dict[str, RoleDecision]:
+    """The rep is the speaker with the most points, if ahead by enough; confidence
+    0.5 + 0.15 × the lead, at most 0.95; else every speaker stays unknown."""
+    points, why = _heuristic_points(rest, utterances, diar, own_names, rep_names)
     ranked = sorted(rest, key=lambda s: points[s], reverse=True)
     lead = points[ranked[0]] - points[ranked[1]]
     confidence = round(min(0.95, 0.5 + 0.15 * lead), 3)
     if lead <= 0 or confidence < min_confidence:
-        for sid in rest:
-            out[sid] = RoleDecision(
+        return {
+            sid: RoleDecision(
                 "unknown", "heuristic", confidence, "no speaker stands out as the rep"
             )
-        return out
+            for sid in rest
+        }
     rep = ranked[0]
-    out[rep] = RoleDecision("rep", "heuristic", confidence, ", ".join(why[rep]))
+    out = {rep: RoleDecision("rep", "heuristic", confidence, ", ".join(why[rep]))}
     for sid in rest:
         if sid != rep:
             out[sid] = RoleDecision("customer", "heuristic", confidence, f"{rep} is the rep")
@@ -471,10 +522,7 @@ def set_role(target: Path, speaker: str, role: str, *, settings: Settings) -> Se
         )
     anchor = next((_anchor(t, speaker) for t in transcripts.values()), None)
     with open_state(settings.workspace) as db:
-        db.execute(
-            "INSERT OR REPLACE INTO speaker_roles VALUES (?,?,?,?,?)",
-            (call_id, speaker, role, now(), anchor),
-        )
+        set_speaker_role(db, call_id, speaker, role, anchor)
     manual = corrections(settings.workspace, call_id)
     rewritten: list[str] = []
     for p, t in transcripts.items():
