@@ -41,6 +41,16 @@ app.add_typer(speakers_app, name="speakers")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    if verbose < 2:
+        logging.getLogger("faster_whisper").setLevel(max(level, logging.WARNING))
+
+
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", help="mine.toml to use (default ./mine.toml or $MINE_CONFIG)."),
@@ -52,10 +62,15 @@ WorkspaceOpt = Annotated[
         help="Workspace folder for the audit log and state (default ./mine-workspace).",
     ),
 ]
+#: Every command has it; parsing it configures logging, before the command runs.
 VerboseOpt = Annotated[
     int,
     typer.Option(
-        "--verbose", "-v", count=True, help="More diagnostics on stderr (-v info, -vv debug)."
+        "--verbose",
+        "-v",
+        count=True,
+        callback=_setup_logging,
+        help="More diagnostics on stderr (-v info, -vv debug).",
     ),
 ]
 QuietOpt = Annotated[
@@ -65,15 +80,6 @@ QuietOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
-
-
-def _setup_logging(verbose: int) -> None:
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-    )
-    if verbose < 2:
-        logging.getLogger("faster_whisper").setLevel(max(level, logging.WARNING))
 
 
 def _fail(exc: MineError) -> typer.Exit:
@@ -219,7 +225,6 @@ def transcribe(
 
     Example: mine transcribe visit-acme.m4a --format json,srt
     """
-    _setup_logging(verbose)
     from transcribe.api import transcribe_files
 
     try:
@@ -310,7 +315,6 @@ def consent_add(
 
     Example: mine consent add visit-acme.m4a --customer "Acme BV" --method verbal-on-recording --by Sanne
     """
-    _setup_logging(verbose)
     from datetime import timedelta
 
     from pipeline.consent import add_consent
@@ -374,7 +378,6 @@ def consent_check(
 
     Example: mine consent check recordings/ --fix
     """
-    _setup_logging(verbose)
     from pipeline.consent import bind_records, check_paths
 
     try:
@@ -444,7 +447,6 @@ def speakers_enroll(
 
     Example: mine speakers enroll Sanne sanne-1.wav sanne-2.wav --rep-consent --note "form 2026-11-02"
     """
-    _setup_logging(verbose)
     from transcribe.speakers import enroll
 
     try:
@@ -467,6 +469,7 @@ def speakers_enroll(
 def speakers_list(
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
+    verbose: VerboseOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """List the enrolled voice profiles (name, audio used, consent note, date).
@@ -500,6 +503,7 @@ def speakers_forget(
     ],
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
+    verbose: VerboseOpt = 0,
 ) -> None:
     """Delete a rep's voice profile (for example when the rep withdraws consent).
 
@@ -528,6 +532,7 @@ def speakers_set(
     role: Annotated[str, typer.Argument(help="rep | customer", show_default=False)],
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
+    verbose: VerboseOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Correct a speaker's role by hand; kept, and applied again whenever the file is re-transcribed.
@@ -604,7 +609,6 @@ def terms(
 
     Example: mine terms transcripts/ --out terms/ --top 100
     """
-    _setup_logging(verbose)
     from terms.api import NoTranscriptRead, extract_terms
 
     try:
@@ -718,7 +722,6 @@ def crawl(
 
     Example: mine crawl https://www.example.nl --out site/ --max-pages 300
     """
-    _setup_logging(verbose)
     from crawl import crawl_site
 
     try:
@@ -778,7 +781,6 @@ def gap(
 
     Example: mine gap --terms terms/ --pages site/ --out gap/
     """
-    _setup_logging(verbose)
     from terms.gap import analyze_gap
 
     try:
@@ -827,6 +829,7 @@ def report(
     ] = None,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
+    verbose: VerboseOpt = 0,
 ) -> None:
     """Write the term-gap report: one self-contained HTML file that works offline and prints well.
 
@@ -876,7 +879,6 @@ def run(
 
     Example: mine run recordings/ --site https://www.example.nl --workspace /srv/mine
     """
-    _setup_logging(verbose)
     from pipeline.run import run_pipeline
 
     try:
@@ -909,6 +911,7 @@ def status(
     ] = None,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
+    verbose: VerboseOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Show what is pending, failed and done in a workspace.
@@ -950,6 +953,7 @@ def redact(
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object a line: the text and the spans found.")
     ] = False,
+    verbose: VerboseOpt = 0,
 ) -> None:
     """Redact personal data from text, one output line per input line.
 
@@ -994,6 +998,7 @@ def forget(
     ] = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
+    verbose: VerboseOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Erase everything derived from a recording whose consent was withdrawn.
@@ -1066,6 +1071,7 @@ def retention(
     ] = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
+    verbose: VerboseOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Delete the audio of recordings past their consent's retain_audio_until; transcripts stay.
@@ -1100,6 +1106,7 @@ def export_subject(
     ],
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
+    verbose: VerboseOpt = 0,
 ) -> None:
     """Export everything held about one customer or call, for a subject-access request.
 
