@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from pipeline.errors import MineError
+from pipeline.errors import ConfigError, InputError, MineError
 
 app = typer.Typer(
     name="mine",
@@ -39,7 +39,9 @@ speakers_app = typer.Typer(
 )
 app.add_typer(speakers_app, name="speakers")
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+#: Messages, progress, warnings and errors go to stderr as plain text (no rich markup, so a
+#: file name with [brackets] prints as it is); data (JSON, tables, paths) goes to stdout.
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 def _setup_logging(verbose: int) -> None:
@@ -82,15 +84,15 @@ QuietOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
 
 
-def _fail(exc: MineError) -> typer.Exit:
-    err.print(f"error: {exc}", markup=False)
-    return typer.Exit(exc.exit_code)
-
-
 def _settings(config: Path | None, workspace: Path | None, **sections: dict[str, Any]):
     from pipeline.config import load_settings
 
     return load_settings(config_path=config, overrides={"workspace": workspace, **sections})
+
+
+def _print_json(data: Any, *, ensure_ascii: bool = False) -> None:
+    """Data on stdout: JSON, indented one space."""
+    print(json.dumps(data, ensure_ascii=ensure_ascii, indent=1))
 
 
 class _Bar:
@@ -227,44 +229,40 @@ def transcribe(
     """
     from transcribe.api import transcribe_files
 
-    try:
-        settings = _settings(
-            config,
-            workspace,
-            transcribe={
-                "formats": format,
-                "model": model,
-                "language": language,
-                "beam_size": beam_size,
-                "batch_size": batch_size,
-                "channels": channels,
-                "compute_type": compute_type,
-                "temperature": temperature,
-                "keep_raw": keep_raw or None,
-                "diarize": None if diarize is None else ("on" if diarize else "off"),
-                "speakers": speakers,
-                "diarizer": diarizer,
-                "own_names": list(own_name) if own_name else None,
-            },
-        )
-        with _Bar(quiet) as bar:
-            report = transcribe_files(files, settings=settings, out_dir=out, on_progress=bar)
-    except MineError as exc:
-        raise _fail(exc) from None
+    settings = _settings(
+        config,
+        workspace,
+        transcribe={
+            "formats": format,
+            "model": model,
+            "language": language,
+            "beam_size": beam_size,
+            "batch_size": batch_size,
+            "channels": channels,
+            "compute_type": compute_type,
+            "temperature": temperature,
+            "keep_raw": keep_raw or None,
+            "diarize": None if diarize is None else ("on" if diarize else "off"),
+            "speakers": speakers,
+            "diarizer": diarizer,
+            "own_names": list(own_name) if own_name else None,
+        },
+    )
+    with _Bar(quiet) as bar:
+        report = transcribe_files(files, settings=settings, out_dir=out, on_progress=bar)
     for r in report.results:
         if not r.ok:
-            err.print(f"error: {r.error}", markup=False)
+            err.print(f"error: {r.error}")
         elif not quiet:
             mins, secs = divmod(int(r.duration), 60)
             note = f", {r.flagged} flagged" if r.flagged else ""
             note += f"; speakers: {r.speakers}" if r.speakers else ""
             err.print(
                 f"ok {r.file} ({mins}:{secs:02d}, {r.language}, {r.utterances} utterances{note}) "
-                f"-> {', '.join(r.outputs)}",
-                markup=False,
+                f"-> {', '.join(r.outputs)}"
             )
     if as_json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
+        _print_json(report.to_dict())
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -319,8 +317,8 @@ def consent_add(
 
     from pipeline.consent import add_consent
 
+    settings = _settings(config, None)
     try:
-        settings = _settings(config, None)
         when = datetime.fromisoformat(obtained_at) if obtained_at else None
         until = (
             date.fromisoformat(retain_until)
@@ -328,27 +326,21 @@ def consent_add(
             else (when or datetime.now()).date() + timedelta(days=settings.consent.retention_days)
         )
     except ValueError as exc:
-        err.print(f"error: invalid date ({exc}); use YYYY-MM-DD", markup=False)
-        raise typer.Exit(2) from None
-    except MineError as exc:
-        raise _fail(exc) from None
+        raise ConfigError(f"invalid date ({exc}); use YYYY-MM-DD") from None
     people = tuple(p.strip() for item in participants or () for p in item.split(",") if p.strip())
-    try:
-        path, _ = add_consent(
-            file,
-            customer=customer,
-            method=method,
-            obtained_by=by,
-            purpose=purpose or settings.consent.purpose,
-            participants=people,
-            scope=tuple(s.strip() for s in scope.split(",") if s.strip()),
-            obtained_at=when,
-            retain_audio_until=until,
-            force=force,
-        )
-    except MineError as exc:
-        raise _fail(exc) from None
-    err.print(f"wrote {path} (audio kept until {until})", markup=False)
+    path, _ = add_consent(
+        file,
+        customer=customer,
+        method=method,
+        obtained_by=by,
+        purpose=purpose or settings.consent.purpose,
+        participants=people,
+        scope=tuple(s.strip() for s in scope.split(",") if s.strip()),
+        obtained_at=when,
+        retain_audio_until=until,
+        force=force,
+    )
+    err.print(f"wrote {path} (audio kept until {until})")
 
 
 @consent_app.command("check")
@@ -380,40 +372,30 @@ def consent_check(
     """
     from pipeline.consent import bind_records, check_paths
 
-    try:
-        statuses = check_paths(paths or [Path(".")])
-        fixed = bind_records(statuses) if fix else []
-    except MineError as exc:
-        raise _fail(exc) from None
+    statuses = check_paths(paths or [Path(".")])
+    fixed = bind_records(statuses) if fix else []
     if fixed:
         statuses = check_paths(paths or [Path(".")])
     if as_json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "file": s.file,
-                        "ok": s.ok,
-                        "reason": s.reason,
-                        "call_id": s.call_id,
-                        "bound": s.bound,
-                    }
-                    for s in statuses
-                ],
-                ensure_ascii=False,
-                indent=1,
-            )
+        _print_json(
+            [
+                {
+                    "file": s.file,
+                    "ok": s.ok,
+                    "reason": s.reason,
+                    "call_id": s.call_id,
+                    "bound": s.bound,
+                }
+                for s in statuses
+            ]
         )
     else:
         for s in statuses:
             print(f"ok       {s.file}: {s.reason}" if s.ok else f"refused  {s.reason}")
     for f in fixed:
-        err.print(f"bound {f.record} to {f.file} (call_id {f.call_id[:12]}…)", markup=False)
+        err.print(f"bound {f.record} to {f.file} (call_id {f.call_id[:12]}…)")
     if not statuses:
-        err.print(
-            "error: no recordings found; pass audio files or a folder that has them", markup=False
-        )
-        raise typer.Exit(1)
+        raise InputError("no recordings found; pass audio files or a folder that has them")
     raise typer.Exit(0 if all(s.ok for s in statuses) else 1)
 
 
@@ -449,20 +431,9 @@ def speakers_enroll(
     """
     from transcribe.speakers import enroll
 
-    try:
-        p = enroll(
-            name,
-            samples,
-            settings=_settings(config, workspace),
-            rep_consent=rep_consent,
-            note=note,
-        )
-    except MineError as exc:
-        raise _fail(exc) from None
-    err.print(
-        f"enrolled {p.name}: {p.samples} recording(s), {p.seconds:.0f} s, {p.backend}",
-        markup=False,
-    )
+    settings = _settings(config, workspace)
+    p = enroll(name, samples, settings=settings, rep_consent=rep_consent, note=note)
+    err.print(f"enrolled {p.name}: {p.samples} recording(s), {p.seconds:.0f} s, {p.backend}")
 
 
 @speakers_app.command("list")
@@ -478,17 +449,13 @@ def speakers_list(
     """
     from transcribe.speakers import list_profiles
 
-    try:
-        profiles = list_profiles(_settings(config, workspace))
-    except MineError as exc:
-        raise _fail(exc) from None
+    profiles = list_profiles(_settings(config, workspace))
     if as_json:
-        print(json.dumps([p.__dict__ for p in profiles], ensure_ascii=False, indent=1))
+        _print_json([p.__dict__ for p in profiles])
         return
     if not profiles:
         err.print(
-            "no voice profiles; add one with: mine speakers enroll NAME SAMPLE.wav --rep-consent",
-            markup=False,
+            "no voice profiles; add one with: mine speakers enroll NAME SAMPLE.wav --rep-consent"
         )
     for p in profiles:
         print(
@@ -511,16 +478,9 @@ def speakers_forget(
     """
     from transcribe.speakers import forget_profile
 
-    try:
-        gone = forget_profile(name, _settings(config, workspace))
-    except MineError as exc:
-        raise _fail(exc) from None
-    if not gone:
-        err.print(
-            f"error: no voice profile named {name!r}; mine speakers list shows them", markup=False
-        )
-        raise typer.Exit(1)
-    err.print(f"deleted the voice profile of {name}", markup=False)
+    if not forget_profile(name, _settings(config, workspace)):
+        raise InputError(f"no voice profile named {name!r}; mine speakers list shows them")
+    err.print(f"deleted the voice profile of {name}")
 
 
 @speakers_app.command("set")
@@ -543,13 +503,10 @@ def speakers_set(
     """
     from transcribe.speakers import set_role
 
-    try:
-        r = set_role(file, speaker, role, settings=_settings(config, workspace))
-    except MineError as exc:
-        raise _fail(exc) from None
-    err.print(f"{file}: {speaker} is {role}; rewrote {len(r.rewritten)} file(s)", markup=False)
+    r = set_role(file, speaker, role, settings=_settings(config, workspace))
+    err.print(f"{file}: {speaker} is {role}; rewrote {len(r.rewritten)} file(s)")
     if as_json:
-        print(json.dumps(r.__dict__, ensure_ascii=False, indent=1))
+        _print_json(r.__dict__)
 
 
 @app.command()
@@ -609,29 +566,23 @@ def terms(
 
     Example: mine terms transcripts/ --out terms/ --top 100
     """
-    from terms.api import NoTranscriptRead, extract_terms
+    from terms.api import extract_terms
 
-    try:
-        settings = _settings(
-            config,
-            workspace,
-            terms={
-                "top": top,
-                "min_conversations": min_conversations,
-                "language": language,
-                "pipeline_nl": pipeline_nl,
-                "pipeline_en": pipeline_en,
-            },
-        )
-        report = extract_terms(paths, settings=settings, out_dir=out, include_raw=include_raw)
-    except NoTranscriptRead as exc:  # each file on its own line, then a summary naming none
-        for line in exc.lines:
-            err.print(f"error: {line}", markup=False)
-        raise typer.Exit(exc.exit_code) from None
-    except MineError as exc:
-        raise _fail(exc) from None
+    settings = _settings(
+        config,
+        workspace,
+        terms={
+            "top": top,
+            "min_conversations": min_conversations,
+            "language": language,
+            "pipeline_nl": pipeline_nl,
+            "pipeline_en": pipeline_en,
+        },
+    )
+    # no transcript read at all: NoTranscriptRead, one error line per file (see main)
+    report = extract_terms(paths, settings=settings, out_dir=out, include_raw=include_raw)
     for _file, error in report.failed:
-        err.print(f"error: {error}", markup=False)
+        err.print(f"error: {error}")
     if not quiet:
         for lang, info in report.meta["pipelines"].items():
             note = (
@@ -639,27 +590,23 @@ def terms(
             )
             err.print(
                 f"{lang}: {report.meta['languages'][lang]} conversation(s), pipeline "
-                f"{info['pipeline']}{note}",
-                markup=False,
+                f"{info['pipeline']}{note}"
             )
         for row in report.rows[:10]:
             err.print(
                 f"  {row['score']:7.2f}  {row['term']}  ({row['conversations']} conv., "
-                f"{row['mentions']}x)",
-                markup=False,
+                f"{row['mentions']}x)"
             )
-        err.print(f"wrote {', '.join(report.outputs)}", markup=False)
+        err.print(f"wrote {', '.join(report.outputs)}")
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "ok": report.ok,
-                    "terms": len(report.rows),
-                    "outputs": report.outputs,
-                    "failed": [{"file": f, "error": e} for f, e in report.failed],
-                },
-                indent=1,
-            )
+        _print_json(
+            {
+                "ok": report.ok,
+                "terms": len(report.rows),
+                "outputs": report.outputs,
+                "failed": [{"file": f, "error": e} for f, e in report.failed],
+            },
+            ensure_ascii=True,
         )
     raise typer.Exit(0 if report.ok else 1)
 
@@ -724,36 +671,32 @@ def crawl(
     """
     from crawl import crawl_site
 
-    try:
-        settings = _settings(
-            config,
-            None,
-            crawl={
-                "max_pages": max_pages,
-                "allow_hosts": ",".join(allow_host) if allow_host else None,
-                "max_bytes": max_bytes,
-                "delay": delay,
-                "read_timeout": timeout,
-                "time_budget": time_budget,
-                "max_age": max_age,
-            },
-        )
-        with _Bar(quiet, unit="pages", label="crawling") as bar:
-            report = crawl_site(target, out_dir=out, options=settings.crawl, on_progress=bar)
-    except MineError as exc:
-        raise _fail(exc) from None
+    settings = _settings(
+        config,
+        None,
+        crawl={
+            "max_pages": max_pages,
+            "allow_hosts": ",".join(allow_host) if allow_host else None,
+            "max_bytes": max_bytes,
+            "delay": delay,
+            "read_timeout": timeout,
+            "time_budget": time_budget,
+            "max_age": max_age,
+        },
+    )
+    with _Bar(quiet, unit="pages", label="crawling") as bar:
+        report = crawl_site(target, out_dir=out, options=settings.crawl, on_progress=bar)
     if not quiet:
         err.print(
             f"{len(report.pages)} pages ({report.reused} unchanged), {len(report.skipped)} skipped, "
             f"{len(report.broken)} broken links, {len(report.redirects)} redirects in "
-            f"{report.seconds:.1f} s" + (f"; stopped: {report.stopped}" if report.stopped else ""),
-            markup=False,
+            f"{report.seconds:.1f} s" + (f"; stopped: {report.stopped}" if report.stopped else "")
         )
         for w in report.warnings:
-            err.print(f"warning: {w}", markup=False)
-        err.print(f"wrote {', '.join(report.outputs)}", markup=False)
+            err.print(f"warning: {w}")
+        err.print(f"wrote {', '.join(report.outputs)}")
     if as_json:
-        print(json.dumps(report.summary(settings.crawl), ensure_ascii=False, indent=1))
+        _print_json(report.summary(settings.crawl))
 
 
 @app.command()
@@ -783,22 +726,18 @@ def gap(
     """
     from terms.gap import analyze_gap
 
-    try:
-        report = analyze_gap(terms_dir, pages_dir, settings=_settings(config, None), out_dir=out)
-    except MineError as exc:
-        raise _fail(exc) from None
+    report = analyze_gap(terms_dir, pages_dir, settings=_settings(config, None), out_dir=out)
     if not quiet:
         counts = report.meta["status_counts"]
         err.print(
             f"{len(report.rows)} customer terms: {counts.get('missing', 0)} missing, "
             f"{counts.get('underused', 0)} underused, {counts.get('covered', 0)} covered; "
-            f"{len(report.jargon)} site terms customers never use",
-            markup=False,
+            f"{len(report.jargon)} site terms customers never use"
         )
         for r in report.rows[:10]:
             where = r["suggested_pages"][0]["url"] if r["suggested_pages"] else ""
-            err.print(f"  {r['status']:9} {r['term']}  {where}", markup=False)
-        err.print(f"wrote {', '.join(report.outputs)}", markup=False)
+            err.print(f"  {r['status']:9} {r['term']}  {where}")
+        err.print(f"wrote {', '.join(report.outputs)}")
 
 
 @app.command()
@@ -838,19 +777,15 @@ def report(
     from reports.html import render_report
 
     if lang is not None and lang not in ("nl", "en"):
-        err.print("error: --lang must be nl or en", markup=False)
-        raise typer.Exit(2)
-    try:
-        path = render_report(
-            gap_dir,
-            out=out,
-            settings=_settings(config, workspace),
-            lang=lang,
-            link_audio=link_audio,
-            template_dir=templates,
-        )
-    except MineError as exc:
-        raise _fail(exc) from None
+        raise ConfigError("--lang must be nl or en")
+    path = render_report(
+        gap_dir,
+        out=out,
+        settings=_settings(config, workspace),
+        lang=lang,
+        link_audio=link_audio,
+        template_dir=templates,
+    )
     print(path)
 
 
@@ -881,26 +816,21 @@ def run(
     """
     from pipeline.run import run_pipeline
 
-    try:
-        settings = _settings(config, workspace)
-        with _Bar(quiet) as bar:
-            result = run_pipeline(
-                recordings, site=site, settings=settings, force=force, on_progress=bar
-            )
-    except MineError as exc:
-        raise _fail(exc) from None
+    settings = _settings(config, workspace)
+    with _Bar(quiet) as bar:
+        result = run_pipeline(
+            recordings, site=site, settings=settings, force=force, on_progress=bar
+        )
     for w in result.warnings:
-        err.print(f"warning: {w}", markup=False)
+        err.print(f"warning: {w}")
     if not quiet:
         for stage, c in result.stages.items():
-            err.print(
-                f"{stage:10} done {c.done}, skipped {c.skipped}, failed {c.failed}", markup=False
-            )
+            err.print(f"{stage:10} done {c.done}, skipped {c.skipped}, failed {c.failed}")
         for item in result.left_out:
-            err.print(f"left out: {item['reason']}", markup=False)
+            err.print(f"left out: {item['reason']}")
         if result.report:
-            err.print(f"report: {result.report}", markup=False)
-    print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+            err.print(f"report: {result.report}")
+    _print_json(result.to_dict())
     raise typer.Exit(result.exit_code)
 
 
@@ -920,12 +850,9 @@ def status(
     """
     from pipeline.run import status as workspace_status
 
-    try:
-        info = workspace_status(recordings, settings=_settings(config, workspace))
-    except MineError as exc:
-        raise _fail(exc) from None
+    info = workspace_status(recordings, settings=_settings(config, workspace))
     if as_json:
-        print(json.dumps(info, ensure_ascii=False, indent=1))
+        _print_json(info)
         return
     c = info["counts"]
     print(
@@ -967,8 +894,7 @@ def redact(
     try:
         stream = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115
     except OSError as exc:
-        err.print(f"error: {file}: cannot read ({exc.strerror}); check the path", markup=False)
-        raise typer.Exit(1) from None
+        raise InputError(f"{file}: cannot read ({exc.strerror}); check the path") from None
     people = [n.strip() for n in (names or "").split(",") if n.strip()]
     with stream:
         lines = (line.rstrip("\n") for line in stream)
@@ -1014,16 +940,12 @@ def forget(
     from pipeline.rights import forget as forget_recording
     from pipeline.rights import plan_forget
 
-    try:
-        settings = _settings(config, workspace)
-        plan = plan_forget(target, settings=settings)
-    except MineError as exc:
-        raise _fail(exc) from None
+    settings = _settings(config, workspace)
+    plan = plan_forget(target, settings=settings)
     copies = [c.path for c in plan.copies]
     if not yes:
         if not sys.stdin.isatty():
-            err.print("error: mine forget erases data; add --yes to confirm", markup=False)
-            raise typer.Exit(2)
+            raise ConfigError("mine forget erases data; add --yes to confirm")
         named = ", ".join(t.given or t.path for t in plan.targets)
         typer.confirm(f"Erase everything mine holds derived from {named}?", abort=True, err=True)
         if copies and not all_copies:
@@ -1033,35 +955,29 @@ def forget(
                 default=False,
                 err=True,
             )
-    try:
-        results = forget_recording(
-            target, settings=settings, delete_audio=delete_audio, all_copies=all_copies
-        )
-    except MineError as exc:
-        raise _fail(exc) from None
+    results = forget_recording(
+        target, settings=settings, delete_audio=delete_audio, all_copies=all_copies
+    )
     for r in results:
         err.print(
             f"erased {r.file} ({r.call_id[:12]}): {len(r.deleted)} files"
-            + (", audio deleted" if r.audio_deleted else ""),
-            markup=False,
+            + (", audio deleted" if r.audio_deleted else "")
         )
         if r.audio_kept_reason:
-            err.print(f"warning: {r.audio_kept_reason}", markup=False)
+            err.print(f"warning: {r.audio_kept_reason}")
     if copies and not all_copies:
         err.print(
             f"note: kept {len(copies)} other recording(s) with identical bytes: "
-            f"{', '.join(copies)}; forget them with --all-copies",
-            markup=False,
+            f"{', '.join(copies)}; forget them with --all-copies"
         )
     if plan.earlier:
         err.print(
             "note: other audio was transcribed earlier at this path and is kept: "
             + ", ".join(f"{r.call_id[:12]} ({r.file})" for r in plan.earlier)
-            + "; forget it by its call_id",
-            markup=False,
+            + "; forget it by its call_id"
         )
     if as_json:
-        print(json.dumps([r.__dict__ for r in results], ensure_ascii=False, indent=1))
+        _print_json([r.__dict__ for r in results])
 
 
 @app.command()
@@ -1080,17 +996,14 @@ def retention(
     """
     from pipeline.rights import enforce_retention
 
-    try:
-        items = enforce_retention(settings=_settings(config, workspace), dry_run=dry_run)
-    except MineError as exc:
-        raise _fail(exc) from None
+    items = enforce_retention(settings=_settings(config, workspace), dry_run=dry_run)
     if as_json:
-        print(json.dumps([i.__dict__ for i in items], ensure_ascii=False, indent=1))
+        _print_json([i.__dict__ for i in items])
     for i in items:
         verb = "would delete" if dry_run else "deleted" if i.deleted else "already gone"
-        err.print(f"{verb} {i.path} (kept until {i.retain_audio_until})", markup=False)
+        err.print(f"{verb} {i.path} (kept until {i.retain_audio_until})")
     if not items:
-        err.print("nothing is past its retention date", markup=False)
+        err.print("nothing is past its retention date")
 
 
 @app.command("export-subject")
@@ -1114,14 +1027,10 @@ def export_subject(
     """
     from pipeline.rights import export_subject as export
 
-    try:
-        result = export(subject, settings=_settings(config, workspace), out=out)
-    except MineError as exc:
-        raise _fail(exc) from None
+    result = export(subject, settings=_settings(config, workspace), out=out)
     err.print(
         f"exported {len(result.recordings)} recording(s), {len(result.files)} files "
-        f"to {result.folder} (see manifest.json)",
-        markup=False,
+        f"to {result.folder} (see manifest.json)"
     )
 
 
@@ -1146,24 +1055,26 @@ def main_options(
 
 
 def main() -> None:
-    """Console-script entry point.
+    """Console-script entry point: the one place where errors become exit codes.
 
-    Every error mine expects is a ``MineError`` turned into one line by its command; anything
-    else is a bug, still reported in one line (the traceback with ``MINE_DEBUG=1``).
+    Every error mine expects is a ``MineError``: its lines (usually one) on stderr, then its
+    exit code. Anything else is a bug, still reported in one line (the traceback with
+    ``MINE_DEBUG=1``).
     """
     import os
 
     try:
         app()
     except MineError as exc:
-        raise SystemExit(_fail(exc).exit_code) from None
+        for line in exc.lines:
+            err.print(f"error: {line}")
+        raise SystemExit(exc.exit_code) from None
     except Exception as exc:
         if os.environ.get("MINE_DEBUG"):
             raise
         err.print(
             f"error: unexpected {type(exc).__name__}: {str(exc)[:300]}; this is a bug in mine: "
-            "please report it with the command you ran (MINE_DEBUG=1 shows the traceback)",
-            markup=False,
+            "please report it with the command you ran (MINE_DEBUG=1 shows the traceback)"
         )
         raise SystemExit(2) from None
 

@@ -12,6 +12,11 @@ class MineError(Exception):
 
     exit_code = 1
 
+    @property
+    def lines(self) -> list[str]:
+        """What ``mine`` prints, one ``error:`` line each: the message (a subclass may list more)."""
+        return [str(self)]
+
 
 class ConfigError(MineError):
     """A setting, flag or ``mine.toml`` value is invalid."""
