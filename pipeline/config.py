@@ -306,19 +306,6 @@ def _non_finite(value: Any) -> bool:
     return any(isinstance(v, float) and not math.isfinite(v) for v in values)
 
 
-#: Settings whose command-line flag is not simply the key with dashes.
-_FLAGS = {
-    "formats": "--format",
-    "read_timeout": "--timeout",
-    "own_names": "--own-name",
-    "allow_hosts": "--allow-host",
-}
-
-
-def _flag(key: str) -> str:
-    return _FLAGS.get(key, "--" + key.replace("_", "-"))
-
-
 def find_config(explicit: Path | None = None, env: Mapping[str, str] | None = None) -> Path | None:
     """Return the ``mine.toml`` to use: ``--config``, then ``MINE_CONFIG``, then ``./mine.toml``."""
     env = os.environ if env is None else env
@@ -368,6 +355,7 @@ def load_settings(
     config_path: Path | None = None,
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    flag_names: Mapping[str, str] | None = None,
 ) -> Settings:
     """Resolve settings from defaults, ``mine.toml``, ``MINE_*`` variables and CLI overrides.
 
@@ -376,6 +364,8 @@ def load_settings(
         env: environment to read (default ``os.environ``).
         overrides: CLI values, ``{"workspace": ..., "transcribe": {"model": ...}}``;
             ``None`` values mean "not given".
+        flag_names: the flag that set each override, keyed ``section.key``, for error
+            messages (default ``--key-with-dashes``); the command line declares its flags.
 
     Returns:
         The resolved, validated settings.
@@ -389,7 +379,7 @@ def load_settings(
     if path:
         layers.toml(path, _read_toml(path))
     layers.environment(env)
-    layers.flags(overrides or {})
+    layers.flags(overrides or {}, flag_names or {})
     return layers.settings(path)
 
 
@@ -437,15 +427,17 @@ class _Layers:
             layer = {k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix)}
             self._section(name, layer, lambda k, p=prefix: f"environment {p}{k.upper()}")
 
-    def flags(self, overrides: Mapping[str, Any]) -> None:
-        """Command-line flags (``None``: not given)."""
+    def flags(self, overrides: Mapping[str, Any], names: Mapping[str, str]) -> None:
+        """Command-line flags (``None``: not given), named in errors as ``names`` says."""
         self._top(
             {k: overrides[k] for k in _TOP if overrides.get(k) is not None},
             lambda k: f"--{k.replace('_', '-')}",
         )
         for name in _SECTIONS:
             layer = {k: v for k, v in (overrides.get(name) or {}).items() if v is not None}
-            self._section(name, layer, _flag)
+            self._section(
+                name, layer, lambda k, s=name: names.get(f"{s}.{k}", "--" + k.replace("_", "-"))
+            )
 
     def settings(self, path: Path | None) -> Settings:
         """The resolved settings."""

@@ -36,6 +36,7 @@ def test_every_command_has_help_with_an_example() -> None:
             command = command.commands[part]  # type: ignore[attr-defined]
         if not hasattr(command, "commands"):
             assert "Example: mine " in result.output, path
+            assert "-v, --verbose" in result.output, path
 
 
 def test_top_level_help_and_version() -> None:
@@ -52,3 +53,34 @@ def test_usage_errors_exit_2() -> None:
     assert bad.returncode == 2 and "--format: invalid value 'docx'" in bad.stderr
     assert "json,txt,srt,vtt" in bad.stderr
     assert run_mine("frobnicate").returncode == 2
+
+
+def _callbacks(app: typer.Typer) -> list:
+    found = [c.callback for c in app.registered_commands]
+    for group in app.registered_groups:
+        found += _callbacks(group.typer_instance)
+    return found
+
+
+def test_every_settings_flag_names_a_setting_once() -> None:
+    import dataclasses
+
+    from pipeline.config import _SECTIONS
+
+    seen = 0
+    for command in _callbacks(cli.app):
+        keys = set()
+        for name, (mark, flag) in cli._setting_flags(command).items():
+            cls, _check = _SECTIONS[mark.section]
+            assert mark.key in {f.name for f in dataclasses.fields(cls)}, (command, name)
+            assert (mark.section, mark.key) not in keys, (command, name)
+            assert flag.startswith("--") and "/" not in flag
+            keys.add((mark.section, mark.key))
+            seen += 1
+    assert seen >= 25  # transcribe, terms and crawl
+
+
+def test_a_bad_flag_value_is_named_by_its_flag() -> None:
+    bad = run_mine("crawl", "site/", "--timeout", "0")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: --timeout: invalid value 0.0")
+    assert bad.stdout == ""
