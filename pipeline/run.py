@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.clock import now
 from pipeline.config import Settings, options_dict
 from pipeline.errors import ConfigError, MineError
 from pipeline.files import FileIdentity, one_line, quote, remove_partials
@@ -84,10 +85,6 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 class _Log:
     """The run's own log file in ``WORKSPACE/logs``: one line per event, flushed as it goes."""
 
@@ -97,7 +94,7 @@ class _Log:
         self.fh = self.path.open("a", encoding="utf-8")
 
     def __call__(self, message: str) -> None:
-        self.fh.write(f"{_now()} {one_line(message)}\n")
+        self.fh.write(f"{now()} {one_line(message)}\n")
         self.fh.flush()
 
     def close(self) -> None:
@@ -293,7 +290,7 @@ def _stage_transcribe(
     if todo:
         from transcribe.api import transcribe_files  # the models: only when there is work
 
-        started = _now()
+        started = now()
         report = transcribe_files(
             [t.path for t in todo],
             settings=settings,
@@ -447,7 +444,7 @@ def _corpus_stage(
         counts.skipped += 1
         log(f"{stage}: skipping: nothing changed")
         return True
-    started = _now()
+    started = now()
     try:
         outputs, note = work()
     except MineError as exc:
