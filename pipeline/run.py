@@ -146,30 +146,6 @@ def _done(
     return all(Path(p).exists() for p in row.outputs)
 
 
-def _record(
-    db: sqlite3.Connection,
-    item: str,
-    stage: str,
-    input_hash: str | None,
-    options_hash: str | None,
-    status: str,
-    reason: str = "",
-    outputs: list[str] | None = None,
-    started: str | None = None,
-) -> None:
-    record_stage(
-        db,
-        item,
-        stage,
-        input_hash=input_hash,
-        options_hash=options_hash,
-        status=status,
-        reason=reason,
-        outputs=outputs,
-        started=started,
-    )
-
-
 def run_pipeline(
     recordings: Path,
     *,
@@ -345,7 +321,15 @@ def _transcriptions_to_do(
         if not status.ok or status.consent is None:
             counts.failed += 1
             result.left_out.append({"file": path.name, "reason": status.reason})
-            _record(db, item, "transcribe", None, None, "failed", status.reason)
+            record_stage(
+                db,
+                item,
+                "transcribe",
+                input_hash=None,
+                options_hash=None,
+                status="failed",
+                reason=status.reason,
+            )
             log(f"transcribe: left out {path.name}: {status.reason} ({quote(item)})")
             continue
         opts_hash = opts_hash or _transcribe_options_hash(settings)
@@ -376,13 +360,13 @@ def _record_transcription(
     counts, name, item = result.stages["transcribe"], todo.path.name, todo.item
     if r.ok:
         counts.done += 1
-        _record(
+        record_stage(
             db,
             item,
             "transcribe",
-            todo.input_hash,
-            opts_hash,
-            "done",
+            input_hash=todo.input_hash,
+            options_hash=opts_hash,
+            status="done",
             outputs=list(r.outputs),
             started=started,
         )
@@ -390,8 +374,15 @@ def _record_transcription(
     else:
         counts.failed += 1
         result.left_out.append({"file": name, "reason": r.error})
-        _record(
-            db, item, "transcribe", todo.input_hash, opts_hash, "failed", r.error, started=started
+        record_stage(
+            db,
+            item,
+            "transcribe",
+            input_hash=todo.input_hash,
+            options_hash=opts_hash,
+            status="failed",
+            reason=r.error,
+            started=started,
         )
         log(f"transcribe: failed {name}: {r.error} ({quote(item)})")
 
@@ -449,11 +440,29 @@ def _corpus_stage(
         outputs, note = work()
     except MineError as exc:
         counts.failed += 1
-        _record(db, "corpus", stage, input_hash, opts_hash, "failed", str(exc), started=started)
+        record_stage(
+            db,
+            "corpus",
+            stage,
+            input_hash=input_hash,
+            options_hash=opts_hash,
+            status="failed",
+            reason=str(exc),
+            started=started,
+        )
         log(f"{stage}: failed: {exc}")
         return False
     counts.done += 1
-    _record(db, "corpus", stage, input_hash, opts_hash, "done", outputs=outputs, started=started)
+    record_stage(
+        db,
+        "corpus",
+        stage,
+        input_hash=input_hash,
+        options_hash=opts_hash,
+        status="done",
+        outputs=outputs,
+        started=started,
+    )
     log(f"{stage}: done, {note}")
     return True
 
