@@ -106,14 +106,7 @@ def gunzip(chunks: Iterable[bytes], *, empty_ok: bool = False) -> Iterator[bytes
                 else:
                     data = inflater.unconsumed_tail
     if started:
-        try:
-            rest = inflater.flush()
-        except zlib.error as exc:
-            raise BadGzip(str(exc)) from None
-        if rest:
-            yield rest
-        if not inflater.eof:
-            raise BadGzip("the data ends early")
+        yield from _finish(inflater)
     elif not members and not empty_ok:
         raise BadGzip("no data")
 
@@ -147,6 +140,11 @@ def inflate(chunks: Iterable[bytes]) -> Iterator[bytes]:
         if head:
             raise BadGzip("the data ends early")
         return
+    yield from _finish(inflater)
+
+
+def _finish(inflater: zlib._Decompress) -> Iterator[bytes]:
+    """The last bytes of a stream; the stream must have ended (else it was cut short)."""
     try:
         rest = inflater.flush()
     except zlib.error as exc:

@@ -8,11 +8,11 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import lxml.html
 
+from pipeline import languages
 from pipeline.privacy import guess_language
 
 _BOILER = ("nav", "header", "footer", "aside", "form")
@@ -178,7 +178,7 @@ def extract_html(html: str, *, url: str | None = None) -> Extracted:
         if plain is not None:
             text = _plain_text(tree)  # changes the tree: last
         shell = scripts > 0 and len(text) < 100 and len(body_text) < 200
-    if text and (lang is None or lang not in ("nl", "en")):
+    if text and (lang is None or languages.get(lang) is None):
         lang = guess_language(text[:_LANG_SAMPLE]) or lang
     return Extracted(
         title, description, headings, text, lang, canonical, links, shell, base, dropped, plain
@@ -228,11 +228,6 @@ def extract_markdown(source: str) -> Extracted:
     if lang is None:
         lang = guess_language(text)
     return Extracted(title, description, headings, text, lang)
-
-
-def now() -> str:
-    """The current UTC time, as stored (``fetched_at``)."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def to_record(

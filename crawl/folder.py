@@ -8,8 +8,9 @@ import stat
 import time
 from pathlib import Path
 
-from crawl.extract import Extracted, extract_html, extract_markdown, now, to_record
+from crawl.extract import Extracted, extract_html, extract_markdown, to_record
 from crawl.report import CrawlReport
+from pipeline.clock import now
 from pipeline.config import CrawlOptions
 from pipeline.errors import CrawlError
 from pipeline.progress import ProgressCallback, ProgressEvent

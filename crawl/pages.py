@@ -14,11 +14,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from crawl.decode import decode_html
-from crawl.extract import Extracted, content_hash, extract_html, now, to_record
+from crawl.extract import Extracted, content_hash, extract_html, to_record
 from crawl.fetch import HTML_TYPES, Fetcher, OutOfTime, Refused, transport_message
 from crawl.previous import fresh, validator
 from crawl.report import CrawlReport
 from crawl.urls import clean_url, join, normalise, short
+from pipeline.clock import now
 from pipeline.config import CrawlOptions
 from pipeline.errors import CrawlError
 from pipeline.progress import ProgressCallback, ProgressEvent

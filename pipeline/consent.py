@@ -163,6 +163,16 @@ def parse_consent(data: dict[str, Any], *, source: str) -> Consent:
     if missing:
         problems.append(f"missing {', '.join(missing)}")
     fields: dict[str, Any] = {"source": source, "record_sha256": record_digest(data)}
+    _read_text_fields(data, fields, problems)
+    _read_typed_fields(data, fields, problems)
+    problems += _value_problems(fields, problems)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return Consent(**fields)
+
+
+def _read_text_fields(data: dict[str, Any], fields: dict[str, Any], problems: list[str]) -> None:
+    """Copy the text fields of a record into ``fields`` (stripped; call_id lower-case)."""
     for key in ("file", "customer", "obtained_by", "purpose", "method", "call_id"):
         value = data.get(key)
         if _blank(value):
@@ -179,14 +189,20 @@ def parse_consent(data: dict[str, Any], *, source: str) -> Consent:
         fields["call_id"] = call_id = call_id.lower()
         if not _SHA256.match(call_id):
             problems.append(f"call_id '{call_id[:70]}' is not a sha256 (64 hex digits)")
-    converters: dict[str, Callable[[Any], Any]] = {
-        "obtained_at": _as_datetime,
-        "withdrawn_at": _as_datetime,
-        "retain_audio_until": _as_date,
-        "participants": _as_list,
-        "scope": _as_list,
-    }
-    for key, convert in converters.items():
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "obtained_at": _as_datetime,
+    "withdrawn_at": _as_datetime,
+    "retain_audio_until": _as_date,
+    "participants": _as_list,
+    "scope": _as_list,
+}
+
+
+def _read_typed_fields(data: dict[str, Any], fields: dict[str, Any], problems: list[str]) -> None:
+    """Convert the dates and lists of a record into ``fields``."""
+    for key, convert in _CONVERTERS.items():
         raw = data.get(key)
         if _blank(raw):
             continue
@@ -196,8 +212,13 @@ def parse_consent(data: dict[str, Any], *, source: str) -> Consent:
             problems.append(f"{key}: {exc}")
         except ValueError:
             problems.append(f"{key} '{str(raw)[:40]}' is not valid")
+
+
+def _value_problems(fields: dict[str, Any], found: list[str]) -> list[str]:
+    """What is wrong with the values taken together: no scope, unknown scope, dates reversed."""
+    problems = []
     scope = fields.get("scope", ())
-    if not scope and not any(p.startswith("scope:") for p in problems):
+    if not scope and not any(p.startswith("scope:") for p in found):
         problems.append(
             "no scope given (list what the customer agreed to: transcribe, quote-in-reports)"
         )
@@ -207,9 +228,7 @@ def parse_consent(data: dict[str, Any], *, source: str) -> Consent:
     obtained, until = fields.get("obtained_at"), fields.get("retain_audio_until")
     if isinstance(obtained, datetime) and isinstance(until, date) and until < obtained.date():
         problems.append(f"retain_audio_until {until} is before obtained_at {obtained:%Y-%m-%d}")
-    if problems:
-        raise ValueError("; ".join(problems))
-    return Consent(**fields)
+    return problems
 
 
 # ------------------------------------------------------------------------------ reading
@@ -576,6 +595,30 @@ def admit(path: Path, *, now: datetime | None = None, hasher: Hasher | None = No
     """
     real = real_file(path)
     records, problems = records_for(real)
+    _refuse_withdrawn(path, real, records)
+    if problems:
+        raise _refuse(
+            path,
+            f"consent record {'; '.join(problems)}; fix it, or rewrite it with: "
+            f"{_add_hint(path)} --force",
+        )
+    if not records:
+        raise _refuse_unrecorded(path, real)
+    chosen, consent = _chosen_record(path, real, records)
+    judge(path, consent, now=now)
+    call_id, identity = (hasher or default_hasher)(real)
+    if consent.call_id and consent.call_id != call_id:
+        raise _refuse(
+            path,
+            f"the consent record {_where(chosen.source)} is for another recording (call_id "
+            f"{consent.call_id[:12]}…, these bytes are {call_id[:12]}…): the audio was "
+            f"replaced or is another file; record consent for it with: {_add_hint(path)} --force",
+        )
+    return Admission(path, real, consent, call_id, identity)
+
+
+def _refuse_withdrawn(path: Path, real: Path, records: list[RawRecord]) -> None:
+    """Refuse when any record withdraws consent: the file's own, or one of a link to it."""
     # records of links to it never allow anything, but a withdrawal there still counts
     pointing = records_for(real, pointing=True)[0]
     for link in link_chain(path):
@@ -588,38 +631,40 @@ def admit(path: Path, *, now: datetime | None = None, hasher: Hasher | None = No
             f"consent was withdrawn {when} ({_where(rec.source)}); erase what was derived "
             f"from it with: mine forget {shlex.quote(str(path))}",
         )
-    if problems:
-        raise _refuse(
-            path,
-            f"consent record {'; '.join(problems)}; fix it, or rewrite it with: "
-            f"{_add_hint(path)} --force",
+
+
+def _refuse_unrecorded(path: Path, real: Path) -> ConsentError:
+    """The refusal for a recording without any record, with what may have been meant."""
+    note = ""
+    misses = _near_misses(real)
+    if misses:
+        note = (
+            f"; {REGISTER_NAME} {', '.join(misses)} name it with other spaces or another "
+            "Unicode form: write the file name exactly"
         )
-    if not records:
-        note = ""
-        misses = _near_misses(real)
-        if misses:
-            note = (
-                f"; {REGISTER_NAME} {', '.join(misses)} name it with other spaces or another "
-                "Unicode form: write the file name exactly"
-            )
-        if path.is_symlink():
-            link_record = sidecar_path(path.absolute())
-            note += f"; {path.name} is a link to {real}, and consent belongs to the real file" + (
-                f" ({link_record.name} beside the link is not used)" if link_record.exists() else ""
-            )
-        raise _refuse(
-            path,
-            f"no consent record (looked for {sidecar_path(real).name} and a row in "
-            f"{REGISTER_NAME}{' beside ' + str(real) if real != path.absolute() else ''}){note}; "
-            f"record the customer's consent with: {_add_hint(path)}",
+    if path.is_symlink():
+        link_record = sidecar_path(path.absolute())
+        note += f"; {path.name} is a link to {real}, and consent belongs to the real file" + (
+            f" ({link_record.name} beside the link is not used)" if link_record.exists() else ""
         )
+    return _refuse(
+        path,
+        f"no consent record (looked for {sidecar_path(real).name} and a row in "
+        f"{REGISTER_NAME}{' beside ' + str(real) if real != path.absolute() else ''}){note}; "
+        f"record the customer's consent with: {_add_hint(path)}",
+    )
+
+
+def _chosen_record(path: Path, real: Path, records: list[RawRecord]) -> tuple[RawRecord, Consent]:
+    """The record that decides (a sidecar wins over register rows, which must agree), parsed
+    and checked to name this recording."""
     sidecar = [r for r in records if r.source.endswith(".consent.toml")]
     rows = [r for r in records if r not in sidecar]
     if not sidecar:
         conflict = _conflicts(rows)
         if conflict:
             raise _refuse(path, conflict)
-    chosen = (sidecar or rows)[0]  # a sidecar wins over a register row
+    chosen = (sidecar or rows)[0]
     try:
         consent = parse_consent(chosen.data, source=chosen.source)
     except ValueError as exc:
@@ -634,16 +679,7 @@ def admit(path: Path, *, now: datetime | None = None, hasher: Hasher | None = No
             f"the consent record {_where(chosen.source)} is for '{consent.file}', not for "
             f"{real.name}; record consent for this recording with: {_add_hint(path)}",
         )
-    judge(path, consent, now=now)
-    call_id, identity = (hasher or default_hasher)(real)
-    if consent.call_id and consent.call_id != call_id:
-        raise _refuse(
-            path,
-            f"the consent record {_where(chosen.source)} is for another recording (call_id "
-            f"{consent.call_id[:12]}…, these bytes are {call_id[:12]}…): the audio was "
-            f"replaced or is another file; record consent for it with: {_add_hint(path)} --force",
-        )
-    return Admission(path, real, consent, call_id, identity)
+    return chosen, consent
 
 
 def gate(audio: Path, *, now: datetime | None = None) -> Consent:

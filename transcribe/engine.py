@@ -11,12 +11,13 @@ import re
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 
+from pipeline import languages
+from pipeline.clock import now
 from pipeline.config import TranscribeOptions, options_dict, parse_channels
 from pipeline.errors import ModelError
 from pipeline.records import ModelInfo, Transcript, Utterance, Word
@@ -36,20 +37,6 @@ log = logging.getLogger(__name__)
 NO_SPEECH_PROB = 0.6
 LOW_LOGPROB = -1.0
 MAX_COMPRESSION = 2.4
-#: Phrases Whisper is known to invent over silence or music (from subtitle training data).
-KNOWN_HALLUCINATIONS = (
-    "ondertiteld door",
-    "ondertiteling door",
-    "ondertitels ingediend door",
-    "amara.org",
-    "tv gelderland",
-    "bedankt voor het kijken",
-    "thanks for watching",
-    "thank you for watching",
-    "subtitles by",
-    "please subscribe",
-    "like and subscribe",
-)
 _SENTENCE_END = re.compile(r"[.?!…]['\")\]]*$")
 
 ProgressFn = Callable[[float], None]
@@ -102,7 +89,8 @@ def quality_flags(seg: _Seg, levels: np.ndarray, silence_db: float) -> tuple[str
     if span.size and float(np.mean(span > silence_db)) < 0.1:
         flags.append("in-silence")
     low = seg.text.lower()
-    if any(p in low for p in KNOWN_HALLUCINATIONS):
+    # phrases Whisper is known to invent over silence or music (from subtitle training data)
+    if any(p in low for p in languages.merged("hallucinations")):
         flags.append("known-hallucination")
     return tuple(flags)
 
@@ -293,52 +281,21 @@ class Transcriber:
         """
         o = self.options
         report = on_progress or (lambda _s: None)
-        roles: Sequence[tuple[int | None, str]] = [(None, "unknown")]
-        if o.channels:
-            side = {"left": 0, "right": 1}
-            roles = [(side[s], r) for s, r in sorted(parse_channels(o.channels).items())]
+        roles = _channel_roles(o.channels)
         mix = audio.channel(None)
         levels_mix = frame_levels(mix)
         windows = plan_windows(levels_mix, window_s=o.window_s)
-        if o.language != "auto":
-            language, prob, share = o.language, 1.0, {o.language: 1.0}
-        elif self.resolved.english_only:
-            language, prob, share = "en", 1.0, {"en": 1.0}
-        else:
-            w0, w1 = windows[0]
-            language, prob, share = self.detect_language(window_samples(mix, w0, w1))
+        language, prob, share = self._language(mix, windows)
         del mix
         work = max(audio.duration * len(roles), 1e-6)
         segs: list[tuple[_Seg, str, tuple[str, ...]]] = []
         for n, (index, role) in enumerate(roles):
-            samples = audio.channel(index)
-            levels = levels_mix if index is None else frame_levels(samples)
-            silence_db = max(-60.0, float(np.percentile(levels, 10)) + 3.0)
-            done_before = n * audio.duration
-            for start, end in windows:
-                chunk = window_samples(samples, start, end)
-                found = self._decode_window(
-                    chunk, language, start, lambda t, b=done_before: report((b + t) / work)
-                )
-                del chunk
-                segs.extend((s, role, quality_flags(s, levels, silence_db)) for s in found)
-                report((done_before + end) / work)
+            levels = levels_mix if index is None else None
+            progress = _Share(report, done=n * audio.duration, work=work)
+            segs += self._channel(audio, index, role, windows, language, levels, progress)
         segs.sort(key=lambda item: (item[0].start, item[0].end))
         utterances = tuple(
-            Utterance(
-                idx=i,
-                start=s.start,
-                end=s.end,
-                speaker=role,
-                text=s.text,
-                words=s.words,
-                avg_logprob=round(s.avg_logprob, 4),
-                no_speech_prob=round(s.no_speech_prob, 4),
-                compression_ratio=round(s.compression_ratio, 3),
-                flags=flags,
-            )
-            for i, (s, role, flags) in enumerate(segs)
-            if s.text
+            _utterance(i, s, role, flags) for i, (s, role, flags) in enumerate(segs) if s.text
         )
         report(1.0)
         return Transcript(
@@ -351,7 +308,7 @@ class Transcriber:
             duration=round(audio.duration, 3),
             utterances=utterances,
             speakers_source="channels" if o.channels else "none",
-            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            created_at=now(),
             mine_version=version("mine"),
             extra={
                 "language_shares": share,
@@ -359,3 +316,76 @@ class Transcriber:
                 "faster_whisper": version("faster-whisper"),
             },
         )
+
+    def _language(
+        self, mix: np.ndarray, windows: Sequence[tuple[float, float]]
+    ) -> tuple[str, float, dict[str, float]]:
+        """The language, its probability and shares: the one set, English for an English-only
+        model, else detected on the first window."""
+        o = self.options
+        if o.language != "auto":
+            return o.language, 1.0, {o.language: 1.0}
+        if self.resolved.english_only:
+            return "en", 1.0, {"en": 1.0}
+        w0, w1 = windows[0]
+        return self.detect_language(window_samples(mix, w0, w1))
+
+    def _channel(
+        self,
+        audio: DecodedAudio,
+        index: int | None,
+        role: str,
+        windows: Sequence[tuple[float, float]],
+        language: str,
+        levels: np.ndarray | None,
+        progress: _Share,
+    ) -> list[tuple[_Seg, str, tuple[str, ...]]]:
+        """Transcribe one channel (``None``: the mix) window by window, with quality flags."""
+        samples = audio.channel(index)
+        if levels is None:
+            levels = frame_levels(samples)
+        silence_db = max(-60.0, float(np.percentile(levels, 10)) + 3.0)
+        segs = []
+        for start, end in windows:
+            chunk = window_samples(samples, start, end)
+            found = self._decode_window(chunk, language, start, progress)
+            del chunk
+            segs.extend((s, role, quality_flags(s, levels, silence_db)) for s in found)
+            progress(end)
+        return segs
+
+
+def _channel_roles(channels: str | None) -> Sequence[tuple[int | None, str]]:
+    """(channel index, role) to transcribe: each named channel, or the mix as ``unknown``."""
+    if not channels:
+        return [(None, "unknown")]
+    side = {"left": 0, "right": 1}
+    return [(side[s], r) for s, r in sorted(parse_channels(channels).items())]
+
+
+@dataclass(frozen=True)
+class _Share:
+    """Progress of one channel as a share of the whole file's work (channels x duration)."""
+
+    report: ProgressFn
+    done: float  # seconds of work finished before this channel
+    work: float  # seconds of work in all
+
+    def __call__(self, seconds: float) -> None:
+        """Report that this channel is done up to ``seconds``."""
+        self.report((self.done + seconds) / self.work)
+
+
+def _utterance(idx: int, s: _Seg, role: str, flags: tuple[str, ...]) -> Utterance:
+    return Utterance(
+        idx=idx,
+        start=s.start,
+        end=s.end,
+        speaker=role,
+        text=s.text,
+        words=s.words,
+        avg_logprob=round(s.avg_logprob, 4),
+        no_speech_prob=round(s.no_speech_prob, 4),
+        compression_ratio=round(s.compression_ratio, 3),
+        flags=flags,
+    )

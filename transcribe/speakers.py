@@ -22,6 +22,7 @@ deletes it.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from pipeline import languages
+from pipeline.clock import now
 from pipeline.config import Settings
 from pipeline.errors import ConsentError, InputError
 from pipeline.files import read_output_json, sha256_file, write_atomic
@@ -36,7 +39,6 @@ from pipeline.records import Transcript, Utterance, Word
 from pipeline.state import (
     checkpoint,
     delete_voice_profile,
-    now,
     open_state,
     outputs_of,
     save_voice_profile,
@@ -48,11 +50,15 @@ from pipeline.state import (
 from transcribe.diarize import Diarization, Diarizer
 
 ROLES = ("rep", "customer", "unknown")
-_INTRO = re.compile(
-    r"\b(?:ik ben|mijn naam is|u spreekt met|je spreekt met|met|i am|i'm|my name is|this is|"
-    r"it's)\s+((?:\w+\s+){0,2}\w+)",
-    re.IGNORECASE,
-)
+
+
+@functools.cache
+def _intro(generation: int) -> re.Pattern[str]:
+    """A self-introduction in any registered language, and the up to three words after it."""
+    phrases = "|".join(re.escape(p) for p in languages.merged("self_introductions"))
+    return re.compile(rf"\b(?:{phrases})\s+((?:\w+\s+){{0,2}}\w+)", re.IGNORECASE)
+
+
 _WORD = re.compile(r"[\wÀ-ÿ]+")
 
 
@@ -213,12 +219,10 @@ def _tokens(text: str) -> list[str]:
 
 def _distinctive(names: tuple[str, ...]) -> set[str]:
     """The tokens of own names that identify them (not everyday words like 'heating')."""
-    from wordfreq import zipf_frequency
-
     out = set()
     for name in names:
         toks = [t for t in _tokens(name) if len(t) >= 3]
-        rare = [t for t in toks if max(zipf_frequency(t, "nl"), zipf_frequency(t, "en")) < 3.5]
+        rare = [t for t in toks if max(languages.zipf(t, c) for c in languages.codes()) < 3.5]
         out.update(rare or toks[:1])
     return out
 
@@ -335,7 +339,10 @@ def _heuristic_points(
             points[sid] += 2.0 * mentions
             why[sid].append(f"names the company {mentions}×")
         intro = (
-            sum(any(t in rep_tokens for t in _tokens(m.group(1))) for m in _INTRO.finditer(text))
+            sum(
+                any(t in rep_tokens for t in _tokens(m.group(1)))
+                for m in _intro(languages.generation()).finditer(text)
+            )
             if rep_tokens
             else 0
         )
