@@ -48,7 +48,7 @@ app.add_typer(speakers_app, name="speakers")
 
 #: Messages, progress, warnings and errors go to stderr as plain text (no rich markup, so a
 #: file name with [brackets] prints as it is); data (JSON, tables, paths) goes to stdout.
-err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
 def _setup_logging(verbose: int) -> None:
