@@ -84,3 +84,11 @@ def test_a_bad_flag_value_is_named_by_its_flag() -> None:
     bad = run_mine("crawl", "site/", "--timeout", "0")
     assert bad.returncode == 2 and bad.stderr.startswith("error: --timeout: invalid value 0.0")
     assert bad.stdout == ""
+
+
+def test_names_in_messages_are_printed_as_they_are(tmp_path) -> None:
+    """A file name that looks like rich markup or an emoji code is printed unchanged."""
+    for name in ("call:smile:.wav", "call[bold]x[/bold].wav"):
+        result = run_mine("transcribe", str(tmp_path / name))
+        assert result.returncode != 0
+        assert name in result.stderr, result.stderr
