@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline import languages
 from pipeline.errors import ConfigError
 
 CONFIG_NAME = "mine.toml"
@@ -139,13 +140,45 @@ class TermOptions:
     top: int = 200
     min_conversations: int = 1
     evidence: int = 3
-    pipeline_nl: str | None = None  # a spaCy pipeline name; default: the best installed
-    pipeline_en: str | None = None
+    #: {language code: spaCy pipeline name or folder}; a language not named gets the best
+    #: installed pipeline (``pipeline.languages``). ``pipeline_nl = "..."`` (and
+    #: ``--pipeline-nl``, ``MINE_TERMS_PIPELINE_NL``) set one language's entry.
+    pipelines: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form echoed in ``terms.json`` and hashed by ``mine run``: one
+        ``pipeline_<code>`` key per registered language (null when not named), as always."""
+        out: dict[str, Any] = {
+            "language": self.language,
+            "top": self.top,
+            "min_conversations": self.min_conversations,
+            "evidence": self.evidence,
+        }
+        for code in dict.fromkeys([*languages.codes(), *sorted(self.pipelines)]):
+            out[f"pipeline_{code}"] = self.pipelines.get(code)
+        return out
+
+
+def term_languages() -> tuple[str, ...]:
+    """The languages ``mine terms`` accepts: ``TERM_LANGUAGES`` and every registered one."""
+    return tuple(dict.fromkeys([*TERM_LANGUAGES, *languages.codes()]))
+
+
+#: ``pipeline_<code>``: the older form of one entry of ``pipelines``.
+_PIPELINE_KEY = "pipeline_"
 
 
 def _check_terms(name: str, value: Any) -> str | None:
-    if name == "language" and value != "auto" and value not in TERM_LANGUAGES:
-        return "use auto (each transcript's own) or one of " + ", ".join(TERM_LANGUAGES)
+    if name == "language" and value != "auto" and value not in term_languages():
+        return "use auto (each transcript's own) or one of " + ", ".join(term_languages())
+    if name == "pipelines":
+        unknown = sorted(code for code in value if code not in term_languages())
+        if unknown:
+            return f"'{unknown[0]}' is not a language mine knows; use one of " + ", ".join(
+                term_languages()
+            )
+        if any(not name for name in value.values()):
+            return "name a spaCy pipeline (a package or a folder) for each language"
     if name in ("top", "min_conversations", "evidence") and value < 1:
         return "use a whole number of at least 1"
     return None
@@ -242,6 +275,8 @@ def _coerce(value: Any, hint: Any) -> Any:
         if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
             return None
         return _coerce(value, args[0])
+    if origin is dict:
+        return _coerce_table(value)
     if origin is tuple:
         item = typing.get_args(hint)[0]
         items = value.split(",") if isinstance(value, str) else value
@@ -276,6 +311,23 @@ def _coerce(value: Any, hint: Any) -> Any:
     raise ValueError(f"unsupported type {hint!r}")
 
 
+def _named(text: str) -> Callable[[str], str]:
+    """A ``where`` that names every key as ``text``."""
+    return lambda _key: text
+
+
+def _coerce_table(value: Any) -> dict[str, str]:
+    """A TOML table of text, or ``"nl=nl_core_news_md,en=en_core_web_lg"`` (environment)."""
+    if isinstance(value, str):
+        pairs = [p.partition("=") for p in value.split(",") if p.strip()]
+        if any(not sep for _k, sep, _v in pairs):
+            raise ValueError("expected code=name pairs separated by commas")
+        value = {k.strip(): v.strip() for k, _sep, v in pairs}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ValueError("expected a table of language code = pipeline name")
+    return {str(k).strip(): v.strip() for k, v in value.items()}
+
+
 def _apply(
     layer: Mapping[str, Any],
     section: str,
@@ -286,6 +338,12 @@ def _apply(
 ) -> None:
     hints = typing.get_type_hints(cls)
     for key, raw in layer.items():
+        if key.startswith(_PIPELINE_KEY) and cls is TermOptions:  # pipeline_nl = "..."
+            if raw is not None and not (isinstance(raw, str) and not raw.strip()):  # "": default
+                code = key[len(_PIPELINE_KEY) :]
+                named = _named(where(key))  # errors name the key as it was written
+                _apply({"pipelines": {code: raw}}, section, cls, check, named, into)
+            continue
         if key not in hints:
             known = ", ".join(sorted(hints))
             raise ConfigError(f"{where(key)}: unknown setting in [{section}]; known: {known}")
@@ -297,6 +355,8 @@ def _apply(
         problem = check(key, value) or (_non_finite(value) and "use a finite number")
         if problem:
             raise ConfigError(f"{where(key)}: invalid value {raw!r}; {problem}")
+        if isinstance(value, dict):  # tables add up over the layers, one key at a time
+            value = {**into.get(key, {}), **value}
         into[key] = value
 
 
@@ -451,8 +511,20 @@ class _Layers:
         )
 
 
+def setting_keys(section: str) -> set[str]:
+    """The keys ``[section]`` accepts: its fields, and for ``[terms]`` also ``pipeline_<code>``
+    for every registered language (one entry of ``pipelines``)."""
+    cls, _check = _SECTIONS[section]
+    keys = {f.name for f in dataclasses.fields(cls)}
+    if cls is TermOptions:
+        keys |= {f"{_PIPELINE_KEY}{code}" for code in languages.codes()}
+    return keys
+
+
 def options_dict(options: Any) -> dict[str, Any]:
     """Return a dataclass of options as a JSON-ready dict (tuples become lists)."""
+    if hasattr(options, "to_dict"):
+        return options.to_dict()
     return {
         k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(options).items()
     }
