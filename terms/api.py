@@ -237,7 +237,7 @@ def extract_terms(
     done = 0
     for lang, group in sorted(by_lang.items()):
         if lang not in pipelines:
-            preferred = {"nl": opts.pipeline_nl, "en": opts.pipeline_en}.get(lang)
+            preferred = opts.pipelines.get(lang)
             pipelines[lang] = load_pipeline(lang, preferred)
         analyzer = Analyzer(pipelines[lang])
         analyzers[lang] = describe(pipelines[lang])

@@ -164,7 +164,7 @@ def _read_pages(folder: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 def _pipeline_for(lang: str, terms_meta: dict[str, Any], settings: Settings) -> LoadedPipeline:
     """The pipeline mine terms used for ``lang`` (so both sides are analysed alike)."""
     used = terms_meta.get("pipelines", {}).get(lang, {}).get("pipeline")
-    preferred = {"nl": settings.terms.pipeline_nl, "en": settings.terms.pipeline_en}.get(lang)
+    preferred = settings.terms.pipelines.get(lang)
     if used and used != "rules" and not preferred:
         preferred = str(BUNDLED_NL) if used.startswith("mine nl") else used
     try:
