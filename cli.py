@@ -832,10 +832,11 @@ def report(
 
     Example: mine report --gap gap/ --out report.html --lang nl
     """
+    from pipeline import languages
     from reports.html import render_report
 
-    if lang is not None and lang not in ("nl", "en"):
-        raise ConfigError("--lang must be nl or en")
+    if lang is not None and languages.get(lang) is None:
+        raise ConfigError("--lang must be " + " or ".join(languages.codes()))
     path = render_report(
         gap_dir,
         out=out,
