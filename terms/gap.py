@@ -28,6 +28,7 @@ from pipeline.errors import InputError
 from pipeline.files import staged_files
 from pipeline.progress import ProgressCallback, ProgressEvent, ignore
 from pipeline.state import register_for_calls
+from pipeline.text import edit_distance
 from terms.analyze import Analyzer, zipf
 from terms.api import distinctiveness
 from terms.inputs import (
@@ -63,20 +64,6 @@ class GapReport:
     pages: list[dict[str, Any]]
     meta: dict[str, Any]
     outputs: tuple[str, ...]
-
-
-def _levenshtein(a: str, b: str, limit: int) -> int:
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-        if min(cur) > limit:
-            return limit + 1
-        prev = cur
-    return prev[-1]
 
 
 #: What ``mine gap`` reads of terms.json (``mine terms``); other keys are ignored.
@@ -269,7 +256,7 @@ def analyze_gap(
                     k
                     for n in range(len(key) - limit, len(key) + limit + 1)
                     for k in long_keys.get((key[0], n), ())
-                    if k != key and _levenshtein(k, key, limit) <= limit
+                    if k != key and edit_distance(k, key, limit) <= limit
                 ]
                 match = "spelling" if matched else ""
             mentions = sum(site_count[k] for k in matched)
