@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
+
+from pipeline.shapes import NUMBER, RecordError, shape_problem
 
 Speaker = Literal["customer", "rep", "unknown"]
 ConsentMethod = Literal["verbal-on-recording", "written", "form"]
@@ -104,6 +106,43 @@ class ModelInfo:
 
 
 @dataclass(frozen=True)
+class Turn:
+    """One stretch of speech by one speaker (diarization).
+
+    Its JSON form, in a transcript's ``diarization.turns``, is the list ``[start, end, speaker]``
+    (``to_list``/``from_list``).
+    """
+
+    start: float
+    end: float
+    speaker: str
+
+    #: The JSON form of a turn.
+    SHAPE: ClassVar[tuple[Any, ...]] = (NUMBER, NUMBER, str)
+
+    def to_list(self) -> list[Any]:
+        """Return the JSON form ``[start, end, speaker]``."""
+        return [self.start, self.end, self.speaker]
+
+    @classmethod
+    def from_list(cls, value: Any, where: str = "") -> Turn:
+        """Rebuild a turn from ``[start, end, speaker]``.
+
+        Raises:
+            RecordError: not a list of a number, a number and a text, in one line naming
+                ``where`` (the place in its file).
+        """
+        here = where or "the top level"
+        if not isinstance(value, list) or len(value) != len(cls.SHAPE):
+            raise RecordError(f"{here} is not a turn [start, end, speaker]")
+        for i, (item, shape) in enumerate(zip(value, cls.SHAPE, strict=True)):
+            problem = shape_problem(item, shape, f"{where}[{i}]")
+            if problem:
+                raise RecordError(problem)
+        return cls(value[0], value[1], value[2])
+
+
+@dataclass(frozen=True)
 class Transcript:
     """The canonical transcript of one recording; ``.txt``/``.srt``/``.vtt`` are views of it."""
 
@@ -128,6 +167,18 @@ class Transcript:
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-ready form (tuples become lists)."""
         return dataclasses.asdict(self)
+
+    @property
+    def turns(self) -> tuple[Turn, ...]:
+        """The diarization's turns (``diarization.turns``), in order; none when not diarized.
+
+        Raises:
+            RecordError: a turn is not ``[start, end, speaker]``.
+        """
+        return tuple(
+            Turn.from_list(x, f"diarization.turns[{i}]")
+            for i, x in enumerate(self.diarization.get("turns", ()))
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Transcript:
