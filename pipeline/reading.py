@@ -2,10 +2,10 @@
 
 Every file is read through ``read_bounded``: regular files only (a FIFO or device named by
 mistake is refused, never waited on or read without end) and at most a cap. A JSON file a mine
-stage wrote is checked where it is read (``read_json`` with a shape), so a damaged or
-hand-edited file gets one line naming the file and the command that makes it again, not a
-traceback. A file name that is not valid UTF-8 is shown with U+FFFD in messages and outputs
-(``shown``).
+stage wrote is checked where it is read (``read_record`` with the record's ``from_dict``, or
+``read_json`` with a shape), so a damaged or hand-edited file gets one line naming the file
+and the command that makes it again, not a traceback. A file name that is not valid UTF-8 is
+shown with U+FFFD in messages and outputs (``shown``).
 """
 
 from __future__ import annotations
@@ -13,16 +13,20 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pipeline.errors import InputError
+from pipeline.records import JsonRecord
 from pipeline.shapes import (
     LONE_SURROGATE,
+    RecordError,
     load_json,
     may_hold_surrogates,
     shape_problem,
     surrogate_problem,
 )
+
+R = TypeVar("R", bound=JsonRecord)
 
 MB = 1024 * 1024
 #: The most mine reads of one JSON file a stage wrote (terms.json, gap.json, crawl.json).
@@ -137,3 +141,23 @@ def read_json(path: Path, *, shape: Any, made_by: str, cap: int = STAGE_FILE_CAP
     if problem:
         raise _refusal(path, made_by, problem)
     return data
+
+
+def read_record(path: Path, cls: type[R], *, made_by: str, cap: int = STAGE_FILE_CAP) -> R:
+    """Read a JSON file a mine stage wrote as the record ``cls`` (its ``from_dict``).
+
+    Raises:
+        InputError: missing, unreadable, not a regular file, larger than ``cap``, not JSON or
+            not what ``cls.from_dict`` accepts (a lone surrogate included), in one line naming
+            the file, the place in it and the command (``made_by``) that makes it again.
+
+    Example:
+        >>> read_record(Path("gap/gap.json"), GapFile, made_by="mine gap")
+    """
+    text, data, problem = _stage_json(path, made_by, cap)
+    if problem:
+        raise _refusal(path, made_by, problem)
+    try:
+        return cls.from_dict(data, check_text=may_hold_surrogates(text))
+    except RecordError as exc:
+        raise _refusal(path, made_by, str(exc)) from None

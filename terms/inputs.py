@@ -28,37 +28,9 @@ from pathlib import Path
 from pipeline.config import TERM_LANGUAGES
 from pipeline.errors import InputError
 from pipeline.privacy import Redactor, guess_language, ner_for
-from pipeline.reading import MB, STAGE_FILE_CAP, read_bounded, read_json, shown
-from pipeline.records import SPEAKERS, Transcript, Utterance
-from pipeline.shapes import (
-    AMOUNT,
-    LARGEST,
-    NUMBER,
-    MapOf,
-    Number,
-    load_json,
-    may_hold_surrogates,
-    replace_surrogates,
-    shape_problem,
-    surrogate_problem,
-)
-
-__all__ = [  # also read by mine gap and mine report from here, for now
-    "AMOUNT",
-    "LARGEST",
-    "NUMBER",
-    "PAGES_CAP",
-    "STAGE_FILE_CAP",
-    "MapOf",
-    "Number",
-    "load_json",
-    "may_hold_surrogates",
-    "read_bounded",
-    "read_json",
-    "shape_problem",
-    "shown",
-    "surrogate_problem",
-]
+from pipeline.reading import MB, read_bounded, shown
+from pipeline.records import Transcript, Utterance
+from pipeline.shapes import RecordError, load_json, may_hold_surrogates, replace_surrogates
 
 SUFFIXES = (".json", ".srt", ".vtt", ".txt")
 #: ``mine transcribe --keep-raw`` writes the transcript before PII redaction under this ending.
@@ -181,65 +153,6 @@ def _from_text(text: str) -> list[Utterance]:
 TRANSCRIPT_CAP = 200 * MB
 #: The most mine reads of pages.jsonl (every crawled page's text).
 PAGES_CAP = 1024 * MB
-
-
-#: What ``mine terms`` needs of a transcript JSON (``Transcript.to_dict``); others are ignored.
-_WORD_SHAPE = {"word": str, "start": NUMBER, "end": NUMBER, "probability": NUMBER}
-TRANSCRIPT_SHAPE = {
-    "call_id": str,
-    "source?": str,
-    "language": (str, None),
-    "model": {"name": str, "sha256": str, "source": str},
-    "redacted?": bool,
-    "utterances": [
-        {
-            "idx": NUMBER,
-            "start": NUMBER,
-            "end": NUMBER,
-            "speaker?": frozenset(SPEAKERS),
-            "text": str,
-            "words?": [_WORD_SHAPE],
-            "flags?": [str],
-            "speaker_id?": str,
-            "avg_logprob?": NUMBER,
-            "no_speech_prob?": NUMBER,
-            "compression_ratio?": NUMBER,
-        }
-    ],
-}
-
-
-#: An evidence quote, as ``mine terms`` writes it and ``mine gap`` passes it on.
-QUOTE_SHAPE = {
-    "text": str,
-    "start": AMOUNT,
-    "call_id?": (str, None),
-    "source?": str,
-    "speaker?": str,
-}
-#: The ``meta`` of terms.json (and ``meta.terms`` of gap.json): what later stages read of it.
-TERMS_META_SHAPE = {
-    "conversations?": AMOUNT,
-    "languages?": MapOf(AMOUNT),
-    "roles_known?": AMOUNT,
-    "pipelines?": MapOf({"pipeline?": str, "version?": str}),
-    "options?": MapOf(object),
-    "sources?": [
-        {
-            "call_id?": (str, None),
-            "source?": str,
-            "language?": (str, None),
-            "roles_known?": bool,
-            "speech_seconds?": AMOUNT,
-            "customer_seconds?": AMOUNT,
-            "role_seconds?": AMOUNT,
-            "model?": str,
-        }
-    ],
-    "vocabulary?": MapOf(MapOf(object)),
-    "failed?": [{"file": str, "error": str}],
-    "score?": str,
-}
 
 
 # ---- text: encodings and binary files ----
@@ -369,11 +282,10 @@ def _from_json(text: str, path: Path, language: str | None) -> tuple[Conversatio
         raise InputError(f"{path}: not a mine transcript JSON ({problem}); {hint}")
     if may_hold_surrogates(text):
         data = replace_surrogates(data)
-    problem = shape_problem(data, TRANSCRIPT_SHAPE)
-    if problem:
-        raise InputError(f"{path}: not a mine transcript JSON ({problem}); {hint}")
     try:
-        t = Transcript.from_dict(data)
+        t = Transcript.from_dict(data, check=True)
+    except RecordError as exc:
+        raise InputError(f"{path}: not a mine transcript JSON ({exc}); {hint}") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError(
             f"{path}: not a mine transcript JSON ({type(exc).__name__}: {exc}); {hint}"
