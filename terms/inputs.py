@@ -332,40 +332,72 @@ def read_conversation(
             malformed, empty or unredacted without ``include_raw``, naming the file and the fix.
     """
     shown_path = Path(shown(path))  # what messages and outputs call it: always valid text
+    raw = _transcript_bytes(path, shown_path, include_raw=include_raw)
+    conv, redacted = _parse(raw, path.suffix.lower(), shown_path, language)
+    if not any(u.text.strip() for u in conv.utterances):
+        raise InputError(f"{shown_path}: the transcript is empty; nothing to extract terms from")
+    lang = _language_of(conv, shown_path)
+    utterances = conv.utterances
+    if not redacted:
+        redactor = Redactor(ner=ner_for(lang))
+        utterances = tuple(
+            replace(u, text=redactor.redact(u.text)[0], words=()) for u in utterances
+        )
+    return Conversation(conv.call_id, conv.source, lang, utterances, conv.model)
+
+
+def _transcript_bytes(path: Path, shown_path: Path, *, include_raw: bool) -> bytes:
+    """The bytes of a transcript file, refused before reading when its name says it is not one.
+
+    Raises:
+        InputError: an unredacted ``.raw.json`` without ``include_raw``, an unknown ending, or
+            what ``read_bounded`` refuses (not a regular file, over ``TRANSCRIPT_CAP``).
+    """
     if is_raw(path) and not include_raw:
         raise _refuse_raw(shown_path)
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:  # before reading: /dev/zero is not a transcript either
+    if path.suffix.lower() not in SUFFIXES:  # before reading: /dev/zero is not a transcript
         raise InputError(
             f"{shown_path}: unsupported transcript type; use .json, .srt, .vtt or .txt"
         )
-    raw = read_bounded(
+    return read_bounded(
         path,
         cap=TRANSCRIPT_CAP,
         fix="pass a transcript file (.json, .srt, .vtt or .txt) or check the path",
         too_large="more than mine reads of one transcript; split it into smaller files",
     )
-    path = shown_path
+
+
+def _parse(raw: bytes, suffix: str, path: Path, language: str | None) -> tuple[Conversation, bool]:
+    """A transcript's bytes as a conversation (not yet redacted), and whether mine redacted it.
+
+    Other formats than mine's JSON are keyed by the sha256 of their bytes.
+
+    Raises:
+        InputError: not text, malformed, or a subtitle file without cues.
+    """
     text = decode_text(raw, path)
-    redacted = False
     if suffix == ".json":
-        conv, redacted = _from_json(text, path, language)
-    elif suffix in (".srt", ".vtt"):
+        return _from_json(text, path, language)
+    if suffix in (".srt", ".vtt"):
         utterances = _from_subtitles(text)
         if not utterances and text.strip():
             raise InputError(
                 f"{path}: no subtitle cues found (expected 'HH:MM:SS,mmm --> ...' "
                 "lines); check that it is a valid subtitle file"
             )
-        conv = Conversation(
-            hashlib.sha256(raw).hexdigest(), path.name, language, _short(utterances)
-        )
     else:
-        conv = Conversation(
-            hashlib.sha256(raw).hexdigest(), path.name, language, _short(_from_text(text))
-        )
-    if not any(u.text.strip() for u in conv.utterances):
-        raise InputError(f"{path}: the transcript is empty; nothing to extract terms from")
+        utterances = _from_text(text)
+    return Conversation(
+        hashlib.sha256(raw).hexdigest(), path.name, language, _short(utterances)
+    ), False
+
+
+def _language_of(conv: Conversation, path: Path) -> str:
+    """The conversation's language: as given, else guessed from its first 200 utterances.
+
+    Raises:
+        InputError: it cannot be told, or it is not one of ``TERM_LANGUAGES``.
+    """
     lang = conv.language
     if lang is None:
         lang = guess_language(" ".join(u.text for u in conv.utterances[:200]))
@@ -378,13 +410,7 @@ def read_conversation(
             f"{path}: the transcript's language {lang!r} is not one mine terms can rank; "
             "pass --language with one of " + ", ".join(TERM_LANGUAGES)
         )
-    utterances = conv.utterances
-    if not redacted:
-        redactor = Redactor(ner=ner_for(lang))
-        utterances = tuple(
-            replace(u, text=redactor.redact(u.text)[0], words=()) for u in utterances
-        )
-    return Conversation(conv.call_id, conv.source, lang, utterances, conv.model)
+    return lang
 
 
 def find_transcripts(paths: list[Path], *, include_raw: bool = False) -> list[Path]:
