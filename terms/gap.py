@@ -211,15 +211,12 @@ def analyze_gap(
         site = _Site.read(analyzer, lang_pages, on_progress, total=len(pages))
         contexts = _customer_contexts(analyzer, lang_terms)
         rows = _gap_rows(lang, lang_terms, site, contexts)
-        for row in rows:
-            for page in row.suggested_pages[:1]:
-                views.missing_here[page.url].append(row.term)
+        views.add_gaps(rows)
         gaps += rows
         said = set(terms.meta.get("vocabulary", {}).get(lang, {})) or {t.key for t in lang_terms}
-        for row in _jargon(lang, lang_terms, site, contexts, said):
-            jargon.append(row)
-            for url, _ in site.per_page[row.key].most_common(3):
-                views.site_only[url].append(row.term)
+        site_words = _jargon(lang, lang_terms, site, contexts, said)
+        views.add_jargon(site_words, site)
+        jargon += site_words
     gaps.sort(key=lambda r: (-r.score, r.status != "missing", r.term))
     jargon.sort(key=lambda r: -r.score)
     data = GapFile(
@@ -502,6 +499,18 @@ class _PageViews:
         self.pages = {p["url"]: p for p in pages}
         self.missing_here: dict[str, list[str]] = defaultdict(list)
         self.site_only: dict[str, list[str]] = defaultdict(list)
+
+    def add_gaps(self, rows: list[GapRow]) -> None:
+        """Each term that is not covered goes to the page it fits best."""
+        for row in rows:
+            for page in row.suggested_pages[:1]:
+                self.missing_here[page.url].append(row.term)
+
+    def add_jargon(self, rows: list[JargonRow], site: _Site) -> None:
+        """Each word only the site uses goes to the three pages that use it most."""
+        for row in rows:
+            for url, _ in site.per_page[row.key].most_common(3):
+                self.site_only[url].append(row.term)
 
     def records(self) -> tuple[PageView, ...]:
         """The views of the pages with something to add or drop, in page order."""
