@@ -3,7 +3,8 @@
     .venv/bin/python bench/transcribe_overhead.py [--minutes 1.5] [--runs 5]
 
 Both sides run as fresh subprocesses (interpreter start, imports, model load, decode,
-transcription, writing the result as JSON), with the same model folder, int8, Silero VAD,
+transcription, writing the result as JSON), mine without speaker diarization (timed on its own
+by bench/diarization.py), with the same model folder, int8, Silero VAD,
 beam 5, batch 8, word timestamps, temperature 0 and language detection. Runs alternate;
 the median ratio mine / bare is printed (target <= 1.05).
 """
@@ -56,6 +57,7 @@ def main() -> None:
             "-q",
             "--format",
             "json",
+            "--no-diarize",  # bare faster-whisper does not diarize; bench/diarization.py does
             "--temperature",
             "0",
             "--batch-size",

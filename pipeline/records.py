@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar, Literal, Self
 
-from pipeline.config import TERM_LANGUAGES
+from pipeline.config import term_languages
 from pipeline.shapes import (
     AMOUNT,
     NUMBER,
     MapOf,
+    OneOf,
     RecordError,
     shape_problem,
     surrogate_problem,
@@ -416,7 +417,7 @@ class Term(JsonRecord):
     SHAPE: ClassVar[dict[str, Any]] = {
         "term": str,
         "key": str,
-        "language": frozenset(TERM_LANGUAGES),
+        "language": OneOf(term_languages),
         "conversations": AMOUNT,
         "mentions": AMOUNT,
         "customers?": AMOUNT,

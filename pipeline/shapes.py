@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 
@@ -55,12 +56,27 @@ def _kind(value: Any) -> str:
     return "a list" if isinstance(value, list) else "an object"
 
 
+class OneOf:
+    """Shape of text that is one of a set known only when checked (``OneOf(term_languages)``:
+    the languages registered at that moment); reads like a frozenset of allowed strings."""
+
+    def __init__(self, values: Callable[[], Iterable[str]]) -> None:
+        """Ask ``values`` for the allowed strings at each check."""
+        self.values = values
+
+    def __contains__(self, value: object) -> bool:
+        return value in set(self.values())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values())
+
+
 def _wanted(shape: Any) -> str:
     if isinstance(shape, tuple):
         return " or ".join(_wanted(s) for s in shape)
     if isinstance(shape, Number):
         return "a number" if shape.minimum is None else f"a number of {shape.minimum:g} or more"
-    if isinstance(shape, frozenset):
+    if isinstance(shape, frozenset | OneOf):
         return "one of " + ", ".join(sorted(shape))
     if isinstance(shape, dict | MapOf):
         return "an object"
@@ -86,7 +102,7 @@ def _fits(value: Any, shape: Any) -> bool:
             and -LARGEST <= value <= LARGEST  # also false for NaN and infinities
             and (shape.minimum is None or value >= shape.minimum)
         )
-    if isinstance(shape, frozenset):
+    if isinstance(shape, frozenset | OneOf):
         return isinstance(value, str) and value in shape
     if shape is str:
         return isinstance(value, str)
@@ -150,7 +166,7 @@ def shape_problem(value: Any, shape: Any, where: str = "") -> str | None:
         digits = len(str(abs(value))) if isinstance(value, int) else 0
         size = f"a {digits}-digit number" if digits else f"{value:.3g}"
         return f"{here} is {size}, more than the {LARGEST:.0e} mine accepts"
-    if isinstance(value, str) and isinstance(shape, frozenset):
+    if isinstance(value, str) and isinstance(shape, frozenset | OneOf):
         return f"{here} is {value[:20]!r}, not {_wanted(shape)}"
     return f"{here} is {_kind(value)}, not {_wanted(shape)}"
 

@@ -16,94 +16,12 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from pipeline import languages as registry
 from pipeline.config import Settings
 from pipeline.files import write_atomic
 from pipeline.reading import read_record
 from pipeline.records import GapFile, GapRow
 from pipeline.state import register_for_calls
-
-UI = {
-    "en": {
-        "title": "What customers say that the website does not",
-        "summary": "Summary",
-        "recordings": "Conversations",
-        "minutes": "Customer minutes",
-        "pages": "Pages crawled",
-        "missing": "missing",
-        "underused": "underused",
-        "covered": "covered",
-        "all": "all",
-        "gaps": "Customer terms vs the website",
-        "term": "Term",
-        "status": "Status",
-        "score": "Gap score",
-        "conversations": "Conversations",
-        "mentions": "Mentions",
-        "site": "On site",
-        "where": "Where to add it",
-        "quotes": "What customers said",
-        "search": "Search terms",
-        "language": "Language",
-        "shown": "shown",
-        "of": "of",
-        "prev": "Previous",
-        "next": "Next",
-        "jargon": "Site words customers never use",
-        "customer_words": "Customers say instead",
-        "per_page": "Per page",
-        "page": "Page",
-        "add": "Customers talk about",
-        "drop": "Only the site says",
-        "chart": "Top gaps",
-        "settings": "How this report was made",
-        "roles": "Speaker roles known",
-        "roles_share": "of the speech has speaker roles (rep or customer)",
-        "left_out": "Left out",
-        "none": "none",
-        "listen": "listen",
-        "made": "Made",
-    },
-    "nl": {
-        "title": "Wat klanten zeggen en de website niet",
-        "summary": "Samenvatting",
-        "recordings": "Gesprekken",
-        "minutes": "Minuten klant",
-        "pages": "Pagina's gecrawld",
-        "missing": "ontbreekt",
-        "underused": "onderbelicht",
-        "covered": "gedekt",
-        "all": "alle",
-        "gaps": "Klanttermen tegenover de website",
-        "term": "Term",
-        "status": "Status",
-        "score": "Gap-score",
-        "conversations": "Gesprekken",
-        "mentions": "Keer genoemd",
-        "site": "Op de site",
-        "where": "Waar toevoegen",
-        "quotes": "Wat klanten zeiden",
-        "search": "Zoek termen",
-        "language": "Taal",
-        "shown": "getoond",
-        "of": "van",
-        "prev": "Vorige",
-        "next": "Volgende",
-        "jargon": "Sitewoorden die klanten nooit gebruiken",
-        "customer_words": "Klanten zeggen",
-        "per_page": "Per pagina",
-        "page": "Pagina",
-        "add": "Klanten praten over",
-        "drop": "Alleen de site zegt",
-        "chart": "Grootste gaten",
-        "settings": "Hoe dit rapport is gemaakt",
-        "roles": "Sprekersrollen bekend",
-        "roles_share": "van de spraak heeft sprekersrollen (verkoper of klant)",
-        "left_out": "Weggelaten",
-        "none": "geen",
-        "listen": "luister",
-        "made": "Gemaakt",
-    },
-}
 
 
 def _json_for_script(data: Any) -> Markup:
@@ -238,7 +156,7 @@ def render_report(
     terms_meta = gap.meta.get("terms", {})
     languages = terms_meta.get("languages", {}) or {"en": 1}
     ui_lang = lang or max(languages, key=lambda k: languages[k])
-    ui = UI.get(ui_lang, UI["en"])
+    ui = dict(registry.ui(ui_lang))  # English for a language without report strings
     audio = _audio_links(settings) if link_audio else {}
     html = (
         environment(template_dir)

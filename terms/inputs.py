@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pipeline.config import TERM_LANGUAGES
+from pipeline.config import term_languages
 from pipeline.errors import InputError
 from pipeline.privacy import Redactor, guess_language, ner_for
 from pipeline.reading import MB, read_bounded, shown
@@ -396,7 +396,7 @@ def _language_of(conv: Conversation, path: Path) -> str:
     """The conversation's language: as given, else guessed from its first 200 utterances.
 
     Raises:
-        InputError: it cannot be told, or it is not one of ``TERM_LANGUAGES``.
+        InputError: it cannot be told, or it is not one of ``term_languages()``.
     """
     lang = conv.language
     if lang is None:
@@ -405,10 +405,10 @@ def _language_of(conv: Conversation, path: Path) -> str:
             raise InputError(
                 f"{path}: cannot tell the language; pass --language nl or --language en"
             )
-    if lang not in TERM_LANGUAGES:
+    if lang not in term_languages():
         raise InputError(
             f"{path}: the transcript's language {lang!r} is not one mine terms can rank; "
-            "pass --language with one of " + ", ".join(TERM_LANGUAGES)
+            "pass --language with one of " + ", ".join(term_languages())
         )
     return lang
 
