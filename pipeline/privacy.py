@@ -17,10 +17,13 @@ numeric type needs a structure (length, prefix, checksum or context) that those 
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from pipeline import languages
 from pipeline.records import Transcript, Utterance, Word
@@ -764,12 +767,24 @@ def _spacy_person_finder(nlp) -> NerFn:  # noqa: ANN001 - a spaCy Language
     return find
 
 
+def _installed(name: str) -> bool:
+    """Whether the spaCy pipeline ``name`` (a package, or a folder) is there to load."""
+    if os.sep in name or name.startswith("."):
+        return Path(name).is_dir()
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def ner_for(language: str) -> NerFn | None:
     """A person-name finder for ``language`` from an installed spaCy pipeline with NER, or None."""
     if language in _NER_CACHE:
         return _NER_CACHE[language]
     entry = languages.get(language)
-    candidates = entry.ner_pipelines if entry else ()
+    # only installed ones: importing spaCy (and with it thinc, and torch where installed)
+    # takes seconds, which a language without any NER pipeline should not pay
+    candidates = [name for name in (entry.ner_pipelines if entry else ()) if _installed(name)]
     finder: NerFn | None = None
     for name in candidates:
         try:

@@ -370,3 +370,21 @@ def test_mine_redact_lines_and_json(tmp_path: Path) -> None:
     )
     row = json.loads(proc.stdout)
     assert row == {"text": "Bel [PHONE] nu", "spans": [{"type": "PHONE", "start": 4, "end": 15}]}
+
+
+def test_a_language_without_a_ner_pipeline_does_not_load_spacy() -> None:
+    """Redacting Dutch without nl_core_news_* costs no spaCy import (seconds with torch)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from pipeline import languages\n"
+        "languages.register(languages.Language('eo', 'toy', ner_pipelines=('no_such_pipeline',)))\n"
+        "from pipeline.privacy import Redactor, ner_for\n"
+        "assert ner_for('eo') is None\n"
+        "assert Redactor(ner=ner_for('eo')).redact('Bel 06-12345678.')[0] == 'Bel [PHONE].'\n"
+        "print('spacy' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr

@@ -214,21 +214,35 @@ class Transcriber:
         allowed = self.options.languages
         if len(allowed) == 1:
             return allowed[0], 1.0, {allowed[0]: 1.0}
-        if self.options.vad:
-            # Speech from the first two minutes is plenty for three 30 s pieces; look further
-            # only when they hold too little speech.
-            for head in (audio[: 120 * SAMPLE_RATE], audio):
-                speech = get_speech_timestamps(head, VadOptions())
-                found = sum(c["end"] - c["start"] for c in speech)
-                if found >= 20 * SAMPLE_RATE or head is audio:
-                    break
-            if speech:
-                chunks, _ = collect_chunks(head, speech)
-                audio = np.concatenate(chunks)
+        if not self.options.vad:
+            return self._detect_in(audio, allowed)[0]
+        # The first 45 s usually hold the 20 s of speech one confident 30 s piece needs; only
+        # when that piece is not confident does the detection look at up to three pieces from
+        # the first two minutes (or the whole file when those hold too little speech).
+        heads = [audio[: s * SAMPLE_RATE] for s in (45, 120) if s * SAMPLE_RATE < audio.shape[0]]
+        heads.append(audio)
+        for head in heads:
+            last = head is heads[-1]
+            speech = get_speech_timestamps(head, VadOptions())
+            if sum(c["end"] - c["start"] for c in speech) < 20 * SAMPLE_RATE and not last:
+                continue
+            spoken = np.concatenate(collect_chunks(head, speech)[0]) if speech else head
+            quick = head is heads[0] and not last  # the first 45 s: one piece, or look further
+            result, confident = self._detect_in(spoken, allowed, pieces=1 if quick else 3)
+            if confident or not quick:
+                return result
+        raise AssertionError("unreachable: the last head always returns")
+
+    def _detect_in(
+        self, audio: np.ndarray, allowed: Sequence[str], pieces: int = 3
+    ) -> tuple[tuple[str, float, dict[str, float]], bool]:
+        """Detection over up to ``pieces`` 30 s pieces of ``audio``; whether it was confident
+        (an average share of 0.8 or more for the best language)."""
         totals = {lang: 0.0 for lang in allowed}
         raw = dict.fromkeys(allowed, 0.0)
         piece = 30 * SAMPLE_RATE
-        for i in range(0, min(audio.shape[0], 3 * piece), piece):
+        confident = False
+        for i in range(0, min(audio.shape[0], pieces * piece), piece):
             _, _, probs = self.model.detect_language(audio[i : i + piece])
             table = dict(probs)
             mass = sum(table.get(lang, 0.0) for lang in allowed) or 1e-9
@@ -237,11 +251,12 @@ class Transcriber:
                 raw[lang] = max(raw[lang], table.get(lang, 0.0))
             best = max(totals, key=totals.get)  # type: ignore[arg-type]
             if totals[best] / (i // piece + 1) >= 0.8:
+                confident = True
                 break
         count = sum(totals.values()) or 1.0
         share = {lang: round(v / count, 4) for lang, v in totals.items()}
         best = max(share, key=share.get)  # type: ignore[arg-type]
-        return best, round(raw[best], 4), share
+        return (best, round(raw[best], 4), share), confident
 
     def _decode_window(
         self, audio: np.ndarray, language: str, offset: float, on_advance: ProgressFn
