@@ -311,9 +311,19 @@ def _coerce(value: Any, hint: Any) -> Any:
     raise ValueError(f"unsupported type {hint!r}")
 
 
-def _named(text: str) -> Callable[[str], str]:
-    """A ``where`` that names every key as ``text``."""
-    return lambda _key: text
+def _apply_pipeline(
+    key: str, raw: Any, section: str, where: Callable[[str], str], into: dict[str, Any]
+) -> None:
+    """``pipeline_<code> = "name"``: one entry of ``pipelines``; empty or ``none`` removes the
+    entry (the best installed pipeline again), also over a value from mine.toml."""
+    code = key[len(_PIPELINE_KEY) :]
+    rest = {k: v for k, v in into.get("pipelines", {}).items() if k != code}
+    if raw is None or (isinstance(raw, str) and raw.strip().lower() in ("", "none")):
+        into["pipelines"] = rest
+        return
+    if not isinstance(raw, str):
+        raise ConfigError(f"{where(key)}: invalid value {raw!r} (expected text)")
+    into["pipelines"] = {**rest, code: raw.strip()}
 
 
 def _coerce_table(value: Any) -> dict[str, str]:
@@ -321,10 +331,12 @@ def _coerce_table(value: Any) -> dict[str, str]:
     if isinstance(value, str):
         pairs = [p.partition("=") for p in value.split(",") if p.strip()]
         if any(not sep for _k, sep, _v in pairs):
-            raise ValueError("expected code=name pairs separated by commas")
+            raise ValueError(
+                'expected a table such as {nl = "nl_core_news_md"}, or nl=...,en=... in a variable'
+            )
         value = {k.strip(): v.strip() for k, _sep, v in pairs}
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise ValueError("expected a table of language code = pipeline name")
+        raise ValueError('expected a table such as {nl = "nl_core_news_md"}')
     return {str(k).strip(): v.strip() for k, v in value.items()}
 
 
@@ -338,14 +350,11 @@ def _apply(
 ) -> None:
     hints = typing.get_type_hints(cls)
     for key, raw in layer.items():
-        if key.startswith(_PIPELINE_KEY) and cls is TermOptions:  # pipeline_nl = "..."
-            if raw is not None and not (isinstance(raw, str) and not raw.strip()):  # "": default
-                code = key[len(_PIPELINE_KEY) :]
-                named = _named(where(key))  # errors name the key as it was written
-                _apply({"pipelines": {code: raw}}, section, cls, check, named, into)
+        if cls is TermOptions and key in setting_keys(section) and key not in hints:
+            _apply_pipeline(key, raw, section, where, into)  # pipeline_nl = "..."
             continue
         if key not in hints:
-            known = ", ".join(sorted(hints))
+            known = ", ".join(sorted(setting_keys(section)))
             raise ConfigError(f"{where(key)}: unknown setting in [{section}]; known: {known}")
         try:
             value = _coerce(raw, hints[key])

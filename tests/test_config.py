@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,29 @@ def test_unreadable_config_file_is_a_config_error_naming_it(tmp_path: Path, cont
     with pytest.raises(ConfigError) as info:
         load_settings(config_path=path, env={})
     assert str(info.value).startswith(f"{path}: ") and "\n" not in str(info.value)
+
+
+def test_term_pipelines_per_language_and_their_older_keys(tmp_path: Path) -> None:
+    toml = tmp_path / "mine.toml"
+    toml.write_text('[terms]\npipeline_en = "en_x"\npipelines = { nl = "nl_y" }\n')
+    assert load_settings(config_path=toml).terms.pipelines == {"en": "en_x", "nl": "nl_y"}
+    # a flag or variable that names one language leaves the others as mine.toml says
+    flags = load_settings(config_path=toml, overrides={"terms": {"pipeline_nl": "nl_z"}})
+    assert flags.terms.pipelines == {"en": "en_x", "nl": "nl_z"}
+    # empty or "none" means the best installed pipeline again, also over mine.toml
+    for value in ("", "none", "None"):
+        env = {"MINE_TERMS_PIPELINE_EN": value}
+        assert load_settings(config_path=toml, env=env).terms.pipelines == {"nl": "nl_y"}
+    assert load_settings(env={"MINE_TERMS_PIPELINES": "nl=a,en=b"}).terms.pipelines == {
+        "nl": "a",
+        "en": "b",
+    }
+    for bad, says in (
+        ("pipeline_nl = 3", "pipeline_nl: invalid value 3 (expected text)"),
+        ('pipeline_xx = "a"', "pipeline_xx: unknown setting in [terms]; known: evidence"),
+        ('pipelines = "x"', 'expected a table such as {nl = "nl_core_news_md"}'),
+        ("pipelines = { zz = 'a' }", "'zz' is not a language mine knows"),
+    ):
+        toml.write_text(f"[terms]\n{bad}\n")
+        with pytest.raises(ConfigError, match=re.escape(says)):
+            load_settings(config_path=toml)
