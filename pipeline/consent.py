@@ -868,12 +868,26 @@ def bind_records(statuses: list[ConsentStatus]) -> list[FixResult]:
         if source.endswith(".consent.toml"):
             _bind_sidecar(Path(source), status.call_id)
         else:
-            register, row = source.rsplit(":", 1)
-            _rewrite_register(
-                Path(register), {int(row)}, lambda r, c=status.call_id: {"call_id": c}
-            )
+            register = source.rsplit(":", 1)[0]
+            rows = _unbound_rows(Path(status.file), register)  # identical rows are one record
+            _rewrite_register(Path(register), rows, _with_call_id(status.call_id))
         fixed.append(FixResult(status.file, source, status.call_id))
     return fixed
+
+
+def _unbound_rows(audio: Path, register: str) -> set[int]:
+    """The row numbers of ``register`` that are records of ``audio`` without a call_id."""
+    rows = set()
+    for rec in records_for(real_file(audio))[0]:
+        where, _sep, row = rec.source.rpartition(":")
+        if where == register and row.isdigit() and not str(rec.data.get("call_id") or "").strip():
+            rows.add(int(row))
+    return rows
+
+
+def _with_call_id(call_id: str) -> Callable[[dict[str, str]], dict[str, str]]:
+    """A register row change that sets its call_id."""
+    return lambda _row: {"call_id": call_id}
 
 
 def _bind_sidecar(sidecar: Path, call_id: str) -> None:

@@ -152,6 +152,18 @@ def test_identical_register_rows_are_one_record(tmp_path: Path) -> None:
     assert admit(audio, now=datetime(2026, 6, 1)).consent.customer == "Acme"
 
 
+def test_fix_binds_identical_register_rows_together(tmp_path: Path) -> None:
+    """--fix must not turn two identical rows (one record) into two that disagree."""
+    from pipeline.consent import bind_records
+
+    audio = _copy(tmp_path / "rec")
+    row = f"{CLIP},Acme,,2026-05-01,Sanne,form,website copy,transcribe,2099-12-31"
+    (audio.parent / "consent.csv").write_text(f"{HEADER}\n{row}\n{row}\n", encoding="utf-8")
+    assert len(bind_records([check(audio)])) == 1
+    after = check(audio)
+    assert after.ok and after.bound, after.reason
+
+
 def test_a_record_naming_another_recording_is_refused(tmp_path: Path, opened: list) -> None:
     audio = _copy(tmp_path / "rec")
     sidecar_path(audio).write_text(VALID + 'file = "other-visit.wav"\n', encoding="utf-8")
