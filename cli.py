@@ -957,12 +957,19 @@ def redact(
     people = [n.strip() for n in (names or "").split(",") if n.strip()]
     with stream:
         lines = (line.rstrip("\n") for line in stream)
-        for text, spans in redact_lines(lines, names=people, language=language):
-            if as_json:
-                found = [{"type": s.kind, "start": s.start, "end": s.end} for s in spans]
-                print(json.dumps({"text": text, "spans": found}, ensure_ascii=False))
-            else:
-                print(text)
+        try:
+            for text, spans in redact_lines(lines, names=people, language=language):
+                if as_json:
+                    found = [{"type": s.kind, "start": s.start, "end": s.end} for s in spans]
+                    print(json.dumps({"text": text, "spans": found}, ensure_ascii=False))
+                else:
+                    print(text)
+        except UnicodeDecodeError:
+            where = "standard input" if file == "-" else file
+            raise InputError(
+                f"{where}: not UTF-8 text (binary, or saved in another encoding); save it as "
+                "UTF-8 and run mine redact again"
+            ) from None
 
 
 @app.command()

@@ -89,3 +89,14 @@ def test_names_in_messages_are_printed_as_they_are(tmp_path) -> None:
         result = run_mine("transcribe", str(tmp_path / name))
         assert result.returncode != 0
         assert name in result.stderr, result.stderr
+
+
+def test_redact_refuses_text_that_is_not_utf8(tmp_path) -> None:
+    latin1 = tmp_path / "notes.txt"
+    latin1.write_bytes("Bel café 06-12345678\n".encode("latin-1"))
+    result = run_mine("redact", str(latin1))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"error: {latin1}: not UTF-8 text (binary, or saved in another encoding); save it as "
+        "UTF-8 and run mine redact again"
+    ]
