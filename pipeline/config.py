@@ -235,6 +235,21 @@ def _check_consent(name: str, value: Any) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class RolesOptions:
+    """Who is who in transcripts with named speakers (``[roles]``)."""
+
+    #: The company's own staff: a speaker label matching one (full name, or a first name that is
+    #: unique in the list and in the conversation; case and accents ignored) is the rep.
+    reps: tuple[str, ...] = ()
+
+
+def _check_roles(name: str, value: Any) -> str | None:
+    if name == "reps" and any(not " ".join(v.split()) or len(v) > 100 for v in value):
+        return 'list the reps by name, e.g. reps = ["Sanne de Boer", "Jeroen"]'
+    return None
+
+
 def _default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "mine"
@@ -250,6 +265,7 @@ class Settings:
     terms: TermOptions = field(default_factory=TermOptions)
     crawl: CrawlOptions = field(default_factory=CrawlOptions)
     consent: ConsentPolicy = field(default_factory=ConsentPolicy)
+    roles: RolesOptions = field(default_factory=RolesOptions)
     config_file: Path | None = None
 
     @property
@@ -263,6 +279,7 @@ _SECTIONS: dict[str, tuple[type, Callable[[str, Any], str | None]]] = {
     "terms": (TermOptions, _check_terms),
     "crawl": (CrawlOptions, _check_crawl),
     "consent": (ConsentPolicy, _check_consent),
+    "roles": (RolesOptions, _check_roles),
 }
 _TOP = ("workspace", "cache_dir")
 
@@ -516,6 +533,7 @@ class _Layers:
             terms=TermOptions(**self.sections["terms"]),
             crawl=CrawlOptions(**self.sections["crawl"]),
             consent=ConsentPolicy(**self.sections["consent"]),
+            roles=RolesOptions(**self.sections["roles"]),
             config_file=path,
         )
 

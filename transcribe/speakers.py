@@ -22,20 +22,18 @@ deletes it.
 
 from __future__ import annotations
 
-import functools
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from pipeline import languages
 from pipeline.clock import now
 from pipeline.config import Settings
 from pipeline.errors import ConsentError, InputError
 from pipeline.files import read_output_json, sha256_file, write_atomic
 from pipeline.records import Transcript, Utterance, Word
+from pipeline.roles import RoleDecision, by_heuristic
 from pipeline.state import (
     checkpoint,
     delete_voice_profile,
@@ -50,26 +48,6 @@ from pipeline.state import (
 from transcribe.diarize import Diarization, Diarizer
 
 ROLES = ("rep", "customer", "unknown")
-
-
-@functools.cache
-def _intro(generation: int) -> re.Pattern[str]:
-    """A self-introduction in any registered language, and the up to three words after it."""
-    phrases = "|".join(re.escape(p) for p in languages.merged("self_introductions"))
-    return re.compile(rf"\b(?:{phrases})\s+((?:\w+\s+){{0,2}}\w+)", re.IGNORECASE)
-
-
-_WORD = re.compile(r"[\wÀ-ÿ]+")
-
-
-@dataclass(frozen=True)
-class RoleDecision:
-    """The role of one speaker id and why."""
-
-    role: str
-    source: str  # manual | enrolled | heuristic | none
-    confidence: float
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -213,20 +191,6 @@ def _anchor(t: Transcript, speaker: str) -> float | None:
 # --------------------------------------------------------------------------- deciding roles
 
 
-def _tokens(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)]
-
-
-def _distinctive(names: tuple[str, ...]) -> set[str]:
-    """The tokens of own names that identify them (not everyday words like 'heating')."""
-    out = set()
-    for name in names:
-        toks = [t for t in _tokens(name) if len(t) >= 3]
-        rare = [t for t in toks if max(languages.zipf(t, c) for c in languages.codes()) < 3.5]
-        out.update(rare or toks[:1])
-    return out
-
-
 def _manual_decisions(speakers: list[str], manual: dict[str, str]) -> dict[str, RoleDecision]:
     """Hand-set roles of the speakers present; with a hand-set rep, every other is customer."""
     out = {
@@ -313,49 +277,6 @@ def _by_enrolled_voice(
     return out
 
 
-def _heuristic_points(
-    rest: list[str],
-    utterances: list[Utterance],
-    diar: Diarization,
-    own_names: tuple[str, ...],
-    rep_names: tuple[str, ...],
-) -> tuple[dict[str, float], dict[str, list[str]]]:
-    """Each speaker's points for being the rep, and why: naming the own company (2 a mention),
-    introducing oneself with the rep's name (3), speaking first (0.5)."""
-    own = _distinctive(own_names)
-    rep_tokens = _distinctive(rep_names) if rep_names else set()
-    points = dict.fromkeys(rest, 0.0)
-    why: dict[str, list[str]] = {s: [] for s in rest}
-    said: dict[str, list[str]] = {s: [] for s in rest}
-    for u in utterances:
-        sid = getattr(u, "speaker_id", "")
-        if sid in said:
-            said[sid].append(u.text)
-    for sid in rest:
-        text = " ".join(said[sid])
-        toks = _tokens(text)
-        mentions = sum(any(t.startswith(o) for o in own) for t in toks) if own else 0
-        if mentions:
-            points[sid] += 2.0 * mentions
-            why[sid].append(f"names the company {mentions}×")
-        intro = (
-            sum(
-                any(t in rep_tokens for t in _tokens(m.group(1)))
-                for m in _intro(languages.generation()).finditer(text)
-            )
-            if rep_tokens
-            else 0
-        )
-        if intro:
-            points[sid] += 3.0 * intro
-            why[sid].append("introduces self with the rep's name")
-    first = next((t.speaker for t in diar.turns if t.speaker in points), None)
-    if first:
-        points[first] += 0.5
-        why[first].append("speaks first")
-    return points, why
-
-
 def _by_heuristic(
     rest: list[str],
     utterances: list[Utterance],
@@ -364,25 +285,14 @@ def _by_heuristic(
     rep_names: tuple[str, ...],
     min_confidence: float,
 ) -> dict[str, RoleDecision]:
-    """The rep is the speaker with the most points, if ahead by enough; confidence
-    0.5 + 0.15 × the lead, at most 0.95; else every speaker stays unknown."""
-    points, why = _heuristic_points(rest, utterances, diar, own_names, rep_names)
-    ranked = sorted(rest, key=lambda s: points[s], reverse=True)
-    lead = points[ranked[0]] - points[ranked[1]]
-    confidence = round(min(0.95, 0.5 + 0.15 * lead), 3)
-    if lead <= 0 or confidence < min_confidence:
-        return {
-            sid: RoleDecision(
-                "unknown", "heuristic", confidence, "no speaker stands out as the rep"
-            )
-            for sid in rest
-        }
-    rep = ranked[0]
-    out = {rep: RoleDecision("rep", "heuristic", confidence, ", ".join(why[rep]))}
-    for sid in rest:
-        if sid != rep:
-            out[sid] = RoleDecision("customer", "heuristic", confidence, f"{rep} is the rep")
-    return out
+    """The heuristic of ``pipeline.roles`` over what each speaker said (by speaker id)."""
+    said: dict[str, list[str]] = {s: [] for s in rest}
+    for u in utterances:
+        if u.speaker_id in said:
+            said[u.speaker_id].append(u.text)
+    first = next((t.speaker for t in diar.turns if t.speaker in said), None)
+    texts = {sid: " ".join(parts) for sid, parts in said.items()}
+    return by_heuristic(texts, first, own_names, rep_names, min_confidence)
 
 
 # --------------------------------------------------------------------------- the transcript
