@@ -15,8 +15,10 @@ speaker's role is decided in this order, the first that applies:
    confidence 0.5 + 0.15 × the lead over the runner-up (at most 0.95); below the minimum
    confidence every speaker stays ``unknown``.
 
-Once a rep is known, every other speaker is a customer. One speaker alone stays ``unknown``
-unless a label or a correction says otherwise.
+Once a rep is known, every other speaker is a customer, except a speaker labelled with a
+function ("Project Manager", "Marketing"), who stays ``unknown`` (a colleague as often as a
+customer; a correction decides). One speaker alone stays ``unknown`` unless a label or a
+correction says otherwise.
 """
 
 from __future__ import annotations
@@ -135,14 +137,19 @@ def by_heuristic(
 
 
 def others_customers(
-    speakers: Sequence[str], decided: dict[str, RoleDecision]
+    speakers: Mapping[str, Label], decided: dict[str, RoleDecision]
 ) -> dict[str, RoleDecision]:
-    """With a rep among ``decided``, every undecided speaker is a customer (same source)."""
+    """With a rep among ``decided``, every undecided named or numbered speaker is a customer;
+    one labelled with a function ("Project Manager") names no one and stays unknown."""
     rep = next((d for d in decided.values() if d.role == "rep"), None)
     if rep is None:
         return decided
     out = dict(decided)
-    for sid in speakers:
+    for sid, lab in speakers.items():
+        if lab.kind == "function" and sid not in out:
+            out[sid] = RoleDecision(
+                "unknown", "none", 0.0, "a function, not a person: set it with mine speakers set"
+            )
         out.setdefault(
             sid, RoleDecision("customer", rep.source, rep.confidence, "another speaker is the rep")
         )
@@ -187,7 +194,7 @@ def label_roles(
         elif lab.kind == "role":
             decided[sid] = RoleDecision(lab.role, "label", 1.0, f"labelled {lab.text!r}")
     if any(d.role == "rep" for d in decided.values()):
-        return others_customers(ids, decided)
+        return others_customers(speakers, decided)
     named = [lab.text for lab in speakers.values() if lab.kind == "person"]
     for source, names, why in (
         ("staff", hints.reps, "on the staff list"),
@@ -201,7 +208,7 @@ def label_roles(
         if reps:
             for sid in reps:
                 decided[sid] = RoleDecision("rep", source, 1.0, why)
-            return others_customers(ids, decided)
+            return others_customers(speakers, decided)
     rest = {sid: said.get(sid, "") for sid in ids if sid not in decided}
     if len(rest) < 2:
         return decided | {

@@ -494,6 +494,16 @@ def delete_voice_profile(db: sqlite3.Connection, name: str) -> bool:
     return db.execute("DELETE FROM voice_profiles WHERE name=?", (name,)).rowcount > 0
 
 
+def hand_set_roles(workspace: Path, call_id: str) -> dict[str, str]:
+    """One call's hand-set roles, speaker → role; none when the workspace has no state yet
+    (reading creates nothing)."""
+    if not (workspace / "state.db").is_file():
+        return {}
+    with open_state(workspace) as db:
+        rows = speaker_corrections(db, call_id).get(call_id, ())
+    return {speaker: role for speaker, role, _anchor in rows}
+
+
 def speaker_corrections(
     db: sqlite3.Connection, call_id: str | None = None
 ) -> dict[str, tuple[tuple[str, str, float | None], ...]]:

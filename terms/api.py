@@ -23,7 +23,8 @@ from pipeline.files import staged_files
 from pipeline.progress import ProgressCallback, ProgressEvent, ignore
 from pipeline.reading import shown
 from pipeline.records import Quote, Term, TermsFile
-from pipeline.state import register_for_calls
+from pipeline.roles import RoleHints
+from pipeline.state import hand_set_roles, register_for_calls
 from terms.analyze import Analyzer, describe, zipf
 from terms.inputs import Conversation, find_transcripts, read_conversation
 from terms.nlp import LoadedPipeline, load_pipeline
@@ -234,7 +235,7 @@ def extract_terms(
     Example:
         >>> extract_terms([Path("transcripts/")], settings=load_settings(), out_dir=Path("terms"))
     """
-    convs, failed = _read_transcripts(paths, settings.terms, include_raw=include_raw)
+    convs, failed = _read_transcripts(paths, settings, include_raw=include_raw)
     by_lang: dict[str, list[Conversation]] = defaultdict(list)
     for c in convs:
         by_lang[c.language or "und"].append(c)
@@ -248,9 +249,10 @@ def extract_terms(
 
 
 def _read_transcripts(
-    paths: list[Path], opts: TermOptions, *, include_raw: bool
+    paths: list[Path], settings: Settings, *, include_raw: bool
 ) -> tuple[list[Conversation], list[tuple[str, str]]]:
-    """Every transcript that can be read, and each one that cannot with its one-line error.
+    """Every transcript that can be read, and each one that cannot with its one-line error;
+    named speakers get their roles from the staff list, own names and hand corrections.
 
     Raises:
         InputError: no transcripts found.
@@ -260,16 +262,24 @@ def _read_transcripts(
     if not files:
         raise InputError(
             f"{', '.join(map(shown, paths))}: no transcripts found (.json, .srt, .vtt, "
-            ".txt); pass transcript files or the folder mine transcribe wrote to"
+            ".txt, .docx); pass transcript files or the folder mine transcribe wrote to"
         )
+    opts = settings.terms
     failed: list[tuple[str, str]] = []
     convs: list[Conversation] = []
+    hints = RoleHints(
+        reps=settings.roles.reps,
+        own_names=settings.transcribe.own_names,
+        min_confidence=settings.transcribe.min_role_confidence,
+    )
     for f in files:
         try:  # the reader redacts whatever mine did not (other tools' files, --keep-raw JSON)
             conv = read_conversation(
                 f,
                 language=None if opts.language == "auto" else opts.language,
                 include_raw=include_raw,
+                hints=hints,
+                corrections=lambda call_id: hand_set_roles(settings.workspace, call_id),
             )
         except MineError as exc:
             failed.append((shown(f), str(exc)))

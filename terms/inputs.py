@@ -1,9 +1,11 @@
-"""Reading transcripts for term extraction: mine's JSON, SRT, VTT and plain text.
+"""Reading transcripts for term extraction: mine's JSON, and other tools' files.
 
-Plain text may carry ``Speaker: text`` lines; speaker labels such as Customer/Klant and
-Rep/Verkoper/Sales become roles, anything else stays ``unknown``. Text files may be in any
-common encoding (``decode_text``); binary files are refused. Everything read is redacted
-unless mine wrote it redacted, and an unredacted ``--keep-raw`` file is read only on request.
+Other tools' transcripts (WebVTT, SRT, plain text, Otter, .docx, WhisperX JSON: see
+``pipeline.formats``) are read by content; their annotations are stripped, their speaker labels
+become roles (``pipeline.roles``: role words, the staff list, hand corrections, the heuristic)
+and named speakers' names are redacted. Text files may be in any common encoding
+(``decode_text``); binary files are refused. Everything read is redacted unless mine wrote it
+redacted, and an unredacted ``--keep-raw`` file is read only on request.
 
 Every file is read through ``pipeline.reading.read_bounded``: regular files only (a FIFO or
 device named by mistake is refused, never waited on or read without end) and at most a cap
@@ -17,45 +19,30 @@ and outputs (``shown``).
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import re
-import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.config import term_languages
 from pipeline.errors import InputError
+from pipeline.formats import TRANSCRIPT_SUFFIXES, Parsed, parse
+from pipeline.formats.convert import spoken, to_transcript
+from pipeline.formats.decode import decode_text
 from pipeline.privacy import Redactor, guess_language, ner_for
 from pipeline.reading import MB, read_bounded, shown
 from pipeline.records import Transcript, Utterance
+from pipeline.roles import RoleHints
 from pipeline.shapes import RecordError, load_json, may_hold_surrogates, replace_surrogates
 
-SUFFIXES = (".json", ".srt", ".vtt", ".txt")
+Corrections = Callable[[str], Mapping[str, str]]
+
+SUFFIXES = TRANSCRIPT_SUFFIXES
 #: ``mine transcribe --keep-raw`` writes the transcript before PII redaction under this ending.
 RAW_SUFFIX = ".raw.json"
 #: An utterance longer than this is cut at sentence ends (a whole call on one line of a .txt).
 MAX_UTTERANCE = 2000
-_CUSTOMER = {"customer", "klant", "client", "cliënt", "prospect", "buyer", "koper", "opdrachtgever"}
-_REP = {
-    "rep",
-    "sales",
-    "salesperson",
-    "verkoper",
-    "adviseur",
-    "accountmanager",
-    "account manager",
-    "seller",
-    "vertegenwoordiger",
-    "consultant",
-    "sales rep",
-    "interviewer",
-    "marketeer",
-}
-_LABEL = re.compile(r"^\s*([A-Za-zÀ-ÿ][\wÀ-ÿ .'-]{0,30}?)\s*(\d+)?\s*:\s+(.*)$")
-_TIME = r"(\d{1,2}:)?(\d{1,2}):(\d{2})[,.](\d{1,3})"
-_CUE = re.compile(rf"^{_TIME}\s*-->\s*{_TIME}")
 
 
 @dataclass(frozen=True)
@@ -74,170 +61,12 @@ class Conversation:
         return any(u.speaker in ("customer", "rep") for u in self.utterances)
 
 
-def role_of(label: str) -> str:
-    """Map a speaker label to customer, rep or unknown."""
-    low = re.sub(r"\s*\d+$", "", label.strip().lower())
-    if low in _CUSTOMER:
-        return "customer"
-    if low in _REP:
-        return "rep"
-    return "unknown"
-
-
-def _seconds(groups: tuple[str | None, ...]) -> float:
-    h, m, s, frac = groups
-    return int(h[:-1] if h else 0) * 3600 + int(m) * 60 + int(s) + int(frac.ljust(3, "0")) / 1000
-
-
-def _from_subtitles(text: str) -> list[Utterance]:
-    utterances: list[Utterance] = []
-    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
-        lines = [ln for ln in block.strip().splitlines() if ln.strip()]
-        cue = next((i for i, ln in enumerate(lines) if _CUE.match(ln.strip())), None)
-        if cue is None:
-            continue
-        m = _CUE.match(lines[cue].strip())
-        assert m is not None
-        start, end = _seconds(m.groups()[:4]), _seconds(m.groups()[4:])
-        body = " ".join(lines[cue + 1 :]).strip()
-        speaker = "unknown"
-        voice = re.match(r"^<v(?:\.[\w.]+)?\s+([^>]+)>", body)
-        if voice:
-            speaker = role_of(voice.group(1))
-        else:
-            label = _LABEL.match(body)
-            if label and role_of(label.group(1)) != "unknown":
-                speaker, body = role_of(label.group(1)), label.group(3)
-        body = re.sub(r"<[^>]+>", "", body)
-        body = body.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
-        if body:
-            utterances.append(Utterance(len(utterances), start, end, speaker, body))
-    return utterances
-
-
-_MINE_TXT = re.compile(r"^\[(\d+):(\d\d):(\d\d)\.(\d)(?: (customer|rep))?\] (.*?)( \(\?\))?$")
-
-
-def _from_text(text: str) -> list[Utterance]:
-    utterances: list[Utterance] = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        view = _MINE_TXT.match(line.strip())
-        if view:  # mine's own .txt view: "[00:01:02.3 customer] text"
-            h, m, s, tenth, who, body, unsure = view.groups()
-            start = int(h) * 3600 + int(m) * 60 + int(s) + int(tenth) / 10
-            flags = ("low-confidence",) if unsure else ()
-            utterances.append(
-                Utterance(len(utterances), start, start, who or "unknown", body, flags=flags)
-            )  # type: ignore[arg-type]
-            continue
-        speaker, body = "unknown", line.strip()
-        label = _LABEL.match(line)
-        if label:
-            role = role_of(label.group(1))
-            if role != "unknown" or re.fullmatch(r"(speaker|spreker|s)\s*", label.group(1).lower()):
-                speaker, body = role, label.group(3).strip()
-        # plain text has no times: the line number stands in for the start time
-        utterances.append(
-            Utterance(
-                len(utterances), float(len(utterances)), float(len(utterances)), speaker, body
-            )
-        )  # type: ignore[arg-type]
-    return utterances
-
-
 # ---- caps: the most mine reads of one file ----
 
 #: The most mine reads of one transcript file.
 TRANSCRIPT_CAP = 200 * MB
 #: The most mine reads of pages.jsonl (every crawled page's text).
 PAGES_CAP = 1024 * MB
-
-
-# ---- text: encodings and binary files ----
-
-_BOMS = (  # UTF-32 first: its little-endian mark begins with UTF-16's
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-_NOT_TEXT = {"Cc", "Cn", "Co", "Cs"}
-_BINARY = "not a text file (binary content); pass a transcript as .json, .srt, .vtt or .txt"
-
-
-def _binary(text: str) -> bool:
-    """True when more than 2 % of the characters are control codes, unassigned or undecodable."""
-    sample = text[:200_000]
-    bad = sum(
-        1
-        for c in sample
-        if c not in "\t\n\r\f\v" and (c == "\ufffd" or unicodedata.category(c) in _NOT_TEXT)
-    )
-    return bad > 0.02 * len(sample)
-
-
-def _utf16_without_bom(raw: bytes) -> str | None:
-    """Text of UTF-16 without a byte-order mark: NULs in every other byte, in one half only."""
-    if len(raw) < 4 or len(raw) % 2:
-        return None
-    even, odd = raw[0::2].count(0) / (len(raw) / 2), raw[1::2].count(0) / (len(raw) / 2)
-    if odd > 0.3 and even < 0.02:  # "C\0u\0s\0": ASCII-range text, little-endian
-        codec = "utf-16-le"
-    elif even > 0.3 and odd < 0.02:
-        codec = "utf-16-be"
-    else:
-        return None
-    try:
-        return raw.decode(codec)
-    except UnicodeDecodeError:
-        return None
-
-
-def _western(text: str) -> bool:
-    """True when accented letters are a minority, as in Dutch, English, French or German text."""
-    letters = [c for c in text[:200_000] if c.isalpha()]
-    return sum(not c.isascii() for c in letters) <= 0.3 * len(letters)
-
-
-def decode_text(raw: bytes, path: Path) -> str:
-    """Decode a text file whatever tool wrote it.
-
-    A byte-order mark decides first (UTF-8, UTF-16, UTF-32), then UTF-16 without one, then
-    UTF-8, then cp1252 (subtitle tools on Windows) when the text reads as a Western language,
-    then charset_normalizer's best guess (cp1251, cp1250, Shift-JIS, ...).
-
-    Raises:
-        InputError: the bytes are not text (NUL bytes, control codes, nothing decodes).
-    """
-    text: str | None = None
-    for bom, codec in _BOMS:
-        if raw.startswith(bom):
-            try:
-                text = raw.decode(codec)
-            except UnicodeDecodeError:
-                raise InputError(f"{path}: {_BINARY}") from None
-            break
-    else:
-        if b"\0" in raw:
-            text = _utf16_without_bom(raw)
-            if text is None:
-                raise InputError(f"{path}: {_BINARY}")
-        else:
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                text = raw.decode("cp1252", errors="replace")
-                if not _western(text) or text.count("\ufffd") > 0.01 * len(text):
-                    from charset_normalizer import from_bytes
-
-                    best = from_bytes(raw).best()
-                    text = str(best) if best is not None else None
-    if text is None or _binary(text):
-        raise InputError(f"{path}: {_BINARY}")
-    return text.lstrip("\ufeff")
 
 
 # ---- transcripts ----
@@ -314,18 +143,26 @@ def _refuse_raw(path: Path) -> InputError:
 
 
 def read_conversation(
-    path: Path, *, language: str | None = None, include_raw: bool = False
+    path: Path,
+    *,
+    language: str | None = None,
+    include_raw: bool = False,
+    hints: RoleHints | None = None,
+    corrections: Corrections | None = None,
 ) -> Conversation:
     """Read one transcript file into a ``Conversation`` whose text is redacted.
 
     Other tools' transcripts, and mine's JSON unless it says ``"redacted": true``, go through
-    the same PII redaction as ``mine transcribe`` (rules, and person names where a spaCy
-    pipeline with NER is installed) before anything else sees them.
+    the same PII redaction as ``mine transcribe`` (rules, named speakers' names, and person
+    names where a spaCy pipeline with NER is installed) before anything else sees them.
 
     Args:
-        path: a mine ``.json``, ``.srt``, ``.vtt`` or ``.txt`` transcript.
+        path: a mine ``.json`` or another tool's ``.vtt``, ``.srt``, ``.txt``, ``.docx`` or
+            WhisperX-style ``.json``.
         language: the transcript's language; None takes the file's own or guesses it.
         include_raw: read a ``<stem>.raw.json`` (unredacted, from ``--keep-raw``) too.
+        hints: the staff list and own names, for the roles of named speakers.
+        corrections: call_id → hand-set roles (speaker id or label → role).
 
     Raises:
         InputError: unreadable, not a regular file, larger than ``TRANSCRIPT_CAP``, binary,
@@ -333,10 +170,13 @@ def read_conversation(
     """
     shown_path = Path(shown(path))  # what messages and outputs call it: always valid text
     raw = _transcript_bytes(path, shown_path, include_raw=include_raw)
-    conv, redacted = _parse(raw, path.suffix.lower(), shown_path, language)
+    mine = _mine_json(raw, shown_path, language)
+    if mine is None:
+        return _other_tool(raw, shown_path, language, hints, corrections)
+    conv, redacted = mine
     if not any(u.text.strip() for u in conv.utterances):
         raise InputError(f"{shown_path}: the transcript is empty; nothing to extract terms from")
-    lang = _language_of(conv, shown_path)
+    lang = _language_of(conv.language, conv.utterances, shown_path)
     utterances = conv.utterances
     if not redacted:
         redactor = Redactor(ner=ner_for(lang))
@@ -344,6 +184,27 @@ def read_conversation(
             replace(u, text=redactor.redact(u.text)[0], words=()) for u in utterances
         )
     return Conversation(conv.call_id, conv.source, lang, utterances, conv.model)
+
+
+def _other_tool(
+    raw: bytes,
+    path: Path,
+    language: str | None,
+    hints: RoleHints | None,
+    corrections: Corrections | None,
+) -> Conversation:
+    """Another tool's transcript, read by ``pipeline.formats``: labels to roles, redacted."""
+    parsed: Parsed = parse(raw, path)
+    if not spoken(parsed).strip():
+        raise InputError(f"{path}: the transcript is empty; nothing to extract terms from")
+    call_id = hashlib.sha256(raw).hexdigest()
+    lang = language or guess_language(spoken(parsed))
+    lang = _language_of(lang, (), path)
+    hints = hints or RoleHints()
+    if corrections is not None:
+        hints = replace(hints, corrections=corrections(call_id))
+    t = to_transcript(parsed, call_id=call_id, source=path.name, language=lang, hints=hints)
+    return Conversation(call_id, path.name, lang, _short(list(t.utterances)), f"{parsed.format}")
 
 
 def _transcript_bytes(path: Path, shown_path: Path, *, include_raw: bool) -> bytes:
@@ -357,50 +218,42 @@ def _transcript_bytes(path: Path, shown_path: Path, *, include_raw: bool) -> byt
         raise _refuse_raw(shown_path)
     if path.suffix.lower() not in SUFFIXES:  # before reading: /dev/zero is not a transcript
         raise InputError(
-            f"{shown_path}: unsupported transcript type; use .json, .srt, .vtt or .txt"
+            f"{shown_path}: unsupported transcript type; use .json, .srt, .vtt, .txt or .docx"
         )
     return read_bounded(
         path,
         cap=TRANSCRIPT_CAP,
-        fix="pass a transcript file (.json, .srt, .vtt or .txt) or check the path",
+        fix="pass a transcript file (.json, .srt, .vtt, .txt or .docx) or check the path",
         too_large="more than mine reads of one transcript; split it into smaller files",
     )
 
 
-def _parse(raw: bytes, suffix: str, path: Path, language: str | None) -> tuple[Conversation, bool]:
-    """A transcript's bytes as a conversation (not yet redacted), and whether mine redacted it.
-
-    Other formats than mine's JSON are keyed by the sha256 of their bytes.
+def _mine_json(
+    raw: bytes, path: Path, language: str | None
+) -> tuple[Conversation, bool] | None:
+    """A mine transcript JSON as a conversation and whether mine redacted it; None when the
+    bytes are another tool's transcript (any other layout, a JSON without ``utterances``).
 
     Raises:
-        InputError: not text, malformed, or a subtitle file without cues.
+        InputError: not text, or a mine JSON that is malformed.
     """
+    if raw.startswith(b"PK"):
+        return None
     text = decode_text(raw, path)
-    if suffix == ".json":
-        return _from_json(text, path, language)
-    if suffix in (".srt", ".vtt"):
-        utterances = _from_subtitles(text)
-        if not utterances and text.strip():
-            raise InputError(
-                f"{path}: no subtitle cues found (expected 'HH:MM:SS,mmm --> ...' "
-                "lines); check that it is a valid subtitle file"
-            )
-    else:
-        utterances = _from_text(text)
-    return Conversation(
-        hashlib.sha256(raw).hexdigest(), path.name, language, _short(utterances)
-    ), False
+    head = text.lstrip()[:1]
+    if head != "{" or ('"utterances"' not in text and '"call_id"' not in text):
+        return None
+    return _from_json(text, path, language)
 
 
-def _language_of(conv: Conversation, path: Path) -> str:
+def _language_of(lang: str | None, utterances: tuple[Utterance, ...], path: Path) -> str:
     """The conversation's language: as given, else guessed from its first 200 utterances.
 
     Raises:
         InputError: it cannot be told, or it is not one of ``term_languages()``.
     """
-    lang = conv.language
     if lang is None:
-        lang = guess_language(" ".join(u.text for u in conv.utterances[:200]))
+        lang = guess_language(" ".join(u.text for u in utterances[:200]))
         if lang is None:
             raise InputError(
                 f"{path}: cannot tell the language; pass --language nl or --language en"
@@ -427,7 +280,7 @@ def find_transcripts(paths: list[Path], *, include_raw: bool = False) -> list[Pa
     Raises:
         InputError: a ``.raw.json`` is named and ``include_raw`` is not set.
     """
-    rank = {".json": 0, ".vtt": 1, ".srt": 2, ".txt": 3}
+    rank = {".json": 0, ".vtt": 1, ".srt": 2, ".docx": 3, ".txt": 4}
     found: list[Path] = []
     for p in paths:
         if not p.is_dir():

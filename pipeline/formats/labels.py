@@ -88,9 +88,14 @@ def role_word(label: str) -> str:
     return "unknown"
 
 
+def bare(label: str) -> str:
+    """A label without what follows a name in parentheses ("Jan Smit (Warmtewerk)")."""
+    return " ".join(re.sub(r"\([^()]*\)", " ", label).split()) or " ".join(label.split())
+
+
 def classify(label: str) -> Label:
     """What a speaker label is: a role word, a placeholder, a function or a person."""
-    text = " ".join(label.split())
+    text = bare(label)
     role = role_word(text)
     if role != "unknown":
         return Label(text, "role", role)
@@ -107,8 +112,8 @@ def looks_like_label(candidate: str) -> bool:
     """True if ``candidate`` (text before a colon or a time) can be a speaker label: a role,
     a placeholder, a function, or a name of one to four words (initials and particles free),
     each capitalised, such as "Jan de Vries", "J.P. van der Berg", "Pieter 't Hart"."""
-    text = " ".join(candidate.split())
-    if not text or len(text) > 60:
+    text = bare(candidate)
+    if not text or len(candidate) > 60:
         return False
     kind = classify(text).kind
     if kind in ("role", "placeholder", "function"):
@@ -124,6 +129,6 @@ def name_parts(label: str) -> list[str]:
     """The words of a person's label that identify them (no particles or initials)."""
     return [
         w
-        for w in label.split()
+        for w in bare(label).split()
         if fold(w) not in PARTICLES and not re.fullmatch(r"(?:[A-Z]\.)+", w) and len(w) >= 2
     ]

@@ -1,0 +1,94 @@
+"""Transcripts that other tools made: Teams, Zoom, Otter, Google Meet, agencies, WhisperX.
+
+``parse`` recognises a file's layout by its content (the name's ending is only a hint) and
+reads it into ``Line``s; ``to_transcript`` strips non-speech annotations, decides the speakers'
+roles from their labels (``pipeline.roles``), redacts personal data (person labels are names to
+redact, wherever they occur) and returns a redacted mine ``Transcript``. Layouts:
+
+==================  ===========================================================================
+``webvtt``          WebVTT: Teams (``<v Name>text</v>``, cue ids, ``0:0:0.0`` times) and Zoom
+                    (``Name: text`` in the cue)
+``srt``             SubRip, ``Name: text`` in the cue
+``docx``            Word exports (Teams, Otter, Google Meet/Docs): paragraphs and table rows read
+                    as text
+``text``            plain text: ``Name: text``, ``Name (00:01:02): text``,
+                    ``[00:01:02] Name: text``, header rows ``Name  0:03`` (Otter) or
+                    ``Name 00:01:02`` with the text below, a bare time row now and then (Meet);
+                    mine's own ``.txt`` view
+``segments-json``   WhisperX / faster-whisper style JSON: ``segments`` with ``speaker``
+==================  ===========================================================================
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import InputError
+from pipeline.formats.decode import decode_text
+from pipeline.formats.readers import (
+    Line,
+    docx_rows,
+    load_json_object,
+    read_rows,
+    read_segments,
+    read_subtitles,
+)
+
+#: The file endings mine reads as transcripts (content decides the layout).
+TRANSCRIPT_SUFFIXES = (".json", ".srt", ".vtt", ".txt", ".docx")
+_DOCX_MAGIC = b"PK\x03\x04"
+_CUE_ROW = re.compile(r"^\s*\d{1,2}(?::\d{1,2}){1,2}[.,]\d{1,3}\s*-->", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A transcript file as read: its layout and its lines."""
+
+    format: str
+    lines: tuple[Line, ...]
+
+
+def detect(raw: bytes, text: str | None) -> str:
+    """The layout of a transcript from its bytes (and its decoded text when it is text)."""
+    if raw.startswith(_DOCX_MAGIC):
+        return "docx"
+    assert text is not None
+    head = text.lstrip()
+    if head.startswith("WEBVTT"):
+        return "webvtt"
+    if head.startswith(("{", "[")):
+        return "json"
+    if _CUE_ROW.search(text[:20_000]):
+        return "srt"
+    return "text"
+
+
+def parse(raw: bytes, path: Path) -> Parsed:
+    """Read a transcript file of another tool (its bytes; ``path`` is only shown).
+
+    Raises:
+        InputError: not text nor a .docx, a JSON that is not a transcript, a subtitle file
+            without cues, or nothing said in it.
+    """
+    text = None if raw.startswith(_DOCX_MAGIC) else decode_text(raw, path)
+    fmt = detect(raw, text)
+    if fmt == "docx":
+        lines = read_rows(docx_rows(raw, path))
+    elif fmt == "json":
+        assert text is not None
+        lines = read_segments(load_json_object(text, path), path)
+        fmt = "segments-json"
+    elif fmt in ("webvtt", "srt"):
+        assert text is not None
+        lines = read_subtitles(text)
+        if not lines and text.strip():
+            raise InputError(
+                f"{path}: no subtitle cues found (expected 'HH:MM:SS,mmm --> ...' lines); "
+                "check that it is a valid subtitle file"
+            )
+    else:
+        assert text is not None
+        lines = read_rows(text.split("\n"))
+    return Parsed(fmt, tuple(lines))
