@@ -120,6 +120,18 @@ def _listed(values: list[str] | None) -> list[str] | None:
     return list(values) if values else None
 
 
+RepOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--rep",
+        metavar="NAME",
+        help="A rep's name as transcripts label them (repeat); the staff list of "
+        "[roles] reps in mine.toml.",
+    ),
+    Sets("roles", "reps", _listed),
+]
+
+
 def _joined(values: list[str] | None) -> str | None:
     """A repeatable flag whose values may themselves be comma-separated."""
     return ",".join(values) if values else None
@@ -552,9 +564,19 @@ def speakers_forget(
 @speakers_app.command("set")
 def speakers_set(
     file: Annotated[
-        Path, typer.Argument(help="The recording or its transcript .json.", show_default=False)
+        Path,
+        typer.Argument(
+            help="The recording, its transcript .json, or a transcript of another tool.",
+            show_default=False,
+        ),
     ],
-    speaker: Annotated[str, typer.Argument(help="Speaker id, e.g. S2.", show_default=False)],
+    speaker: Annotated[
+        str,
+        typer.Argument(
+            help='Speaker id, e.g. S2, or a label of a transcript, e.g. "Jan de Vries".',
+            show_default=False,
+        ),
+    ],
     role: Annotated[str, typer.Argument(help="rep | customer", show_default=False)],
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
@@ -566,6 +588,7 @@ def speakers_set(
     Rewrites the recording's transcripts (every format) at once.
 
     Example: mine speakers set visit-acme.json S2 rep
+    Example: mine speakers set meeting.vtt "Jan de Vries" rep
     """
     from transcribe.speakers import set_role
 
@@ -580,7 +603,8 @@ def terms(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            help="Transcripts (.json from mine, .srt, .vtt, .txt) or folders of them.",
+            help="Transcripts (.json from mine, or other tools' .vtt, .srt, .txt, .docx, "
+            "WhisperX .json) or folders of them.",
             show_default=False,
         ),
     ],
@@ -626,6 +650,7 @@ def terms(
         typer.Option("--pipeline-en", help="spaCy pipeline for English, e.g. en_core_web_lg."),
         Sets("terms", "pipeline_en"),
     ] = None,
+    rep: RepOpt = None,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
     verbose: VerboseOpt = 0,
@@ -860,12 +885,17 @@ def run(
     force: Annotated[
         bool, typer.Option("--force", help="Rerun every stage even if nothing changed.")
     ] = False,
+    rep: RepOpt = None,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
 ) -> None:
     """Run everything new: consent, transcribe, redact, terms, crawl, gap, report. Safe for cron.
+
+    The folder may also hold transcripts other tools made (Teams/Zoom .vtt, .srt, Otter .txt,
+    .docx, WhisperX .json): each needs consent like a recording, and a recording and a
+    transcript with the same name are one conversation (the recording wins).
 
     Prints a JSON summary (done/skipped/failed per stage) on stdout and keeps a log per run in
     WORKSPACE/logs. Exit codes: 0 all done, 1 some items failed (listed in the report and the
@@ -875,7 +905,7 @@ def run(
     """
     from pipeline.run import run_pipeline
 
-    settings = _settings(config, workspace)
+    settings = _settings(config, workspace, run, locals())
     with _Bar(quiet) as bar:
         result = run_pipeline(
             recordings, site=site, settings=settings, force=force, on_progress=bar

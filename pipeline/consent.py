@@ -35,6 +35,7 @@ import tomli_w
 
 from pipeline.errors import ConsentError, InputError
 from pipeline.files import FileIdentity, append_jsonl, hash_file, real_file, write_atomic
+from pipeline.formats import TRANSCRIPT_SUFFIXES, mine_output
 from pipeline.records import AUDIO_SUFFIXES, CONSENT_METHODS, CONSENT_SCOPES, Consent
 
 REGISTER_NAME = "consent.csv"
@@ -819,13 +820,23 @@ def add_consent(
     return target, parse_consent(table, source=str(target))
 
 
+def conversations_in(folder: Path, *, skip: frozenset[str] = frozenset()) -> list[Path]:
+    """The recordings and other tools' transcripts directly in ``folder`` (files and links),
+    sorted; not mine's own outputs (``pipeline.formats.mine_output``) nor the real paths in
+    ``skip``."""
+    found = []
+    for p in folder.iterdir():
+        suffix = p.suffix.lower()
+        if not (p.is_file() or p.is_symlink()) or os.path.realpath(p.absolute()) in skip:
+            continue
+        if suffix in AUDIO_SUFFIXES or (suffix in TRANSCRIPT_SUFFIXES and not mine_output(p)):
+            found.append(p)
+    return sorted(found)
+
+
 def _audio_in(path: Path) -> list[Path]:
     if path.is_dir():
-        return sorted(
-            p
-            for p in path.iterdir()
-            if p.suffix.lower() in AUDIO_SUFFIXES and (p.is_file() or p.is_symlink())
-        )
+        return conversations_in(path)
     if path.is_file() or path.is_symlink():
         return [path]
     raise InputError(f"{path}: not found; pass recordings or a folder of recordings")

@@ -20,6 +20,7 @@ from typing import Any
 
 from pipeline.clock import now
 from pipeline.config import Settings, options_dict
+from pipeline.consent import conversations_in
 from pipeline.errors import ConfigError, MineError
 from pipeline.files import FileIdentity, one_line, quote, remove_partials
 from pipeline.progress import ProgressCallback, ignore
@@ -29,6 +30,7 @@ from pipeline.state import (
     cached_hash,
     normal_path,
     open_state,
+    output_owners,
     record_stage,
     remember_hash,
     set_stage_input,
@@ -288,6 +290,8 @@ def _transcribe_options_hash(settings: Settings, model_sha: str | None = None) -
 
     opts = settings.transcribe
     model_sha = model_sha or resolve_model(opts.model, cache_dir=settings.cache_dir).sha256
+    if settings.roles.reps:  # the staff list decides roles: a new list, new roles
+        return _digest(options_dict(opts), model_sha, diarization_label(opts), settings.roles.reps)
     return _digest(options_dict(opts), model_sha, diarization_label(opts))
 
 
@@ -307,7 +311,16 @@ def _transcriptions_to_do(
     opts_hash = ""  # once per run: asking which speaker model is installed is slow
     todo: list[_Todo] = []
     seen: dict[str, Path] = {}
-    for path in _recordings_in(recordings):
+    found = _recordings_in(recordings, db)
+    instead = _same_conversation(found)
+    for path in found:
+        if path in instead:  # a recording and a transcript of one conversation: the recording
+            counts.skipped += 1
+            log(
+                f"transcribe: skipping {path.name}: the recording {instead[path].name} of the "
+                f"same conversation is used instead ({quote(path)})"
+            )
+            continue
         item = normal_path(path)  # stages are kept per recording, by its real path
         if item in seen:  # a link to a recording of this folder: the same recording
             counts.skipped += 1
@@ -400,14 +413,32 @@ def _transcripts_done(db: sqlite3.Connection) -> list[Path]:
     return sorted(set(jsons))
 
 
-def _recordings_in(folder: Path) -> list[Path]:
-    """The recordings directly in ``folder``: files first, then links (the gate resolves them)."""
-    found = [
-        p
-        for p in folder.iterdir()
-        if p.suffix.lower() in AUDIO_SUFFIXES and (p.is_file() or p.is_symlink())
-    ]
+def _recordings_in(folder: Path, db: sqlite3.Connection) -> list[Path]:
+    """The recordings and other tools' transcripts directly in ``folder`` (not mine's own
+    outputs, nor files the workspace registered as outputs): files first, then links (the gate
+    resolves them)."""
+    found = conversations_in(folder, skip=frozenset(output_owners(db)))
     return sorted(found, key=lambda p: (p.is_symlink(), p.name))
+
+
+def _conversation_key(path: Path) -> str:
+    """What names one conversation in a folder: the name without its ending (``visit`` for
+    ``visit.m4a`` and ``visit.vtt``; ``visit.m4a.vtt`` is a transcript of ``visit.m4a``)."""
+    return path.stem.casefold()
+
+
+def _same_conversation(paths: list[Path]) -> dict[Path, Path]:
+    """Transcript files → the recording of the same conversation, which is used instead."""
+    recordings: dict[str, Path] = {}
+    for p in paths:
+        if p.suffix.lower() in AUDIO_SUFFIXES:
+            recordings.setdefault(_conversation_key(p), p)
+            recordings.setdefault(p.name.casefold(), p)
+    return {
+        p: recordings[_conversation_key(p)]
+        for p in paths
+        if p.suffix.lower() not in AUDIO_SUFFIXES and _conversation_key(p) in recordings
+    }
 
 
 def _corpus_stage(

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pipeline.config import term_languages
 from pipeline.errors import InputError
-from pipeline.formats import TRANSCRIPT_SUFFIXES, Parsed, parse
+from pipeline.formats import TRANSCRIPT_CAP, TRANSCRIPT_SUFFIXES, Parsed, parse
 from pipeline.formats.convert import spoken, to_transcript
 from pipeline.formats.decode import decode_text
 from pipeline.privacy import Redactor, guess_language, ner_for
@@ -63,8 +63,6 @@ class Conversation:
 
 # ---- caps: the most mine reads of one file ----
 
-#: The most mine reads of one transcript file.
-TRANSCRIPT_CAP = 200 * MB
 #: The most mine reads of pages.jsonl (every crawled page's text).
 PAGES_CAP = 1024 * MB
 
@@ -228,9 +226,7 @@ def _transcript_bytes(path: Path, shown_path: Path, *, include_raw: bool) -> byt
     )
 
 
-def _mine_json(
-    raw: bytes, path: Path, language: str | None
-) -> tuple[Conversation, bool] | None:
+def _mine_json(raw: bytes, path: Path, language: str | None) -> tuple[Conversation, bool] | None:
     """A mine transcript JSON as a conversation and whether mine redacted it; None when the
     bytes are another tool's transcript (any other layout, a JSON without ``utterances``).
 

@@ -113,7 +113,7 @@ def _transcribe_files(
 ) -> TranscribeReport:
     jobs, results = admit_batch(paths, settings=settings, out_dir=out_dir, hasher=hasher)
     engines = None
-    if jobs:
+    if any(not j.is_transcript for j in jobs):  # transcripts of other tools need no model
 
         def status(message: str) -> None:
             on_progress(ProgressEvent("status", message=message))
@@ -124,6 +124,7 @@ def _transcribe_files(
             on_status=status,
             transcriber=transcriber,
         )
+    if jobs:
         results.update(_process_all(jobs, engines, settings, on_progress))
     model = {}
     if engines is not None:
@@ -137,7 +138,9 @@ class _Progress:
 
     def __init__(self, jobs: list[Job], on_progress: ProgressCallback) -> None:
         self.on_progress = on_progress
-        self.seconds = {j.index: _probe_duration(j.admission.real) for j in jobs}
+        self.seconds = {
+            j.index: 0.0 if j.is_transcript else _probe_duration(j.admission.real) for j in jobs
+        }
         self.total = sum(self.seconds.values())
         self.done = 0.0
         on_progress(ProgressEvent("total", total=self.total))
@@ -161,7 +164,7 @@ class _Progress:
 
 
 def _process_all(
-    jobs: list[Job], engines: Engines, settings: Settings, on_progress: ProgressCallback
+    jobs: list[Job], engines: Engines | None, settings: Settings, on_progress: ProgressCallback
 ) -> dict[int, FileResult]:
     """Process and persist each admitted recording in turn; a bad one does not stop the rest."""
     progress = _Progress(jobs, on_progress)

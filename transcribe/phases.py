@@ -43,6 +43,7 @@ from pipeline.state import (
 from transcribe.audio import check_path, decode
 from transcribe.diarize import Diarizer, wants_diarization
 from transcribe.engine import Transcriber
+from transcribe.imported import ImportHints, import_transcript, is_transcript
 from transcribe.speakers import (
     apply_corrections,
     as_embeddings,
@@ -82,6 +83,12 @@ class Job:
     options: TranscribeOptions
     voices: dict[str, np.ndarray]  # enrolled reps' voice embeddings, by name
     corrections: tuple[tuple[str, str, float | None], ...] = ()  # (speaker, role, anchor)
+    reps: tuple[str, ...] = ()  # the staff list ([roles] reps, --rep)
+
+    @property
+    def is_transcript(self) -> bool:
+        """True for a transcript file of another tool (imported, not transcribed)."""
+        return is_transcript(self.admission)
 
     @property
     def targets(self) -> list[Path]:
@@ -131,10 +138,12 @@ def _output_stem(
     """The name a recording's outputs get: ``<stem>``, else ``<name>`` (``visit.mp3``), else the
     name with a tag of its real path and bytes, whichever no other recording's outputs use.
 
-    A name is taken when another recording of this batch claimed it, when the workspace
-    registered it to another recording, or when an unregistered transcript there came from
-    another file. Outputs of two recordings never share a name; a recording keeps its name
-    across runs.
+    A name is taken when another file of this batch claimed it or is it (a transcript of
+    another tool is an input: ``meeting.vtt`` never becomes the view of itself), when the
+    workspace registered it to another recording, when an unregistered transcript JSON there
+    came from another file, or when a view there (.txt/.srt/.vtt) is registered to no one: a
+    file mine did not write, such as a Teams transcript beside its recording. Outputs of two
+    recordings never share a name; a recording keeps its name across runs.
     """
     me = (str(adm.real), adm.call_id)
     tag = hashlib.sha256(f"{adm.real}\0{adm.call_id}".encode()).hexdigest()[:8]
@@ -142,13 +151,16 @@ def _output_stem(
         if stem.lower().endswith(".raw") or len(stem.encode()) > 200:
             continue  # would read as another file's raw transcript, or be too long a name
         targets = _outputs(folder, stem, formats, keep_raw)
-        if any(claimed.get(t, me) != me for t in targets):
+        if any(claimed.get(q, me) != me for t in targets for q in (t, t.absolute(), _resolved(t))):
             continue
-        owners = {owner(t) for t in targets} - {None}
-        if owners - {me}:  # another recording's, even an earlier one at this same path
+        owned = {t: owner(t) for t in targets}
+        if set(owned.values()) - {None, me}:  # another's, even an earlier one at this path
             continue
         json_target = folder / f"{stem}.json"
-        if not owners and json_target.exists() and _foreign_json(json_target, adm.path.name):
+        if owned.get(json_target) is None and json_target.exists():
+            if _foreign_json(json_target, adm.path.name):
+                continue
+        if any(o is None and t.suffix != ".json" and t.exists() for t, o in owned.items()):
             continue
         return stem
     return None
@@ -197,7 +209,10 @@ def admit_batch(
     opts = settings.transcribe
     jobs: list[Job] = []
     refused: dict[int, FileResult] = {}
-    claimed: dict[Path, tuple[str, str]] = {}
+    # every input is taken: no output may overwrite a file of the batch
+    claimed: dict[Path, tuple[str, str]] = {
+        q: ("input", "") for p in paths for q in (p.absolute(), _resolved(p))
+    }
     known = _Workspace.read(settings.workspace)
     for i, path in enumerate(paths):
         try:
@@ -230,9 +245,17 @@ def admit_batch(
                 opts,
                 known.voices,
                 known.corrections.get(adm.call_id, ()),
+                settings.roles.reps,
             )
         )
     return jobs, refused
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
 
 
 def _audit(
@@ -294,21 +317,27 @@ def engines_for(
 
 def process_one(
     job: Job,
-    engines: Engines,
+    engines: Engines | None,
     *,
     on_fraction: Fraction | None = None,
     on_status: Callable[[str], None] | None = None,
 ) -> Processed:
-    """Transcribe one admitted recording: decode, transcribe, find speakers, redact.
+    """Transcribe one admitted recording: decode, transcribe, find speakers, redact; or read
+    one admitted transcript file of another tool (``transcribe.imported``; no engines needed).
 
-    Reads the audio (checked to be the bytes the gate hashed) and nothing else: no database, no
+    Reads the file (checked to be the bytes the gate hashed) and nothing else: no database, no
     writes. ``on_fraction`` hears how much of the recording is done (0 to 1).
 
     Raises:
-        InputError: the audio is unusable, changed since the gate, or holds no speech.
+        InputError: the audio is unusable, changed since the gate, or holds no speech; the
+            transcript is unreadable or empty.
         ModelError: a model fails (no recording can be transcribed then).
     """
     adm, opts = job.admission, job.options
+    if job.is_transcript:
+        hints = ImportHints(job.reps, tuple((s, r) for s, r, _anchor in job.corrections))
+        return Processed(job.index, import_transcript(adm, opts, hints))
+    assert engines is not None, "a recording needs the models"
     status = on_status or (lambda _m: None)
     audio = decode(adm.real, keep_stereo=bool(opts.channels), expect=adm.identity)
     transcript = engines.transcriber.transcribe(
@@ -352,7 +381,7 @@ def _speakers(job: Job, diarizer: Diarizer, transcript: Transcript, mono: np.nda
         profiles=job.voices,
         manual=apply_corrections(job.corrections, diar),
         own_names=o.own_names,
-        rep_names=(adm.consent.obtained_by,) if adm.consent.obtained_by else (),
+        rep_names=((adm.consent.obtained_by,) if adm.consent.obtained_by else ()) + job.reps,
         rep_threshold=o.rep_threshold,
         min_confidence=o.min_role_confidence,
     )

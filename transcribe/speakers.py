@@ -32,6 +32,10 @@ from pipeline.clock import now
 from pipeline.config import Settings
 from pipeline.errors import ConsentError, InputError
 from pipeline.files import read_output_json, sha256_file, write_atomic
+from pipeline.formats import TRANSCRIPT_CAP, TRANSCRIPT_SUFFIXES, mine_output, parse
+from pipeline.formats.convert import speaker_ids
+from pipeline.formats.labels import fold
+from pipeline.reading import read_bounded
 from pipeline.records import Transcript, Utterance, Word
 from pipeline.roles import RoleDecision, by_heuristic
 from pipeline.state import (
@@ -391,7 +395,7 @@ def _transcript_of(target: Path, settings: Settings) -> tuple[str, list[Path]]:
     """(call_id, transcript files) for a recording or a transcript JSON."""
     if not target.is_file():
         raise InputError(f"{target}: file not found; give the recording or its transcript .json")
-    if target.suffix.lower() == ".json":
+    if target.suffix.lower() == ".json" and mine_output(target):
         data = read_output_json(target, keys=("call_id", "utterances"), made_by="mine transcribe")
         call_id = str(data.get("call_id") or "")
         if not call_id:
@@ -407,6 +411,32 @@ def _transcript_of(target: Path, settings: Settings) -> tuple[str, list[Path]]:
     return call_id, files
 
 
+def _labelled(target: Path, speaker: str) -> str:
+    """The speaker id that ``speaker`` names in a transcript of another tool: an id (``S2``)
+    or the label as written ("Jan de Vries", case and accents ignored); for a recording or a
+    mine JSON, ``speaker`` as given.
+
+    Raises:
+        InputError: the transcript has no such speaker (the message lists its labels).
+    """
+    if target.suffix.lower() not in TRANSCRIPT_SUFFIXES or mine_output(target):
+        return speaker
+    raw = read_bounded(
+        target,
+        cap=TRANSCRIPT_CAP,
+        fix="give the transcript file or the recording",
+        too_large="more than mine reads of one transcript",
+    )
+    ids, labels = speaker_ids(parse(raw, target))
+    if speaker in labels:
+        return speaker
+    for label, sid in ids.items():
+        if fold(label) == fold(speaker) or fold(labels[sid].text) == fold(speaker):
+            return sid
+    named = ", ".join(f"{sid} ({label})" for label, sid in ids.items()) or "none (no labels)"
+    raise InputError(f"{target}: has no speaker {speaker!r}; its speakers are {named}")
+
+
 def set_role(target: Path, speaker: str, role: str, *, settings: Settings) -> SetRoleResult:
     """Set one speaker's role by hand; kept in the workspace and applied to its transcripts now
     and at every later transcription of the same recording.
@@ -419,6 +449,7 @@ def set_role(target: Path, speaker: str, role: str, *, settings: Settings) -> Se
     if role not in ("rep", "customer"):
         raise InputError(f"{role!r}: unknown role; use rep or customer")
     call_id, files = _transcript_of(target, settings)
+    speaker = _labelled(target, speaker)
     jsons = [p for p in files if p.suffix == ".json" and p.exists()]
     transcripts: dict[Path, Transcript] = {}
     for p in jsons:

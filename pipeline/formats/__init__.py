@@ -35,7 +35,10 @@ from pipeline.formats.readers import (
     read_segments,
     read_subtitles,
 )
+from pipeline.reading import MB
 
+#: The most mine reads of one transcript file.
+TRANSCRIPT_CAP = 200 * MB
 #: The file endings mine reads as transcripts (content decides the layout).
 TRANSCRIPT_SUFFIXES = (".json", ".srt", ".vtt", ".txt", ".docx")
 _DOCX_MAGIC = b"PK\x03\x04"
@@ -92,3 +95,30 @@ def parse(raw: bytes, path: Path) -> Parsed:
         assert text is not None
         lines = read_rows(text.split("\n"))
     return Parsed(fmt, tuple(lines))
+
+
+_MINE_VIEW_ROW = re.compile(r"^\[\d+:\d\d:\d\d\.\d(?: (?:customer|rep))?\] ")
+
+
+def mine_output(path: Path) -> bool:
+    """True for a file mine wrote (a transcript JSON, its views, terms/gap/crawl files), so a
+    folder of recordings that also holds mine's outputs does not read them as inputs.
+
+    Judged from the name and the first 64 KB: a JSON with mine's ``call_id`` and
+    ``mine_version``, a ``.txt`` in mine's view layout, a view beside such a JSON."""
+    name = path.name.lower()
+    if name.endswith(".raw.json") or name in ("terms.json", "gap.json", "crawl.json"):
+        return True
+    if path.suffix.lower() not in (".json", ".txt", ".srt", ".vtt") or not path.is_file():
+        return False
+    if path.suffix.lower() != ".json" and mine_output(path.with_suffix(".json")):
+        return True
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(65536).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    if path.suffix.lower() == ".json":
+        return head.lstrip().startswith("{") and '"mine_version"' in head and '"call_id"' in head
+    first = next((row for row in head.splitlines() if row.strip()), "")
+    return path.suffix.lower() == ".txt" and bool(_MINE_VIEW_ROW.match(first))

@@ -75,7 +75,7 @@ def fold(text: str) -> str:
     """Lower case without accents and with single spaces: how labels and staff names match."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(plain.replace("’", "'").split())
+    return " ".join(plain.replace("’", "'").replace("ı", "i").replace("ø", "o").split())
 
 
 def role_word(label: str) -> str:
