@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pipeline.config import term_languages
 from pipeline.errors import InputError
-from pipeline.formats import TRANSCRIPT_CAP, TRANSCRIPT_SUFFIXES, Parsed, parse
+from pipeline.formats import TRANSCRIPT_CAP, TRANSCRIPT_SUFFIXES, Parsed, detect, parse
 from pipeline.formats.convert import spoken, to_transcript
 from pipeline.formats.decode import decode_text
 from pipeline.privacy import Redactor, guess_language, ner_for
@@ -228,7 +228,7 @@ def _transcript_bytes(path: Path, shown_path: Path, *, include_raw: bool) -> byt
 
 def _mine_json(raw: bytes, path: Path, language: str | None) -> tuple[Conversation, bool] | None:
     """A mine transcript JSON as a conversation and whether mine redacted it; None when the
-    bytes are another tool's transcript (any other layout, a JSON without ``utterances``).
+    bytes are another tool's transcript (any other layout, a JSON of ``segments``).
 
     Raises:
         InputError: not text, or a mine JSON that is malformed.
@@ -236,9 +236,11 @@ def _mine_json(raw: bytes, path: Path, language: str | None) -> tuple[Conversati
     if raw.startswith(b"PK"):
         return None
     text = decode_text(raw, path)
-    head = text.lstrip()[:1]
-    if head != "{" or ('"utterances"' not in text and '"call_id"' not in text):
+    if detect(raw, text) != "json" and path.suffix.lower() != ".json":
         return None
+    data, problem = load_json(text)
+    if not problem and isinstance(data, dict) and "segments" in data and "utterances" not in data:
+        return None  # WhisperX / faster-whisper segments: another tool's
     return _from_json(text, path, language)
 
 

@@ -345,7 +345,7 @@ def test_binary_transcripts_are_refused_as_not_text(tmp_path: Path) -> None:
             read_conversation(path, language="en")
         assert str(info.value) == (
             f"{path}: not a text file (binary content); pass a transcript as .json, .srt, "
-            ".vtt or .txt"
+            ".vtt, .txt or .docx"
         ), name
     result = run_mine("terms", str(tmp_path / "noise.txt"), "--out", str(tmp_path / "t"))
     assert result.returncode == 1 and "Traceback" not in result.stderr

@@ -61,7 +61,7 @@ def detect(raw: bytes, text: str | None) -> str:
     head = text.lstrip()
     if head.startswith("WEBVTT"):
         return "webvtt"
-    if head.startswith(("{", "[")):
+    if head.startswith("{") or re.match(r"\[\s*[{\]]", head):  # "[00:01] Jan:" is text
         return "json"
     if _CUE_ROW.search(text[:20_000]):
         return "srt"
@@ -77,6 +77,8 @@ def parse(raw: bytes, path: Path) -> Parsed:
     """
     text = None if raw.startswith(_DOCX_MAGIC) else decode_text(raw, path)
     fmt = detect(raw, text)
+    if fmt == "text" and path.suffix.lower() in (".srt", ".vtt"):
+        fmt = "srt"  # named a subtitle file, holding no cue: say so, not read as prose
     if fmt == "docx":
         lines = read_rows(docx_rows(raw, path))
     elif fmt == "json":

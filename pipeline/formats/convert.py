@@ -2,8 +2,8 @@
 
 Annotations are stripped; each distinct label becomes a speaker id (``S1``, ``S2``, … in order
 of first appearance) whose role ``pipeline.roles.label_roles`` decides; person labels join the
-names to redact (with the consent record's participants), so a named speaker's name never
-stands in the text. The label of a person is not kept; a role, function or placeholder label
+names to redact (with the consent record's participants and the staff list), so a named
+speaker's name never stands in the text. The label of a person is not kept; a role, function or placeholder label
 is (``diarization.speakers[].label``).
 """
 
@@ -88,10 +88,14 @@ def to_transcript(
         if s.sid:
             texts[s.sid].append(s.text)
     first = next((s.sid for s in said if s.sid), None)
-    decisions = label_roles(
-        labels, {k: " ".join(v) for k, v in texts.items()}, first, hints or RoleHints()
-    )
-    names = [*participants, *(lab.text for lab in labels.values() if lab.kind == "person")]
+    hints = hints or RoleHints()
+    decisions = label_roles(labels, {k: " ".join(v) for k, v in texts.items()}, first, hints)
+    # the staff are people too: their names go wherever they are said, labelled here or not
+    names = [
+        *participants,
+        *hints.reps,
+        *(lab.text for lab in labels.values() if lab.kind == "person"),
+    ]
     redactor = Redactor(names=names, ner=ner_for(language))
     utterances = []
     for i, (s, (start, end)) in enumerate(zip(said, _times(said), strict=True)):
