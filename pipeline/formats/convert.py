@@ -3,8 +3,8 @@
 Annotations are stripped; each distinct label becomes a speaker id (``S1``, ``S2``, … in order
 of first appearance) whose role ``pipeline.roles.label_roles`` decides; person labels join the
 names to redact (with the consent record's participants and the staff list), so a named
-speaker's name never stands in the text. The label of a person is not kept; a role, function or placeholder label
-is (``diarization.speakers[].label``).
+speaker's name never stands in the text. The label of a person is not kept; a role, function
+or placeholder label is (``diarization.speakers[].label``).
 """
 
 from __future__ import annotations
