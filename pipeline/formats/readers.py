@@ -191,6 +191,7 @@ def docx_rows(raw: bytes, path: Path) -> list[str]:
     ``label (time): text``)."""
     import docx  # python-docx: only when a .docx is read
 
+    _check_zip(raw, path)
     try:
         document = docx.Document(io.BytesIO(raw))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -208,6 +209,34 @@ def docx_rows(raw: bytes, path: Path) -> list[str]:
             table = docx.table.Table(block, document)
             rows += [_table_row([c.text.strip() for c in row.cells]) for row in table.rows]
     return rows
+
+
+#: The most a .docx may hold unpacked (a Word transcript of a day of meetings is a few MB).
+DOCX_UNPACKED_CAP = 256 * 1024 * 1024
+
+
+def _check_zip(raw: bytes, path: Path) -> None:
+    """Refuse a .docx that is not a Word document or would unpack to more than
+    ``DOCX_UNPACKED_CAP`` (a zip bomb), before anything is unpacked."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            names = set(z.namelist())
+            unpacked = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise InputError(
+            f"{path}: not a readable .docx ({type(exc).__name__}); save it again from Word, or "
+            "export the transcript as .txt or .vtt"
+        ) from None
+    if "word/document.xml" not in names:
+        raise InputError(
+            f"{path}: a zip file but not a Word document (no word/document.xml); export the "
+            "transcript as .docx, .txt or .vtt"
+        )
+    if unpacked > DOCX_UNPACKED_CAP:
+        raise InputError(
+            f"{path}: unpacks to {unpacked // 2**20} MB, more than mine reads of one .docx "
+            f"({DOCX_UNPACKED_CAP // 2**20} MB); split the transcript or export it as .txt"
+        )
 
 
 def _table_row(cells: list[str]) -> str:
