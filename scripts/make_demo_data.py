@@ -114,8 +114,8 @@ RIDE_ALONGS = (
             ("rep", "Not always. We look at every room first."),
             (
                 "customer",
-                "And what happens on the day of the installation? I work from home and we have two "
-                "small children. Are we without hot water for a whole day? Can the kids still "
+                "And what happens on the day of the installation? We have two small children, and I "
+                "work at home. Are we without hot water for a whole day? Can the kids still "
                 "take a shower?",
             ),
             ("rep", "It usually takes one or two days."),
