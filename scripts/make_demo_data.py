@@ -17,6 +17,9 @@ This script writes, from the texts below:
 * the consent records of all but ``no-consent.ogg``: sidecars (``<file>.consent.toml``) and rows
   of ``consent.csv``, each with ``obtained_by`` = the rep and ``call_id`` = sha256 of the file.
 
+The .docx (zip times) and the .ogg (a random stream serial) differ byte for byte on every run;
+their consent records' call_ids are written from the new bytes, so commit them together.
+
 Needs Debian's espeak-ng and ffmpeg (apt-get install espeak-ng ffmpeg) and python-docx.
 The outputs are committed; tests never run this script.
 
