@@ -1,8 +1,9 @@
 """`make demo`: `mine run` on the bundled sample data, offline; prints the path of the HTML report.
 
 Copies data/sample/recordings to demo-out/recordings (so data/ stays clean and mine may manage
-that folder), then runs the whole pipeline into demo-out/workspace against the sample site export.
-One sample recording has no consent record: its refusal is expected and shown in the report.
+that folder), then runs the whole pipeline into demo-out/workspace against the sample site export,
+with data/sample/mine.toml (Warmtewerk's staff and name). One sample recording has no consent
+record: its refusal is expected and shown in the report.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "demo-out"
 MINE = str(Path(sys.executable).parent / "mine")
+SHOWN = 4  # lines of each transcript printed
 
 
 def main() -> int:
@@ -29,15 +31,22 @@ def main() -> int:
         str(ROOT / "data" / "sample" / "site"),
         "--workspace",
         str(OUT / "workspace"),
+        "--config",
+        str(ROOT / "data" / "sample" / "mine.toml"),
     ]
     print(
-        "$ mine run demo-out/recordings --site data/sample/site --workspace demo-out/workspace",
+        "$ mine run demo-out/recordings --site data/sample/site --workspace demo-out/workspace"
+        " --config data/sample/mine.toml",
         flush=True,
     )
     result = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
-    summary = json.loads(result.stdout)
-    left_out = [item["file"] for item in summary["left_out"]]
-    if result.returncode not in (0, 1) or not summary["report"] or left_out != ["no-consent.ogg"]:
+    summary = json.loads(result.stdout or "{}")  # nothing on stdout: mine said why on stderr
+    left_out = [item["file"] for item in summary.get("left_out", [])]
+    if (
+        result.returncode not in (0, 1)
+        or not summary.get("report")
+        or left_out != ["no-consent.ogg"]
+    ):
         print(
             f"demo: unexpected outcome (exit {result.returncode}, left out {left_out})",
             file=sys.stderr,
@@ -45,8 +54,9 @@ def main() -> int:
         return 1
     transcripts = OUT / "workspace" / "transcripts"
     for txt in sorted(transcripts.glob("*.txt")):
-        print(f"\n--- {txt.relative_to(ROOT)} ---")
-        print(txt.read_text(encoding="utf-8").rstrip())
+        lines = txt.read_text(encoding="utf-8").splitlines()
+        print(f"\n--- {txt.relative_to(ROOT)} ({len(lines)} lines) ---")
+        print("\n".join(lines[:SHOWN] + (["…"] if len(lines) > SHOWN else [])))
     print("\nThe recording without consent was left out, as it should be.")
     print(f"Report: {summary['report']}")
     return 0

@@ -1,4 +1,4 @@
-"""Rebuild the audio fixtures in tests/fixtures/ and the sample recordings in data/sample/.
+"""Rebuild the audio fixtures in tests/fixtures/ (data/sample/ is made by make_demo_data.py).
 
 Needs Debian's espeak-ng and ffmpeg (apt-get install espeak-ng ffmpeg) and ../shared/data/speech-nl
 (real Dutch speech, CC0). The outputs are committed; tests never run this script.
@@ -20,7 +20,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 SPEECH_NL = ROOT.parent / "shared" / "data" / "speech-nl"
 FIXTURES = ROOT / "tests" / "fixtures"
-SAMPLE = ROOT / "data" / "sample" / "recordings"
 RATE = 16000
 
 #: Real Dutch clips copied as fixtures (file in speech-nl/wavs).
@@ -151,29 +150,6 @@ def main() -> None:
         writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
         writer.writerow(["file", "reference"])
         writer.writerows(rows)
-
-    # data/sample: a Dutch call made of real speech, an English call, one without consent.
-    SAMPLE.mkdir(parents=True, exist_ok=True)
-    nl_parts = [
-        resample_clip(SPEECH_NL / "wavs" / n)
-        for n in (
-            "nl_rhasspy_853_1601891286.wav",
-            "nl_rhasspy_645_1602007895.wav",
-            "nl_rhasspy_1009_1601817686.wav",
-            "nl_rhasspy_97_1602426846.wav",
-        )
-    ]
-    nl = np.concatenate([np.concatenate([p, silence(0.7)]) for p in nl_parts])
-    write_wav(SAMPLE / "bezoek-bakkerij.wav", nl)
-    encode(SAMPLE / "bezoek-bakkerij.wav", SAMPLE / "bezoek-bakkerij.m4a", "-b:a", "48k")
-    (SAMPLE / "bezoek-bakkerij.wav").unlink()
-    write_wav(SAMPLE / "visit-northwind.wav", np.concatenate([silence(0.3), en, silence(0.3)]))
-    encode(SAMPLE / "visit-northwind.wav", SAMPLE / "visit-northwind.mp3", "-b:a", "48k")
-    (SAMPLE / "visit-northwind.wav").unlink()
-    other = speak("We never agreed to be recorded, so this file must not be transcribed.", "en-gb")
-    write_wav(SAMPLE / "no-consent.wav", other)
-    encode(SAMPLE / "no-consent.wav", SAMPLE / "no-consent.ogg", "-b:a", "32k")
-    (SAMPLE / "no-consent.wav").unlink()
 
 
 if __name__ == "__main__":
