@@ -97,6 +97,7 @@ def to_transcript(
         *(lab.text for lab in labels.values() if lab.kind == "person"),
     ]
     redactor = Redactor(names=names, ner=ner_for(language))
+    redactor.warm(s.text for s in said)
     utterances = []
     for i, (s, (start, end)) in enumerate(zip(said, _times(said), strict=True)):
         role = decisions[s.sid].role if s.sid else "unknown"

@@ -14,6 +14,7 @@ A label is never part of the utterance's text.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -78,10 +79,13 @@ def fold(text: str) -> str:
     return " ".join(plain.replace("’", "'").replace("ı", "i").replace("ø", "o").split())
 
 
+_CUSTOMER_FOLDED = frozenset(fold(w) for w in CUSTOMER_WORDS)
+
+
 def role_word(label: str) -> str:
     """customer, rep or unknown for a role word, also numbered ("Klant 2", "Rep:")."""
     low = re.sub(r"[\s_#-]*\d+$", "", fold(label)).strip(" .:")
-    if low in {fold(w) for w in CUSTOMER_WORDS}:
+    if low in _CUSTOMER_FOLDED:
         return "customer"
     if low in REP_WORDS:
         return "rep"
@@ -93,6 +97,7 @@ def bare(label: str) -> str:
     return " ".join(re.sub(r"\([^()]*\)", " ", label).split()) or " ".join(label.split())
 
 
+@functools.lru_cache(maxsize=4096)
 def classify(label: str) -> Label:
     """What a speaker label is: a role word, a placeholder, a function or a person."""
     text = bare(label)
@@ -108,6 +113,7 @@ def classify(label: str) -> Label:
     return Label(text, "person")
 
 
+@functools.lru_cache(maxsize=4096)
 def looks_like_label(candidate: str) -> bool:
     """True if ``candidate`` (text before a colon or a time) can be a speaker label: a role,
     a placeholder, a function, or a name of one to four words (initials and particles free),
