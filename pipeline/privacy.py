@@ -17,6 +17,7 @@ numeric type needs a structure (length, prefix, checksum or context) that those 
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import re
@@ -599,6 +600,32 @@ def _name_patterns(names: Iterable[str]) -> list[re.Pattern[str]]:
     return patterns
 
 
+_CAP = r"[A-ZÀ-Þ][a-zà-ÿ'’-]+"
+_PARTICLE_WORDS = "|".join(re.escape(p) for p in sorted(_PARTICLES, key=len, reverse=True))
+
+
+@functools.cache
+def _introduction(generation: int) -> re.Pattern[str]:
+    """A self-introduction in any registered language followed by a first and last name
+    ("this is Geron Packer from", "u spreekt met Sanne de Boer"); a bare "met" (Dutch "with")
+    only where a phone call opens: at the start of the text."""
+    phrases = [p for p in languages.merged("self_introductions") if p not in ("met", "it's")]
+    opener = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    name = rf"{_CAP}(?:\s+(?:{_PARTICLE_WORDS}))*\s+{_CAP}"
+    return re.compile(
+        rf"(?:\b(?i:{opener})\s+|^\s*(?i:met)\s+)({name})(?![\w'’-])"
+    )
+
+
+def _introduced(text: str) -> list[Span]:
+    """A first and last name right after a self-introduction, whatever the recogniser says: a
+    misheard staff name ("Geron Packer" for "Jeroen Bakker") is still a name."""
+    return [
+        Span("NAME", m.start(1), m.end(1))
+        for m in _introduction(languages.generation()).finditer(text)
+    ]
+
+
 def _names(text: str, patterns: list[re.Pattern[str]]) -> list[Span]:
     return [Span("NAME", m.start(), m.end()) for p in patterns for m in p.finditer(text)]
 
@@ -666,6 +693,7 @@ class Redactor:
         spans += _numbers(text)
         spans += _postcodes(text)
         spans += _names(text, self._names)
+        spans += _introduced(text)
         if self._ner is not None:
             spans += [Span("NAME", a, b) for a, b in self._ner(text)]
         return _merge(_with_initials(text, spans))

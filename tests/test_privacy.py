@@ -388,3 +388,17 @@ def test_a_language_without_a_ner_pipeline_does_not_load_spacy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_a_name_after_a_self_introduction_is_redacted_even_misheard() -> None:
+    from pipeline.privacy import Redactor
+
+    r = Redactor()
+    assert r.redact("Good morning, this is Geron Packer from Warmthwork.")[0] == (
+        "Good morning, this is [NAME] from Warmthwork."
+    )
+    assert r.redact("Met Sanne de Boer van Warmtewerk.")[0] == "Met [NAME] van Warmtewerk."
+    assert r.redact("Hallo, u spreekt met Jeroen Bakker.")[0] == "Hallo, u spreekt met [NAME]."
+    # "met" inside a sentence is "with"; a company name alone is not a person
+    assert r.redact("Ik ga met Google Maps.")[0] == "Ik ga met Google Maps."
+    assert r.redact("this is Warmtewerk calling")[0] == "this is Warmtewerk calling"
