@@ -225,3 +225,29 @@ def test_a_whisperx_json_is_read_with_its_speakers(tmp_path: Path) -> None:
     # a segment no diarization turn overlapped has no speaker (WhisperX leaves "speaker" out)
     assert {u.speaker_id for u in conv.utterances} == {"S1", "S2", ""}
     assert conv.utterances[1].start == pytest.approx(5.432)
+
+
+def test_speakers_set_by_label_on_a_transcript_file_decides_terms(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    call = folder / "call.txt"
+    call.write_text(
+        "Kees van der Meer: Die vloerverwarming in de badkamer is altijd koud.\n"
+        "Sanne de Boer: Onze hybride warmtepomp met slimme thermostaat bespaart veel.\n"
+        "Sanne de Boer: De hybride warmtepomp en de slimme thermostaat zijn ons topproduct.\n"
+        "Kees van der Meer: En de vloerverwarming maakt geluid.\n",
+        encoding="utf-8",
+    )
+    ws = tmp_path / "ws"
+    wrong = run_mine("speakers", "set", str(call), "Nobody", "rep", "--workspace", str(ws))
+    assert wrong.returncode != 0 and "S1 (Kees van der Meer), S2 (Sanne de Boer)" in wrong.stderr
+    ok = run_mine("speakers", "set", str(call), "sanne de boer", "rep", "--workspace", str(ws))
+    assert ok.returncode == 0, ok.stderr
+    out = tmp_path / "out"
+    r = run_mine(
+        "terms", str(folder), "--out", str(out), "--language", "nl", "--workspace", str(ws)
+    )
+    assert r.returncode == 0, r.stderr
+    with (out / "terms.csv").open(encoding="utf-8") as fh:
+        rows = {row["term"]: row for row in csv.DictReader(fh)}
+    assert "vloerverwarming" in rows and "warmtepomp" not in rows
