@@ -612,7 +612,7 @@ def admit(path: Path, *, now: datetime | None = None, hasher: Hasher | None = No
         raise _refuse(
             path,
             f"the consent record {_where(chosen.source)} is for another recording (call_id "
-            f"{consent.call_id[:12]}…, these bytes are {call_id[:12]}…): the audio was "
+            f"{consent.call_id[:12]}…, these bytes are {call_id[:12]}…): the file was "
             f"replaced or is another file; record consent for it with: {_add_hint(path)} --force",
         )
     return Admission(path, real, consent, call_id, identity)
@@ -681,6 +681,17 @@ def _chosen_record(path: Path, real: Path, records: list[RawRecord]) -> tuple[Ra
             f"{real.name}; record consent for this recording with: {_add_hint(path)}",
         )
     return chosen, consent
+
+
+def refuse_if_recorded(path: Path) -> None:
+    """Raise ``ConsentError`` when a consent record is about ``path`` and refuses it (withdrawn,
+    expired, for other bytes, malformed); a file without any record passes (``mine terms``
+    reads the transcripts it is given, and a withdrawal must still stop it)."""
+    real = real_file(path)
+    records, problems = records_for(real)
+    pointing = records_for(real, pointing=True)[0]
+    if records or problems or pointing:
+        admit(path)
 
 
 def gate(audio: Path, *, now: datetime | None = None) -> Consent:

@@ -571,7 +571,8 @@ _PARTICLES = {
 
 
 def _name_patterns(names: Iterable[str]) -> list[re.Pattern[str]]:
-    """Patterns for each participant: the full name, the surname with particles, each part."""
+    """Patterns for each participant: the full name and the surname with particles in any case,
+    each part as written or in capitals (a one-word name is a part: "Will" is not "will")."""
     full: set[str] = set()
     parts: set[str] = set()
     for name in names:
@@ -579,7 +580,8 @@ def _name_patterns(names: Iterable[str]) -> list[re.Pattern[str]]:
         words = (folded[0] if folded else name).split()
         if not words:
             continue
-        full.add(" ".join(words))
+        if len(words) > 1:  # a one-word name ("Will", "Mark", "Bos") only as written
+            full.add(" ".join(words))
         core = [w for w in words if w.lower() not in _PARTICLES]
         if len(words) > 1:
             full.add(" ".join(words[1:]))  # "El Amrani" for "Mohamed el Amrani"
@@ -589,6 +591,7 @@ def _name_patterns(names: Iterable[str]) -> list[re.Pattern[str]]:
             if first_particle is not None:
                 full.add(" ".join(words[first_particle:]))  # "de Vries"
         parts.update(w for w in core if len(w) >= 2)
+        parts.update(w.upper() for w in core if len(w) >= 2)
     patterns = [
         re.compile(rf"(?<![\w]){re.escape(f)}(?![\w])", re.IGNORECASE)
         for f in sorted(full, key=len, reverse=True)
@@ -612,9 +615,7 @@ def _introduction(generation: int) -> re.Pattern[str]:
     phrases = [p for p in languages.merged("self_introductions") if p not in ("met", "it's")]
     opener = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
     name = rf"{_CAP}(?:\s+(?:{_PARTICLE_WORDS}))*\s+{_CAP}"
-    return re.compile(
-        rf"(?:\b(?i:{opener})\s+|^\s*(?i:met)\s+)({name})(?![\w'’-])"
-    )
+    return re.compile(rf"(?:\b(?i:{opener})\s+|^\s*(?i:met)\s+)({name})(?![\w'’-])")
 
 
 def _introduced(text: str) -> list[Span]:

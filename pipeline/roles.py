@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pipeline import languages
-from pipeline.formats.labels import Label, fold
+from pipeline.formats.labels import Label, bare, fold
 
 _WORD = re.compile(r"[\wÀ-ÿ]+")
 
@@ -159,24 +159,31 @@ def others_customers(
 # --------------------------------------------------------------------------- named speakers
 
 
+def _first_last(name: str) -> str:
+    """ "Jansen, Pieter" as "Pieter Jansen"; other names as they are."""
+    last, comma, first = bare(name).partition(",")
+    return f"{first.strip()} {last.strip()}" if comma and first.strip() else bare(name)
+
+
 def matches(label: str, names: Sequence[str], labels: Sequence[str]) -> str | None:
     """The name of ``names`` that ``label`` is: the same full name, or a first name that is
     unique among ``names`` and among the speakers' ``labels`` (case and accents ignored)."""
-    mine = fold(label)
-    folded = [fold(n) for n in names if n.strip()]
+    names = [n for n in names if n.strip()]
+    mine = fold(_first_last(label))
+    folded = [fold(_first_last(n)) for n in names]
     for name, f in zip(names, folded, strict=False):
         if f == mine:
             return name
     first = mine.split()[0] if mine else ""
-    label_firsts = [fold(x).split()[0] for x in labels if fold(x)]
+    label_firsts = [fold(_first_last(x)).split()[0] for x in labels if fold(x)]
     if not first or label_firsts.count(first) != 1:
         return None
-    name_firsts = [f.split()[0] for f in folded]
+    name_firsts = [f.split()[0] if f else "" for f in folded]
     if name_firsts.count(first) != 1:
         return None
     name = names[name_firsts.index(first)]
     # "Sanne" matches "Sanne de Boer" and the reverse; two different surnames do not
-    if len(mine.split()) > 1 and len(fold(name).split()) > 1:
+    if len(mine.split()) > 1 and len(fold(_first_last(name)).split()) > 1:
         return None
     return name
 
@@ -210,6 +217,12 @@ def label_roles(
                 decided[sid] = RoleDecision("rep", source, 1.0, why)
             return others_customers(speakers, decided)
     rest = {sid: said.get(sid, "") for sid in ids if sid not in decided}
+    other = [sid for sid in rest if speakers[sid].kind != "function"]
+    if len(other) == 1 and any(d.role == "customer" for d in decided.values()):
+        # a labelled customer and one other speaker: the other is the one selling
+        return decided | {
+            other[0]: RoleDecision("rep", "label", 0.75, "the other speaker of a labelled customer")
+        }
     if len(rest) < 2:
         return decided | {
             sid: RoleDecision("unknown", "none", 0.0, "one speaker: role unknown") for sid in rest

@@ -267,6 +267,7 @@ def _read_transcripts(
     opts = settings.terms
     failed: list[tuple[str, str]] = []
     convs: list[Conversation] = []
+    seen: set[str] = set()
     hints = RoleHints(
         reps=settings.roles.reps,
         own_names=settings.transcribe.own_names,
@@ -284,6 +285,9 @@ def _read_transcripts(
         except MineError as exc:
             failed.append((shown(f), str(exc)))
             continue
+        if conv.call_id in seen:  # identical bytes (a copy, or a .vtt and a .txt export)
+            continue  # one conversation counts once
+        seen.add(conv.call_id)
         convs.append(conv)
     if not convs:
         raise NoTranscriptRead(failed)

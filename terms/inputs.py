@@ -20,15 +20,15 @@ and outputs (``shown``).
 from __future__ import annotations
 
 import hashlib
-import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.config import term_languages
+from pipeline.consent import refuse_if_recorded
 from pipeline.errors import InputError
 from pipeline.formats import TRANSCRIPT_CAP, TRANSCRIPT_SUFFIXES, Parsed, detect, parse
-from pipeline.formats.convert import spoken, to_transcript
+from pipeline.formats.convert import MAX_UTTERANCE, pieces, spoken, to_transcript
 from pipeline.formats.decode import decode_text
 from pipeline.privacy import Redactor, guess_language, ner_for
 from pipeline.reading import MB, read_bounded, shown
@@ -41,8 +41,6 @@ Corrections = Callable[[str], Mapping[str, str]]
 SUFFIXES = TRANSCRIPT_SUFFIXES
 #: ``mine transcribe --keep-raw`` writes the transcript before PII redaction under this ending.
 RAW_SUFFIX = ".raw.json"
-#: An utterance longer than this is cut at sentence ends (a whole call on one line of a .txt).
-MAX_UTTERANCE = 2000
 
 
 @dataclass(frozen=True)
@@ -70,28 +68,11 @@ PAGES_CAP = 1024 * MB
 # ---- transcripts ----
 
 
-def _pieces(text: str, limit: int = MAX_UTTERANCE) -> Iterator[str]:
-    """Cut ``text`` into pieces of at most ``limit`` characters, at sentence ends where it can."""
-    start, end = 0, len(text)
-    while end - start > limit:
-        head = text[start : start + limit]
-        cut = max((m.end() for m in re.finditer(r"[.!?…]\s", head)), default=0)
-        if cut < limit // 4:
-            cut = head.rfind(" ") + 1
-        if cut < limit // 4:
-            cut = limit
-        if piece := head[:cut].strip():
-            yield piece
-        start += cut
-    if rest := text[start:].strip():
-        yield rest
-
-
 def _short(utterances: list[Utterance]) -> tuple[Utterance, ...]:
     """Utterances no longer than ``MAX_UTTERANCE``: a long one becomes several, same time."""
     out: list[Utterance] = []
     for u in utterances:
-        parts = [u.text] if len(u.text) <= MAX_UTTERANCE else list(_pieces(u.text))
+        parts = [u.text] if len(u.text) <= MAX_UTTERANCE else list(pieces(u.text))
         for part in parts:
             out.append(replace(u, idx=len(out), text=part, words=u.words if part is u.text else ()))
     return tuple(out)
@@ -170,7 +151,7 @@ def read_conversation(
     raw = _transcript_bytes(path, shown_path, include_raw=include_raw)
     mine = _mine_json(raw, shown_path, language)
     if mine is None:
-        return _other_tool(raw, shown_path, language, hints, corrections)
+        return _other_tool(path, raw, shown_path, language, hints, corrections)
     conv, redacted = mine
     if not any(u.text.strip() for u in conv.utterances):
         raise InputError(f"{shown_path}: the transcript is empty; nothing to extract terms from")
@@ -185,13 +166,19 @@ def read_conversation(
 
 
 def _other_tool(
+    original: Path,
     raw: bytes,
     path: Path,
     language: str | None,
     hints: RoleHints | None,
     corrections: Corrections | None,
 ) -> Conversation:
-    """Another tool's transcript, read by ``pipeline.formats``: labels to roles, redacted."""
+    """Another tool's transcript, read by ``pipeline.formats``: labels to roles, redacted.
+
+    A consent record about the file that refuses it (withdrawn, expired, for other bytes)
+    refuses it here too; a file without any record is read as given.
+    """
+    refuse_if_recorded(original)
     parsed: Parsed = parse(raw, path)
     if not spoken(parsed).strip():
         raise InputError(f"{path}: the transcript is empty; nothing to extract terms from")

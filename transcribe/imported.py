@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pipeline.config import TranscribeOptions
 from pipeline.consent import Admission
 from pipeline.errors import InputError
-from pipeline.formats import TRANSCRIPT_CAP, parse
+from pipeline.formats import FOREIGN_CAP, parse
 from pipeline.formats.convert import spoken, to_transcript
 from pipeline.privacy import guess_language
 from pipeline.reading import read_bounded
@@ -45,7 +45,7 @@ def import_transcript(adm: Admission, options: TranscribeOptions, hints: ImportH
     """
     raw = read_bounded(
         adm.real,
-        cap=TRANSCRIPT_CAP,
+        cap=FOREIGN_CAP,
         fix="pass a transcript file (.vtt, .srt, .txt, .docx or .json) or check the path",
         too_large="more than mine reads of one transcript; split it into smaller files",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from pipeline.formats import VTT_NOTE
 from pipeline.records import Transcript, Utterance
 
 
@@ -47,7 +48,7 @@ def to_srt(t: Transcript) -> str:
 
 def to_vtt(t: Transcript) -> str:
     """WebVTT captions; the speaker, when known, is a voice tag."""
-    blocks = ["WEBVTT\n"]
+    blocks = ["WEBVTT\n", f"{VTT_NOTE}\n"]  # the note: a folder of inputs can tell it is mine
     for n, u in enumerate(t.utterances, start=1):
         text = _cue_text(u).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         if u.speaker != "unknown":

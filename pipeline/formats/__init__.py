@@ -37,8 +37,11 @@ from pipeline.formats.readers import (
 )
 from pipeline.reading import MB
 
-#: The most mine reads of one transcript file.
+#: The most mine reads of one transcript file (mine's own JSON).
 TRANSCRIPT_CAP = 200 * MB
+#: The most mine reads of another tool's transcript: a day of meetings is a few MB, and each MB
+#: takes seconds to read, redact and give roles.
+FOREIGN_CAP = 20 * MB
 #: The file endings mine reads as transcripts (content decides the layout).
 TRANSCRIPT_SUFFIXES = (".json", ".srt", ".vtt", ".txt", ".docx")
 _DOCX_MAGIC = b"PK\x03\x04"
@@ -75,6 +78,11 @@ def parse(raw: bytes, path: Path) -> Parsed:
         InputError: not text nor a .docx, a JSON that is not a transcript, a subtitle file
             without cues, or nothing said in it.
     """
+    if len(raw) > FOREIGN_CAP:
+        raise InputError(
+            f"{path}: {len(raw) / MB:.0f} MB, more than mine reads of one transcript of another "
+            f"tool ({FOREIGN_CAP // MB} MB); split it into smaller files"
+        )
     text = None if raw.startswith(_DOCX_MAGIC) else decode_text(raw, path)
     fmt = detect(raw, text)
     if fmt == "text" and path.suffix.lower() in (".srt", ".vtt"):
@@ -99,6 +107,8 @@ def parse(raw: bytes, path: Path) -> Parsed:
     return Parsed(fmt, tuple(lines))
 
 
+#: The note block that starts mine's WebVTT view (players ignore NOTE blocks).
+VTT_NOTE = "NOTE a view of a transcript written by mine"
 _MINE_VIEW_ROW = re.compile(r"^\[\d+:\d\d:\d\d\.\d(?: (?:customer|rep))?\] ")
 
 
@@ -107,7 +117,8 @@ def mine_output(path: Path) -> bool:
     folder of recordings that also holds mine's outputs does not read them as inputs.
 
     Judged from the name and the first 64 KB: a JSON with mine's ``call_id`` and
-    ``mine_version``, a ``.txt`` in mine's view layout, a view beside such a JSON."""
+    ``mine_version``, a ``.txt`` in mine's view layout, a ``.vtt`` with mine's note, a view
+    beside such a JSON. (An ``.srt`` view without its JSON cannot be told from another tool's.)"""
     name = path.name.lower()
     if name.endswith(".raw.json") or name in ("terms.json", "gap.json", "crawl.json"):
         return True
@@ -122,5 +133,7 @@ def mine_output(path: Path) -> bool:
         return False
     if path.suffix.lower() == ".json":
         return head.lstrip().startswith("{") and '"mine_version"' in head and '"call_id"' in head
+    if path.suffix.lower() == ".vtt":
+        return VTT_NOTE in head[:200]
     first = next((row for row in head.splitlines() if row.strip()), "")
     return path.suffix.lower() == ".txt" and bool(_MINE_VIEW_ROW.match(first))

@@ -46,7 +46,7 @@ _PAREN = re.compile(r"\(\(?([^()\n]{1,60})\)?\)")
 _HASHTIME = re.compile(rf"#{_TIME}(?:-\d+)?#")
 #: A time of day said ("om 10:30") is speech; a bare hh:mm:ss in the text is a time code.
 _BARETIME = re.compile(r"(?<![\w:.,])\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,3})?(?![\w:])")
-_DASHES = re.compile(r"--+|—|(?<=\s)–(?=\s)")
+_DASHES = re.compile(r"--+|—|(?<=\s)(?<!\d\s)–(?=\s)(?!\s\d)")  # "3 – 4" is a range
 _ELLIPSIS = re.compile(r"…|\.{3,}")
 _SPACE_BEFORE = re.compile(r"\s+([,.;:!?])")
 _DOUBLE_PUNCT = re.compile(r"([,;:])(?:\s*[,;:])+")

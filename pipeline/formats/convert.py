@@ -9,6 +9,8 @@ or placeholder label is (``diarization.speakers[].label``).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -16,11 +18,31 @@ from typing import Any
 from pipeline.clock import now
 from pipeline.formats import Parsed
 from pipeline.formats.annotations import strip_annotations
-from pipeline.formats.labels import Label, classify
+from pipeline.formats.labels import Label, classify, spellings
 from pipeline.formats.readers import Line
 from pipeline.privacy import Redactor, ner_for
 from pipeline.records import ModelInfo, Transcript, Utterance
 from pipeline.roles import RoleDecision, RoleHints, label_roles
+
+#: An utterance longer than this is cut at sentence ends (a whole call on one line of a .txt).
+MAX_UTTERANCE = 2000
+
+
+def pieces(text: str, limit: int = MAX_UTTERANCE) -> Iterator[str]:
+    """Cut ``text`` into pieces of at most ``limit`` characters, at sentence ends where it can."""
+    start, end = 0, len(text)
+    while end - start > limit:
+        head = text[start : start + limit]
+        cut = max((m.end() for m in re.finditer(r"[.!?…]\s", head)), default=0)
+        if cut < limit // 4:
+            cut = head.rfind(" ") + 1
+        if cut < limit // 4:
+            cut = limit
+        if piece := head[:cut].strip():
+            yield piece
+        start += cut
+    if rest := text[start:].strip():
+        yield rest
 
 
 @dataclass(frozen=True)
@@ -79,9 +101,9 @@ def to_transcript(
     """The redacted mine transcript of a parsed file (see the module docstring)."""
     ids, labels = speaker_ids(parsed)
     said = [
-        _Said(x, text, ids[x.label] if x.label is not None else "")
+        _Said(x, piece, ids[x.label] if x.label is not None else "")
         for x in parsed.lines
-        if (text := strip_annotations(x.text))
+        for piece in pieces(strip_annotations(x.text))
     ]
     texts: dict[str, list[str]] = {sid: [] for sid in labels}
     for s in said:
@@ -94,7 +116,7 @@ def to_transcript(
     names = [
         *participants,
         *hints.reps,
-        *(lab.text for lab in labels.values() if lab.kind == "person"),
+        *(v for lab in labels.values() if lab.kind == "person" for v in spellings(lab.text)),
     ]
     redactor = Redactor(names=names, ner=ner_for(language))
     redactor.warm(s.text for s in said)

@@ -93,8 +93,10 @@ def role_word(label: str) -> str:
 
 
 def bare(label: str) -> str:
-    """A label without what follows a name in parentheses ("Jan Smit (Warmtewerk)")."""
-    return " ".join(re.sub(r"\([^()]*\)", " ", label).split()) or " ".join(label.split())
+    """A label without what follows a name in parentheses ("Jan Smit (Warmtewerk)"); a label
+    that is all parentheses ("(Sanne)") without them."""
+    kept = " ".join(re.sub(r"\([^()]*\)", " ", label).split())
+    return kept or " ".join(label.replace("(", " ").replace(")", " ").split())
 
 
 @functools.lru_cache(maxsize=4096)
@@ -108,27 +110,56 @@ def classify(label: str) -> Label:
     if not folded or _PLACEHOLDER.fullmatch(folded):
         return Label(text, "placeholder")
     words = re.findall(r"[^\W\d_][\w-]*|\d+", folded)
-    if words and all(w in FUNCTION_WORDS or w.isdigit() for w in words):
+    named = [w for w in words if not w.isdigit()]
+    if named and all(w in FUNCTION_WORDS for w in named) and not re.search(r"[@+]", text):
         return Label(text, "function")
-    return Label(text, "person")
+    return Label(text, "person")  # anything else, a phone number or an e-mail address too
 
 
 @functools.lru_cache(maxsize=4096)
-def looks_like_label(candidate: str) -> bool:
+def looks_like_label(candidate: str, *, lower: bool = False) -> bool:
     """True if ``candidate`` (text before a colon or a time) can be a speaker label: a role,
     a placeholder, a function, or a name of one to four words (initials and particles free),
-    each capitalised, such as "Jan de Vries", "J.P. van der Berg", "Pieter 't Hart"."""
+    each capitalised, such as "Jan de Vries", "J.P. van der Berg", "Pieter 't Hart"; with
+    ``lower``, also a name written in lower case ("sanne"), which a file must then use as a
+    label more than once."""
     text = bare(candidate)
     if not text or len(candidate) > 60:
         return False
     kind = classify(text).kind
     if kind in ("role", "placeholder", "function"):
         return True
-    words = text.split()
+    words = text.replace(",", " ").split()  # "Jansen, Pieter" too
     names = [w for w in words if fold(w) not in PARTICLES and not re.fullmatch(r"[A-Z]\.+", w)]
     if not 1 <= len(names) <= 4:
         return False
-    return all(_NAME_WORD.fullmatch(w) and (w[0].isupper() or w[0] in "'’") for w in names)
+    capital = all(w[0].isupper() or w[0] in "'’" for w in names)
+    return all(_NAME_WORD.fullmatch(w) for w in names) and (capital or lower)
+
+
+def spellings(label: str) -> list[str]:
+    """The ways a person's label may be written in the text: as labelled, in title case (for a
+    label in capitals or lower case), without accents, hyphenated first names apart
+    ("Anne-Marie": "Anne", "Marie"), "Last, First" turned round, and the name in an e-mail
+    address label (jan.devries@...: "Jan", "Devries")."""
+    text = bare(label)
+    out = [text]
+    if "@" in text:
+        local = text.split("@", 1)[0]
+        out += [w.capitalize() for w in re.split(r"[._+-]+", local) if len(w) >= 3]
+    if "," in text:
+        last, _sep, first = text.partition(",")
+        out.append(f"{first.strip()} {last.strip()}")
+    if text.isupper() or text.islower():
+        out.append(" ".join(w if fold(w) in PARTICLES else w.capitalize() for w in text.split()))
+    plain = "".join(
+        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+    ).replace("ı", "i")
+    if plain != text:
+        out.append(plain)
+    for variant in list(out):
+        out += [p for w in variant.split() if "-" in w for p in w.split("-") if len(p) >= 3]
+    return list(dict.fromkeys(x for x in out if x.strip()))
 
 
 def name_parts(label: str) -> list[str]:

@@ -97,25 +97,29 @@ _MINE_VIEW = re.compile(r"^\[(\d+):(\d\d):(\d\d)\.(\d)(?: (customer|rep))?\] (.*
 
 
 def _shape(row: str) -> tuple[str, dict[str, str]] | None:
-    """The layout of one row and its parts, if it has a speaker label or a time."""
+    """The layout of one row and its parts, if it has a speaker label or a time (a label in
+    lower case too: ``_accepted`` asks more of those)."""
     for name, pattern in _FORMS:
         m = pattern.match(row)
-        if m and (name == "time" or looks_like_label(m.group("label"))):
+        if m and (name == "time" or looks_like_label(m.group("label"), lower=True)):
             return name, {k: v for k, v in m.groupdict().items() if v is not None}
     return None
 
 
 def _accepted(shapes: list[tuple[str, dict[str, str]] | None]) -> set[str]:
-    """The labels that are speakers: said twice, a role or placeholder, or given with a time;
-    a name-like label said once counts when the file has three labelled rows or more."""
+    """The labels that are speakers: a role or placeholder, a label used twice or given with a
+    time, or a capitalised name when the file has two labelled rows or more; a name in lower
+    case ("sanne:") only when it is used twice."""
     counts = Counter(s[1]["label"].strip() for s in shapes if s and "label" in s[1])
     timed = {s[1]["label"].strip() for s in shapes if s and "label" in s[1] and "time" in s[1]}
-    many = sum(c for c in counts.values()) >= 3
-    return {
-        label
-        for label, n in counts.items()
-        if n >= 2 or label in timed or many or classify(label).kind in ("role", "placeholder")
-    }
+    many = sum(c for c in counts.values()) >= 2
+    out = set()
+    for label, n in counts.items():
+        if classify(label).kind in ("role", "placeholder") or n >= 2:
+            out.add(label)
+        elif looks_like_label(label) and (label in timed or many):
+            out.add(label)
+    return out
 
 
 def read_rows(rows: list[str]) -> list[Line]:
@@ -194,25 +198,26 @@ def docx_rows(raw: bytes, path: Path) -> list[str]:
     _check_zip(raw, path)
     try:
         document = docx.Document(io.BytesIO(raw))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        rows: list[str] = []
+        for block in document.element.body.iterchildren():
+            tag = block.tag.rsplit("}", 1)[-1]
+            if tag == "p":
+                text = "".join(t.text or "" for t in block.iter() if t.tag.endswith("}t"))
+                rows += text.split("\n")
+            elif tag == "tbl":
+                table = docx.table.Table(block, document)
+                rows += [_table_row([c.text.strip() for c in row.cells]) for row in table.rows]
+    except Exception as exc:  # lxml or python-docx on a damaged file: one line, not a crash
         raise InputError(
             f"{path}: not a readable .docx ({type(exc).__name__}); save it again from Word, or "
             "export the transcript as .txt or .vtt"
         ) from None
-    rows: list[str] = []
-    for block in document.element.body.iterchildren():
-        tag = block.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            text = "".join(t.text or "" for t in block.iter() if t.tag.endswith("}t"))
-            rows += text.split("\n")
-        elif tag == "tbl":
-            table = docx.table.Table(block, document)
-            rows += [_table_row([c.text.strip() for c in row.cells]) for row in table.rows]
     return rows
 
 
-#: The most a .docx may hold unpacked (a Word transcript of a day of meetings is a few MB).
-DOCX_UNPACKED_CAP = 256 * 1024 * 1024
+#: The most a .docx may hold unpacked: a Word transcript of a day of meetings is a few MB, and
+#: reading one takes about 20 times its unpacked size in memory.
+DOCX_UNPACKED_CAP = 32 * 1024 * 1024
 
 
 def _check_zip(raw: bytes, path: Path) -> None:
