@@ -311,7 +311,7 @@ def _transcriptions_to_do(
     opts_hash = ""  # once per run: asking which speaker model is installed is slow
     todo: list[_Todo] = []
     seen: dict[str, Path] = {}
-    found = _recordings_in(recordings, db)
+    found = _recordings_in(recordings, frozenset(output_owners(db)))
     instead = _same_conversation(found)
     for path in found:
         if path in instead:  # a recording and a transcript of one conversation: the recording
@@ -413,11 +413,11 @@ def _transcripts_done(db: sqlite3.Connection) -> list[Path]:
     return sorted(set(jsons))
 
 
-def _recordings_in(folder: Path, db: sqlite3.Connection) -> list[Path]:
+def _recordings_in(folder: Path, owned: frozenset[str] = frozenset()) -> list[Path]:
     """The recordings and other tools' transcripts directly in ``folder`` (not mine's own
-    outputs, nor files the workspace registered as outputs): files first, then links (the gate
-    resolves them)."""
-    found = conversations_in(folder, skip=frozenset(output_owners(db)))
+    outputs, nor the files the workspace registered as outputs, ``owned``): files first, then
+    links (the gate resolves them)."""
+    found = conversations_in(folder, skip=owned)
     return sorted(found, key=lambda p: (p.is_symlink(), p.name))
 
 
@@ -658,16 +658,22 @@ def status(recordings: Path | None, *, settings: Settings) -> dict[str, Any]:
     db_path = ws / "state.db"
     rows: list[tuple] = []
     calls: dict[str, str] = {}
+    owned: frozenset[str] = frozenset()
     if db_path.is_file():
         with open_state(ws) as db:
+            owned = frozenset(output_owners(db))
             rows = [(r.item, r.stage, r.status, r.reason, r.finished_at) for r in stage_rows(db)]
             for rec in sorted(state_recordings(db), key=lambda r: r.transcribed_at or ""):
                 calls[rec.path] = rec.call_id  # the latest recording at each path
     known = {(r[0], r[1]): r for r in rows}
     items = []
     if recordings is not None and recordings.is_dir():
-        for p in _recordings_in(recordings):
+        found = _recordings_in(recordings, owned)
+        instead = _same_conversation(found)
+        for p in found:
             r = known.get((normal_path(p), "transcribe")) or known.get((p.name, "transcribe"))
+            if p in instead:  # never transcribed itself: the recording stands for it
+                r = (p.name, "transcribe", "skipped", f"{instead[p].name} is used instead", None)
             items.append(
                 {
                     "file": p.name,

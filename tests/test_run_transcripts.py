@@ -72,6 +72,15 @@ def test_a_mixed_folder_gates_imports_reports_and_forgets(tmp_path: Path) -> Non
         "failed": 1,
     }
 
+    status = json.loads(run_mine("status", str(rec), "--workspace", str(ws), "--json").stdout)
+    by_file = {x["file"]: x["status"] for x in status["recordings"]}
+    assert by_file == {
+        "visit.flac": "done",
+        "teams.vtt": "done",
+        "visit.vtt": "skipped",
+        "otter.txt": "failed",
+    }
+
     forgot = run_mine("forget", str(rec / "teams.vtt"), "--yes", "--workspace", str(ws))
     assert forgot.returncode == 0, forgot.stderr
     assert not (rec / "teams.vtt").exists()
