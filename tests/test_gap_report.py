@@ -18,6 +18,28 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 HOSTILE = ['<script>alert("x")</script>', '"><img src=x onerror=alert(1)>', "{{ 7*7 }}"]
 
 
+def _mine_json(path: Path, lines: list[str]) -> None:
+    """A mine transcript JSON of ``Role: text`` lines, one utterance each, 5 s apart."""
+    from pipeline.records import ModelInfo, Transcript, Utterance
+
+    utterances = tuple(
+        Utterance(i, 5.0 * i, 5.0 * i + 4, "rep" if role == "Verkoper" else "customer", text)
+        for i, (role, _sep, text) in enumerate(line.partition(": ") for line in lines)
+    )
+    t = Transcript(
+        "c0" * 32,
+        path.with_suffix(".wav").name,
+        "nl",
+        1.0,
+        ModelInfo("base", "0" * 64, "test"),
+        {},
+        5.0 * len(lines),
+        utterances,
+        redacted=True,
+    )
+    path.write_text(json.dumps(t.to_dict(), ensure_ascii=False), encoding="utf-8")
+
+
 def _corpus(root: Path) -> tuple[Path, Path]:
     calls = root / "calls"
     calls.mkdir(parents=True)
@@ -30,9 +52,13 @@ def _corpus(root: Path) -> tuple[Path, Path]:
             f"Klant: De thermostaat gaat steeds kapot, dat is al de {i + 2}e keer.",
         ]
         if i == 0:
+            # mine's own JSON: its text is read as written (another tool's .txt would lose the
+            # tags and braces as transcriber annotations), so the payload reaches the report
             lines.append(
                 f"Klant: Zeg {HOSTILE[0]} en {HOSTILE[1]} en {HOSTILE[2]} over de storingsmelding."
             )
+            _mine_json(calls / f"gesprek{i}.json", lines)
+            continue
         (calls / f"gesprek{i}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     site = root / "site"
     site.mkdir()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,6 +26,13 @@ def _all_text(*folders: Path) -> str:
             for name in files:
                 chunks.append((Path(root) / name).read_bytes().decode("utf-8", "replace"))
     return "\n".join(chunks).lower()
+
+
+def _words(transcript: Path) -> set[str]:
+    """The words of six letters or more that a transcript JSON's utterances hold."""
+    data = json.loads(transcript.read_text(encoding="utf-8"))
+    text = " ".join(u["text"] for u in data["utterances"]).lower()
+    return set(re.findall(r"[a-zà-ÿ]{6,}", text))
 
 
 def _workspace(tmp_path: Path) -> tuple[Path, Path, Path, Path]:
@@ -50,7 +58,9 @@ def _workspace(tmp_path: Path) -> tuple[Path, Path, Path, Path]:
 
 def test_forget_erases_every_trace_of_one_call(tmp_path: Path) -> None:
     ws, out, a, b = _workspace(tmp_path)
-    assert "verdwijnen" in _all_text(out) and "aanknopingspunten" in _all_text(out)
+    said_a = _words(out / (a.stem + ".json"))  # what the model heard (it varies by CPU)
+    said_b = _words(out / (b.stem + ".json")) - said_a
+    assert said_a and said_b and all(w in _all_text(out) for w in said_a)
     call_a = json.loads((out / (a.stem + ".json")).read_text())["call_id"]
 
     terms = run_mine("terms", str(out), "--out", str(ws / "terms"))
@@ -66,9 +76,9 @@ def test_forget_erases_every_trace_of_one_call(tmp_path: Path) -> None:
     assert not a.exists()  # it lay in a folder mine manages
 
     text = _all_text(ws, out)
-    assert "verdwijnen" not in text and "leeg is" not in text
+    assert not any(w in text for w in said_a - said_b)
     assert call_a not in text.replace(f'"call_id": "{call_a}"', "")  # only the audit tombstone
-    assert "aanknopingspunten" in text  # the other call is untouched
+    assert all(w in text for w in said_b)  # the other call is untouched
     audit = [json.loads(x) for x in (ws / "audit.jsonl").read_text().splitlines()]
     assert audit[-1] == {**audit[-1], "action": "forget", "call_id": call_a, "decision": "erased"}
     # a pseudonymous tombstone: the record's hash and dates prove consent and withdrawal
