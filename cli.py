@@ -215,7 +215,9 @@ def transcribe(
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="Recordings (m4a, mp3, wav, ogg, flac, webm, ...).", show_default=False
+            help="Recordings (m4a, mp3, wav, ogg, flac, webm, ...), or transcripts other tools "
+            "made (Teams/Zoom .vtt, .srt, Otter .txt, .docx, WhisperX .json).",
+            show_default=False,
         ),
     ],
     out: Annotated[
@@ -318,7 +320,9 @@ def transcribe(
 ) -> None:
     """Transcribe consented recordings locally (faster-whisper, no network).
 
-    A recording is only read if it has a consent record (see `mine consent add`).
+    A recording is only read if it has a consent record (see `mine consent add`). A transcript
+    of another tool with a consent record becomes a redacted mine transcript the same way
+    (its speaker labels give the roles; no model is loaded for it).
     Writes <stem>.json (canonical) and the other formats next to each recording or in --out.
 
     Example: mine transcribe visit-acme.m4a --format json,srt
