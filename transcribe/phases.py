@@ -151,7 +151,11 @@ def _output_stem(
         if stem.lower().endswith(".raw") or len(stem.encode()) > 200:
             continue  # would read as another file's raw transcript, or be too long a name
         targets = _outputs(folder, stem, formats, keep_raw)
-        if any(claimed.get(q, me) != me for t in targets for q in (t, t.absolute(), _resolved(t))):
+        if any(
+            claimed.get(q, me) != me
+            for t in targets
+            for q in (t, t.absolute(), Path(normal_path(t)))
+        ):
             continue
         owned = {t: owner(t) for t in targets}
         if set(owned.values()) - {None, me}:  # another's, even an earlier one at this path
@@ -211,7 +215,7 @@ def admit_batch(
     refused: dict[int, FileResult] = {}
     # every input is taken: no output may overwrite a file of the batch
     claimed: dict[Path, tuple[str, str]] = {
-        q: ("input", "") for p in paths for q in (p.absolute(), _resolved(p))
+        q: ("input", "") for p in paths for q in (p.absolute(), Path(normal_path(p)))
     }
     known = _Workspace.read(settings.workspace)
     for i, path in enumerate(paths):
@@ -249,13 +253,6 @@ def admit_batch(
             )
         )
     return jobs, refused
-
-
-def _resolved(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError):
-        return path.absolute()
 
 
 def _audit(
