@@ -54,6 +54,8 @@ def crawl_site(
     except CrawlError as exc:
         error = exc
     report.seconds = time.monotonic() - started
+    if warning := report.language_warning():
+        report.warnings.append(warning)
     if report.pages or (not kept and (report.skipped or report.broken or error is None)):
         report.outputs = tuple(str(p) for p in _write(report, opts, out_dir))
     elif error is not None and kept:

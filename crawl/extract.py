@@ -59,6 +59,8 @@ class Extracted:
     base: str | None = None  # the page's <base href>, as written
     links_dropped: int = 0  # links past MAX_LINKS, not kept
     plain: str | None = None  # why the plain extraction was used instead of trafilatura
+    lang_declared: str | None = None  # what the page says it is (<html lang>, front matter)
+    logo_alt: str | None = None  # the alt text of the site's logo (its name, often)
 
 
 def content_hash(text: str) -> str:
@@ -153,7 +155,7 @@ def extract_html(html: str, *, url: str | None = None) -> Extracted:
     text = (getattr(doc, "text", "") or "").strip()
     title = (getattr(doc, "title", "") or "").strip()
     description = (getattr(doc, "description", "") or "").strip()
-    lang = None
+    declared = logo_alt = None
     headings: list[dict[str, str]] = []
     canonical = base = None
     links: list[str] = []
@@ -162,7 +164,8 @@ def extract_html(html: str, *, url: str | None = None) -> Extracted:
     if tree is not None:
         html_lang = tree.get("lang") or next(iter(tree.xpath("//html/@lang")), None)
         if html_lang:
-            lang = html_lang.split("-")[0].lower()
+            declared = html_lang.split("-")[0].strip().lower() or None
+        logo_alt = _logo_alt(tree)
         headings = _headings(tree)
         canonical = next(iter(tree.xpath("//link[@rel='canonical']/@href")), None)
         base = next(iter(tree.xpath("//base/@href")), None)
@@ -178,11 +181,46 @@ def extract_html(html: str, *, url: str | None = None) -> Extracted:
         if plain is not None:
             text = _plain_text(tree)  # changes the tree: last
         shell = scripts > 0 and len(text) < 100 and len(body_text) < 200
-    if text and (lang is None or languages.get(lang) is None):
-        lang = guess_language(text[:_LANG_SAMPLE]) or lang
     return Extracted(
-        title, description, headings, text, lang, canonical, links, shell, base, dropped, plain
+        title,
+        description,
+        headings,
+        text,
+        page_language(text, declared),
+        canonical,
+        links,
+        shell,
+        base,
+        dropped,
+        plain,
+        declared,
+        logo_alt,
     )
+
+
+def page_language(text: str, declared: str | None) -> str | None:
+    """A page's language: its text's when the text says so clearly (``languages.detect``),
+    else the declared one when mine knows it, else the best guess from the text, else the
+    declared one. A theme's ``<html lang="en">`` over Dutch text is common; the text decides."""
+    detected = languages.detect(text[:_LANG_SAMPLE]) if text else None
+    if detected:
+        return detected
+    if declared and languages.get(declared) is not None:
+        return declared
+    return (guess_language(text[:_LANG_SAMPLE]) if text else None) or declared
+
+
+_LOGO = (
+    "//img[contains(translate(concat(@src, ' ', @class, ' ', @id, ' ', @alt), "
+    "'LOGO', 'logo'), 'logo')]/@alt"
+)
+
+
+def _logo_alt(tree: Any) -> str | None:
+    """The alt text of the first image that calls itself a logo (by src, class, id or alt)."""
+    alt = next(iter(tree.xpath(_LOGO)), None)
+    alt = " ".join(str(alt).split()) if alt else ""
+    return alt[:200] or None
 
 
 _FRONT = re.compile(r"\A(?:---|\+\+\+)\s*\n(.*?)\n(?:---|\+\+\+)\s*\n", re.S)
@@ -225,9 +263,9 @@ def extract_markdown(source: str) -> Extracted:
     )
     if not title and headings:
         title = headings[0]["text"]
-    if lang is None:
-        lang = guess_language(text)
-    return Extracted(title, description, headings, text, lang)
+    return Extracted(
+        title, description, headings, text, page_language(text, lang), lang_declared=lang
+    )
 
 
 def to_record(
@@ -243,6 +281,8 @@ def to_record(
         "headings": page.headings,
         "text": page.text,
         "lang": page.lang,
+        "lang_declared": page.lang_declared,
+        "logo_alt": page.logo_alt,
         "fetched_at": fetched_at,
         "content_hash": content_hash(page.text),
         **extra,

@@ -3,10 +3,12 @@ redirects, time), written to ``crawl.json`` beside ``pages.jsonl``."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from crawl.robots import USER_AGENT
+from pipeline import sitenames
 from pipeline.config import CrawlOptions, options_dict
 
 
@@ -45,6 +47,43 @@ class CrawlReport:
             {"url": url, "status": status, "referrers": [referrer] if referrer else []}
         )
 
+    def languages(self) -> dict[str, Any]:
+        """The pages' languages by their text and as declared, and where the two differ."""
+        differ = [
+            p
+            for p in self.pages
+            if p.get("lang_declared") and p.get("lang") and p["lang_declared"] != p["lang"]
+        ]
+        return {
+            "pages": dict(Counter(p.get("lang") or "unknown" for p in self.pages)),
+            "declared": dict(Counter(p.get("lang_declared") or "none" for p in self.pages)),
+            "declared_differs": len(differ),
+            "examples": [
+                {"url": p["url"], "declared": p["lang_declared"], "text": p["lang"]}
+                for p in differ[:5]
+            ],
+        }
+
+    def language_warning(self) -> str | None:
+        """One line when pages declare another language than their text is in."""
+        found = self.languages()
+        if not found["declared_differs"]:
+            return None
+        first = found["examples"][0]
+        return (
+            f"{found['declared_differs']} of {len(self.pages)} pages declare a language their "
+            f'text is not in (e.g. {first["url"]}: lang="{first["declared"]}", text '
+            f"{first['text']}); mine goes by the text"
+        )
+
+    def own_names(self) -> list[str]:
+        """The site's names: its host, the title part most pages share, its logo's alt text."""
+        return sitenames.collect(
+            start=self.start,
+            titles=(p.get("title") or "" for p in self.pages),
+            logo_alts=(p["logo_alt"] for p in self.pages if p.get("logo_alt")),
+        )
+
     def summary(self, options: CrawlOptions | None) -> dict[str, Any]:
         """The crawl.json content."""
         return {
@@ -61,6 +100,8 @@ class CrawlReport:
             "stopped": self.stopped,
             "crawl_delay": self.crawl_delay,
             "warnings": self.warnings,
+            "languages": self.languages(),
+            "own_names": self.own_names(),
             "user_agent": USER_AGENT,
             "options": options_dict(options) if options else {},
         }

@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -325,6 +327,37 @@ def zipf(word: str, code: str) -> float:
         return zipf_frequency(word, code)
     except LookupError:
         return 0.0
+
+
+#: What ``detect`` asks of a text before it names its language: this many stop words of that
+#: language alone, and this many times as many as of any other language.
+DETECT_MIN_WORDS = 5
+DETECT_RATIO = 2.0
+_LETTERS = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+def detect(text: str, *, sample: int = 50_000) -> str | None:
+    """The registered language ``text`` is written in, or None when the text does not say so
+    clearly.
+
+    Counted on the first ``sample`` characters: the stop words that belong to one registered
+    language only ("het", "niet" are Dutch; "the", "with" English). A language needs
+    ``DETECT_MIN_WORDS`` of them and ``DETECT_RATIO`` times as many as the runner-up. A page's
+    ``<html lang>`` is a hint a theme often gets wrong; its text is the evidence.
+    """
+    entries = languages()
+    if len(entries) < 2:
+        return entries[0].code if entries else None
+    owner: dict[str, str | None] = {}
+    for entry in entries:
+        for word in entry.stop_words:
+            owner[word] = entry.code if word not in owner else None
+    hits = Counter(
+        owner[w] for w in _LETTERS.findall(text[:sample].lower()) if owner.get(w) is not None
+    )
+    ranked = hits.most_common(2) + [("", 0), ("", 0)]
+    (best, n), (_, second) = ranked[0], ranked[1]
+    return best if n >= DETECT_MIN_WORDS and n >= DETECT_RATIO * second else None
 
 
 def generation() -> int:

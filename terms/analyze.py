@@ -22,8 +22,16 @@ _WORD = re.compile(r"^[^\W\d_][\w'-]*$")
 #: No word is longer ("hottentottententententoonstelling" has 33 letters); longer runs are junk,
 #: and splitting them into compounds would take time quadratic in their length.
 MAX_WORD = 60
-#: spaCy refuses texts over ``nlp.max_length`` (1,000,000): longer ones go in pieces this long.
-MAX_CHUNK = 100_000
+#: Text goes through the pipeline in pieces of at most this many characters, cut at a paragraph,
+#: else a sentence, else a space: a long page is analysed a few paragraphs at a time and its
+#: candidates are joined, so memory depends on this size, not on the longest page.
+PIECE = 2_000
+#: A spaCy batch holds pieces up to this many characters in all (and at most ``MAX_BATCH``
+#: pieces): batches are bounded by text length, not by the number of texts. Measured on a site
+#: of 250,000 words (bench/gap_memory.py): whole pages in batches of 256 peaked at 4.2 GB and
+#: took 22 s; pieces of 2,000 characters in batches of 40,000 characters, 0.5 GB and 11 s.
+BATCH_CHARS = 40_000
+MAX_BATCH = 256
 LINKS = ("s", "e", "en", "")
 #: Endings that are suffixes, not the second half of a compound ("koel+ing" is "koeling").
 _NOT_HEADS = {
@@ -187,11 +195,10 @@ class Analyzer:
         ['onderhoud+contract']
     """
 
-    def __init__(self, pipeline: LoadedPipeline, *, batch_size: int = 256) -> None:
+    def __init__(self, pipeline: LoadedPipeline) -> None:
         """Use ``pipeline`` (its language decides stop words, fillers and compounding)."""
         self.pipeline = pipeline
         self.language = pipeline.language
-        self.batch_size = batch_size
         entry = languages.get(self.language) or languages.Language(self.language, self.language)
         #: Dutch rules (compound keys, Dutch lemmas) apply to languages that split compounds.
         self.compounds = entry.splits_compounds
@@ -295,43 +302,64 @@ class Analyzer:
         return self._from_tokens(triples)
 
     def analyze(self, texts: Iterable[str]) -> Iterator[list[Candidate]]:
-        """Yield the candidates of each text, in order (spaCy ``nlp.pipe`` batches them).
+        """Yield the candidates of each text, in order, reading ``texts`` lazily.
 
-        A text longer than ``MAX_CHUNK`` (a long web page) is analysed in pieces cut at
-        whitespace, and its candidates come out together.
+        Every text goes to the pipeline in pieces of at most ``PIECE`` characters, and pieces
+        go in batches of at most ``BATCH_CHARS`` characters (``_batches``): the memory this
+        takes is bounded by those sizes, whatever the length of a text or the number of texts.
         """
         cleaned = (self.clean(t) for t in texts)
         if self.pipeline.nlp is None:
             for text in cleaned:
                 yield self._rules(text)
             return
-        pieces = ((piece, last) for text in cleaned for piece, last in _chunks(text))
+        nlp = self.pipeline.nlp
         found: list[Candidate] = []
-        for doc, last in self.pipeline.nlp.pipe(pieces, batch_size=self.batch_size, as_tuples=True):
-            if self.compounds:
-                found += self._from_tokens(
-                    [
+        for batch in _batches(p for text in cleaned for p in _pieces(text)):
+            for doc, last in nlp.pipe(batch, batch_size=len(batch), as_tuples=True):
+                if self.compounds:
+                    triples = [
                         (t.text, dutch_lemma(t.text, (t.lemma_ or t.text).lower()), t.pos_)
                         for t in doc
                     ]
-                )
-            else:
-                found += self._from_tokens(
-                    [(t.text, (t.lemma_ or t.text).lower(), t.pos_) for t in doc]
-                )
-            if last:
-                yield found
-                found = []
+                else:
+                    triples = [(t.text, (t.lemma_ or t.text).lower(), t.pos_) for t in doc]
+                found += self._from_tokens(triples)
+                if last:
+                    yield found
+                    found = []
 
 
-def _chunks(text: str, size: int = MAX_CHUNK) -> Iterator[tuple[str, bool]]:
-    """``text`` in pieces of at most ``size`` characters, cut at whitespace; True marks the last."""
+def _pieces(text: str, size: int = PIECE) -> Iterator[tuple[str, bool]]:
+    """``text`` in pieces of at most ``size`` characters; True marks the last.
+
+    Each cut falls at the last line break of the piece's second half, else at its last
+    sentence end, else at its last space (a piece of one unbroken run is cut hard).
+    """
     while len(text) > size:
-        cut = max(text.rfind("\n", 0, size), text.rfind(" ", 0, size))
-        cut = cut + 1 if cut > size // 2 else size
+        cut = text.rfind("\n", size // 2, size)
+        if cut < 0:
+            cut = max(text.rfind(mark, size // 2, size - 1) for mark in (". ", "? ", "! "))
+        if cut < 0:
+            cut = text.rfind(" ", size // 2, size)
+        cut = cut + 1 if cut >= 0 else size
         yield text[:cut], False
         text = text[cut:]
     yield text, True
+
+
+def _batches(pieces: Iterable[tuple[str, bool]]) -> Iterator[list[tuple[str, bool]]]:
+    """``pieces`` in lists of at most ``BATCH_CHARS`` characters (or ``MAX_BATCH`` pieces)."""
+    batch: list[tuple[str, bool]] = []
+    chars = 0
+    for piece in pieces:
+        batch.append(piece)
+        chars += len(piece[0])
+        if chars >= BATCH_CHARS or len(batch) >= MAX_BATCH:
+            yield batch
+            batch, chars = [], 0
+    if batch:
+        yield batch
 
 
 def describe(pipeline: LoadedPipeline) -> dict[str, Any]:

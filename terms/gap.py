@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import json
 import math
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from pipeline import languages, sitenames
 from pipeline.config import Settings
 from pipeline.errors import InputError
 from pipeline.files import staged_files
@@ -51,12 +55,13 @@ from pipeline.state import register_for_calls
 from pipeline.text import edit_distance
 from terms.analyze import Analyzer, zipf
 from terms.api import distinctiveness
+from terms.boilerplate import Boilerplate
 from terms.inputs import PAGES_CAP
 from terms.nlp import BUNDLED_NL, LoadedPipeline, load_pipeline
 
 if TYPE_CHECKING:
-    from scipy.sparse import spmatrix
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from scipy.sparse import csc_matrix, csr_matrix, spmatrix
+    from sklearn.feature_extraction.text import TfidfTransformer
 
 UNDERUSED_FACTOR = 0.25
 SUGGESTIONS = 3
@@ -202,25 +207,41 @@ def analyze_gap(
         by_lang[term.language].append(term)
     main_lang = max(by_lang, key=lambda k: len(by_lang[k])) if by_lang else "nl"
     on_progress(ProgressEvent("total", total=len(pages)))
+    page_lang = {p["url"]: _page_language(p, main_lang) for p in pages}
+    theme = Boilerplate.of(pages)
+    names = _own_names(pages, crawl_summary, settings)
     views = _PageViews(pages)
     gaps: list[GapRow] = []
     jargon: list[JargonRow] = []
+    own: list[dict[str, Any]] = []
+    coverage: dict[str, dict[str, Any]] = {}
     for lang, lang_terms in sorted(by_lang.items()):
-        lang_pages = [p for p in pages if (p.get("lang") or main_lang) == lang] or pages
+        lang_pages = [p for p in pages if page_lang[p["url"]] == lang]
+        coverage[lang] = _coverage(lang, len(lang_terms), len(lang_pages), page_lang)
+        if not lang_pages:
+            continue  # compared with pages in another language, every term would be "missing"
         analyzer = Analyzer(_pipeline_for(lang, terms.meta, settings))
-        site = _Site.read(analyzer, lang_pages, on_progress, total=len(pages))
+        site = _Site.read(analyzer, lang_pages, theme, on_progress, total=len(pages))
         contexts = _customer_contexts(analyzer, lang_terms)
         rows = _gap_rows(lang, lang_terms, site, contexts)
         views.add_gaps(rows)
         gaps += rows
         said = set(terms.meta.get("vocabulary", {}).get(lang, {})) or {t.key for t in lang_terms}
-        site_words = _jargon(lang, lang_terms, site, contexts, said)
+        site_words = _jargon(
+            lang, lang_terms, site, contexts, said | _own_keys(lang, site, names, own)
+        )
         views.add_jargon(site_words, site)
         jargon += site_words
     gaps.sort(key=lambda r: (-r.score, r.status != "missing", r.term))
     jargon.sort(key=lambda r: -r.score)
     data = GapFile(
-        meta=_meta(terms.meta, crawl_summary, len(pages), gaps),
+        meta={
+            **_meta(terms.meta, crawl_summary, len(pages), gaps),
+            "languages": coverage,
+            "warnings": [c["note"] for c in coverage.values() if c.get("note")],
+            "own_names": {"names": names, "on_site": own},
+            "theme_text": theme.summary(),
+        },
         gaps=tuple(gaps),
         jargon=tuple(jargon),
         pages=views.records(),
@@ -230,44 +251,177 @@ def analyze_gap(
     return GapReport(data, tuple(str(p) for p in outputs))
 
 
+#: A language with fewer pages than this (or a smaller share of the site than ``FEW_SHARE``)
+#: is compared, with a warning that its terms may show as missing because its site is small.
+FEW_PAGES = 3
+FEW_SHARE = 0.1
+
+
+def _page_language(page: dict[str, Any], default: str) -> str:
+    """A page's language: what mine crawl decided from its text (a crawl that records
+    ``lang_declared``), else the text's own (an older crawl trusted ``<html lang>``)."""
+    if "lang_declared" in page and page.get("lang"):
+        return page["lang"]
+    return languages.detect(page["text"]) or page.get("lang") or default
+
+
+def _coverage(lang: str, terms: int, pages: int, page_lang: dict[str, str]) -> dict[str, Any]:
+    """How many of the site's pages are in ``lang``, and a plain note when too few are."""
+    total = len(page_lang)
+    entry = languages.get(lang)
+    name = entry.name if entry else lang
+    others = ", ".join(f"{n} {code}" for code, n in Counter(page_lang.values()).most_common())
+    note = ""
+    if pages == 0:
+        note = (
+            f"No page of the site is in {name} ({lang}): its {total} pages are {others}. The "
+            f"{terms} {lang} customer terms were not compared; crawl the {name} pages of the "
+            "site (or its export), or check the pages' languages in crawl.json"
+        )
+    elif pages < FEW_PAGES or pages < FEW_SHARE * total:
+        note = (
+            f"Only {pages} of the site's {total} pages are in {name} ({lang}): a {lang} term "
+            "may show as missing because the site says little in that language"
+        )
+    return {"terms": terms, "pages": pages, "compared": pages > 0, "note": note}
+
+
+def _own_names(
+    pages: list[dict[str, Any]], crawl_summary: dict[str, Any], settings: Settings
+) -> list[str]:
+    """The site's own names: ``[transcribe] own_names``, what mine crawl found, the title part
+    most pages share and the start address's host."""
+    found = [
+        *settings.transcribe.own_names,
+        *[n for n in crawl_summary.get("own_names") or [] if isinstance(n, str)],
+        *sitenames.collect(
+            start=str(crawl_summary.get("start") or ""),
+            titles=(p.get("title") or "" for p in pages),
+        ),
+    ]
+    unique: dict[str, str] = {}
+    for name in found:
+        if sitenames.fold(name):
+            unique.setdefault(sitenames.fold(name), name)
+    return list(unique.values())
+
+
+def _own_keys(lang: str, site: _Site, names: list[str], own: list[dict[str, Any]]) -> set[str]:
+    """The site's keys that are its own names (added to ``own`` with their counts)."""
+    keys = {k for k in site.forms if sitenames.is_own(k, names)}
+    for key in sorted(keys, key=lambda k: -site.mentions(k)):
+        own.append(
+            {
+                "term": site.forms[key].most_common(1)[0][0],
+                "key": key,
+                "language": lang,
+                "site_mentions": site.mentions(key),
+                "site_pages": site.page_count(key),
+            }
+        )
+    return keys
+
+
 @dataclass
 class _Site:
-    """One language's pages as term keys: what the customers' terms are compared with."""
+    """One language's pages as term keys: what the customers' terms are compared with.
+
+    The pages' keys are held as one sparse matrix (page x key mentions, ``counts``), built page
+    by page as the analyzer yields them: no page's ``Doc`` and no list of every page's keys is
+    kept. Text that is the theme's rather than the page's (``Boilerplate``: lines repeated
+    across pages, listing pages) is analysed once and counted apart (``shared``): it shows a
+    term is on the site, but it is not the vocabulary of any page.
+    """
 
     pages: list[dict[str, Any]]
-    body_keys: list[list[str]] = field(default_factory=list)  # each page's keys, in page order
-    count: Counter = field(default_factory=Counter)  # key -> mentions in the pages' text
-    heading_count: Counter = field(default_factory=Counter)  # key -> in titles and headings
-    per_page: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # -> url
-    forms: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # -> surface
+    keys: list[str]  # column -> key
+    ids: dict[str, int]  # key -> column
+    counts: csr_matrix  # page x key: mentions in the page's own text
+    count: Counter  # key -> mentions in the pages' own text
+    shared: Counter  # key -> mentions in theme text (repeated lines, listing pages)
+    heading_count: Counter  # key -> in titles and headings
+    forms: dict[str, Counter]  # key -> surface form -> mentions
 
     @classmethod
     def read(
         cls,
         analyzer: Analyzer,
         pages: list[dict[str, Any]],
+        theme: Boilerplate,
         on_progress: ProgressCallback,
         *,
         total: int,
     ) -> _Site:
-        """Analyse every page's text, and its title and headings; one progress step per page."""
-        site = cls(pages)
-        headings_text = [
-            " . ".join([p.get("title", "")] + [h["text"] for h in p.get("headings", [])])
-            for p in pages
-        ]
-        bodies = analyzer.analyze(p["text"] for p in pages)
-        headings = analyzer.analyze(headings_text)
-        for i, (p, cands, hcands) in enumerate(zip(pages, bodies, headings, strict=True)):
-            site.body_keys.append([c.key for c in cands])
+        """Analyse every page's own text, then its title and headings, then the theme text
+        (once per distinct line); one progress step per page."""
+        from scipy.sparse import csr_matrix
+
+        ids: dict[str, int] = {}
+        forms: dict[str, Counter] = defaultdict(Counter)
+        indptr, indices, data = [0], array("l"), array("l")
+        bodies = analyzer.analyze(theme.own_text(p) for p in pages)
+        for i, (p, cands) in enumerate(zip(pages, bodies, strict=True)):
+            page: Counter = Counter()
             for c in cands:
-                site.count[c.key] += 1
-                site.per_page[c.key][p["url"]] += 1
-                site.forms[c.key][c.surface] += 1
-            for c in hcands:
-                site.heading_count[c.key] += 1
+                page[ids.setdefault(c.key, len(ids))] += 1
+                forms[c.key][c.surface] += 1
+            indices.extend(page.keys())
+            data.extend(page.values())
+            indptr.append(len(indices))
             on_progress(ProgressEvent("advance", done=i + 1, total=total, item=p["url"]))
-        return site
+        keys = list(ids)
+        counts = csr_matrix(
+            (np.frombuffer(data, dtype=np.int64), np.frombuffer(indices, dtype=np.int64), indptr),
+            shape=(len(pages), len(keys)),
+        )
+        totals = np.asarray(counts.sum(axis=0)).ravel()
+        heading_count: Counter = Counter()
+        for cands in analyzer.analyze(theme.own_headings(p) for p in pages):
+            heading_count.update(c.key for c in cands)
+        shared: Counter = Counter()
+        for cands in analyzer.analyze(theme.shared_text(pages)):
+            for c in cands:
+                shared[c.key] += 1
+                forms[c.key][c.surface] += 0  # a form on the site, not a page's mention
+        return cls(
+            pages,
+            keys,
+            ids,
+            counts,
+            Counter({k: int(n) for k, n in zip(keys, totals, strict=True)}),
+            shared,
+            heading_count,
+            forms,
+        )
+
+    @cached_property
+    def _by_key(self) -> csc_matrix:
+        return self.counts.tocsc()
+
+    def pages_of(self, key: str) -> list[tuple[str, int]]:
+        """(url, mentions) of the pages whose own text uses ``key``, most first (then in page
+        order)."""
+        j = self.ids.get(key)
+        if j is None:
+            return []
+        m = self._by_key
+        rows = m.indices[m.indptr[j] : m.indptr[j + 1]]
+        vals = m.data[m.indptr[j] : m.indptr[j + 1]]
+        order = np.lexsort((rows, -vals))
+        return [(self.pages[rows[i]]["url"], int(vals[i])) for i in order]
+
+    @cached_property
+    def _pages_per_key(self) -> np.ndarray:
+        return np.diff(self._by_key.indptr)
+
+    def page_count(self, key: str) -> int:
+        """How many pages' own text uses ``key``."""
+        j = self.ids.get(key)
+        return 0 if j is None else int(self._pages_per_key[j])
+
+    def mentions(self, key: str) -> int:
+        """Mentions of ``key`` anywhere on the site: the pages' own text and the theme's."""
+        return self.count.get(key, 0) + self.shared.get(key, 0)
 
     @cached_property
     def index(self) -> _PageIndex | None:
@@ -278,7 +432,7 @@ class _Site:
     def _long_keys(self) -> dict[tuple[str, int], list[str]]:
         """Keys of 7 letters or more by first letter and length: few edit distances to run."""
         buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
-        for k in self.count:
+        for k in self.forms:
             if len(k) >= 7:
                 buckets[k[0], len(k)].append(k)
         return buckets
@@ -293,40 +447,52 @@ class _Site:
             if k != key and edit_distance(k, key, limit) <= limit
         ]
 
+    def context_of(self, key: str) -> np.ndarray:
+        """Mentions of every key (by column) on the pages that use ``key``, ``key`` itself not."""
+        j = self.ids[key]
+        m = self._by_key
+        pages_with = m.indices[m.indptr[j] : m.indptr[j + 1]]
+        ctx = np.asarray(self.counts[pages_with].sum(axis=0)).ravel()
+        ctx[j] = 0
+        return ctx
+
 
 @dataclass(frozen=True)
 class _PageIndex:
-    """TF-IDF of one language's pages (their keys), to find the pages where a term fits."""
+    """TF-IDF of one language's pages (their own keys), to find the pages where a term fits."""
 
-    vec: TfidfVectorizer
+    tfidf: TfidfTransformer
     matrix: spmatrix
-    pages: list[dict[str, Any]]
+    site: _Site
 
     @classmethod
     def of(cls, site: _Site) -> _PageIndex | None:
         """The index of ``site``'s pages; None when none of them has a term."""
-        from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: once inputs are read
+        from sklearn.feature_extraction.text import TfidfTransformer  # heavy: once inputs are read
 
-        if not any(site.body_keys):
+        if not site.counts.nnz:
             return None
-        vec = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True)
-        return cls(vec, vec.fit_transform(site.body_keys), site.pages)
+        tfidf = TfidfTransformer(sublinear_tf=True)
+        return cls(tfidf, tfidf.fit_transform(site.counts), site)
 
     def suggest(self, keys: list[str]) -> tuple[SuggestedPage, ...]:
         """The pages whose text is most like ``keys`` (a term's contexts; TF-IDF cosine)."""
-        known = [k for k in keys if k in self.vec.vocabulary_]
-        if not known:
-            return ()
-        query = self.vec.transform([known])
-        import numpy as np
-        from sklearn.metrics.pairwise import linear_kernel
+        from scipy.sparse import csr_matrix
 
-        sims = linear_kernel(query, self.matrix).ravel()
-        best = np.argsort(-sims)[:SUGGESTIONS]
+        cols = [self.site.ids[k] for k in keys if k in self.site.ids]
+        if not cols:
+            return ()
+        ones = np.ones(len(cols), dtype=np.int64)
+        query = csr_matrix(
+            (ones, (np.zeros(len(cols), dtype=np.int64), cols)), shape=(1, len(self.site.keys))
+        )
+        sims = np.asarray((self.matrix @ self.tfidf.transform(query).T).todense()).ravel()
+        best = np.argsort(-sims, kind="stable")[:SUGGESTIONS]
+        pages = self.site.pages
         return tuple(
             SuggestedPage(
-                url=self.pages[i]["url"],
-                title=self.pages[i].get("title", ""),
+                url=pages[i]["url"],
+                title=pages[i].get("title", ""),
                 similarity=round(float(sims[i]), 3),
             )
             for i in best
@@ -350,7 +516,7 @@ def _gap_rows(
 ) -> list[GapRow]:
     """One row per customer term of ``lang``, in the order of ``terms``."""
     customer_total = sum(t.mentions for t in terms) or 1
-    site_total = sum(site.count.values()) or 1
+    site_total = (sum(site.count.values()) + sum(site.shared.values())) or 1
     return [
         _gap_row(
             t, lang, site, contexts[t.key], customer_total=customer_total, site_total=site_total
@@ -362,7 +528,7 @@ def _gap_rows(
 def _match(term: Term, site: _Site) -> tuple[str, list[str]]:
     """How the site uses ``term`` (lemma, compound, spelling or not at all), and its keys there."""
     key = term.key
-    if key in site.count:
+    if site.mentions(key):
         return ("compound" if "+" in key and set(site.forms[key]) != {term.term} else "lemma"), [
             key
         ]
@@ -390,10 +556,10 @@ def _gap_row(
 ) -> GapRow:
     """``term`` against the site: match, counts, status, gap score and where it would fit."""
     match, matched = _match(term, site)
-    mentions = sum(site.count[k] for k in matched)
+    mentions = sum(site.mentions(k) for k in matched)
     pages_with: Counter = Counter()
     for k in matched:
-        pages_with.update(site.per_page[k])
+        pages_with.update(dict(site.pages_of(k)))
     customer_share = term.mentions / customer_total
     site_share = mentions / site_total
     coverage = min(1.0, site_share / customer_share) if customer_share else 1.0
@@ -441,7 +607,7 @@ def _jargon(
             site_mentions=count,
             site_heading_mentions=site.heading_count[key],
             site_pages=n_pages,
-            pages=tuple(u for u, _ in site.per_page[key].most_common(5)),
+            pages=tuple(u for u, _ in site.pages_of(key)[:5]),
             customer_words=tuple(
                 surface_of.get(k, k) for k in _customer_words_near(key, site, term_contexts)
             ),
@@ -460,7 +626,7 @@ def _prominent(lang: str, site: _Site, said: set[str]) -> list[tuple[float, str,
         if key in said or count < 2:
             continue
         surface = site.forms[key].most_common(1)[0][0]
-        n_pages = len(site.per_page[key])
+        n_pages = site.page_count(key)
         d = distinctiveness(zipf(surface, lang))
         prominence = (
             d
@@ -475,16 +641,14 @@ def _prominent(lang: str, site: _Site, said: set[str]) -> list[tuple[float, str,
 
 def _customer_words_near(key: str, site: _Site, term_contexts: dict[str, Counter]) -> list[str]:
     """Customer terms whose contexts share the most words with where the site uses ``key``."""
-    urls = set(site.per_page[key])
-    site_context: Counter = Counter()
-    for page, keys in zip(site.pages, site.body_keys, strict=True):
-        if page["url"] in urls:
-            site_context.update(k for k in keys if k != key)
-    if not site_context:
+    site_context = site.context_of(key)
+    if not site_context.any():
         return []
     scored = []
     for term_key, ctx in term_contexts.items():
-        overlap = sum(min(ctx[k], site_context[k]) for k in ctx)
+        overlap = sum(
+            min(n, int(site_context[site.ids[k]])) for k, n in ctx.items() if k in site.ids
+        )
         if overlap:
             scored.append((overlap / math.sqrt(sum(ctx.values())), term_key))
     scored.sort(reverse=True)
@@ -509,7 +673,7 @@ class _PageViews:
     def add_jargon(self, rows: list[JargonRow], site: _Site) -> None:
         """Each word only the site uses goes to the three pages that use it most."""
         for row in rows:
-            for url, _ in site.per_page[row.key].most_common(3):
+            for url, _ in site.pages_of(row.key)[:3]:
                 self.site_only[url].append(row.term)
 
     def records(self) -> tuple[PageView, ...]:

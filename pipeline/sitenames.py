@@ -1,0 +1,89 @@
+"""The site's own names (company, brand, products): from its host, its titles and its logo.
+
+A site says its own name on every page (the ``<title>`` suffix, the logo, the footer), and
+that name is not jargon: customers say "jullie", not the brand. ``mine crawl`` records the
+names it finds in crawl.json (``own_names``); ``mine gap`` adds those of ``[transcribe]
+own_names`` in mine.toml and keeps them out of the jargon table ("your names").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+#: Separators between a page's own title and the site's name ("Prijzen | Warmtewerk").
+_TITLE_SEPARATOR = re.compile(r"\s+(?:[|\-\u2013\u2014\u00b7:•»/]|::)\s+")
+#: A title part counts as the site's name when this share of titles (and two or more) has it.
+TITLE_SHARE = 0.3
+#: Legal forms dropped from a name ("Voorbeeld BV" is "Voorbeeld").
+_LEGAL = re.compile(
+    r"[\s,]+(?:b\.?v\.?|n\.?v\.?|v\.?o\.?f\.?|ltd\.?|inc\.?|gmbh|llc|plc|s\.?a\.?|ag)$", re.I
+)
+#: Host labels that are not a name: subdomains and the second level of country domains.
+_NOT_NAME = {"www", "www2", "m", "web", "site", "co", "com", "org", "net", "ac", "gov", "edu"}
+_LOGO_WORDS = re.compile(r"\b(?:logo|logotype|beeldmerk|home|homepage|startpagina)\b", re.I)
+
+
+def fold(name: str) -> str:
+    """A name as compared: lower case, letters and digits only ("Kroes-Control" -> kroescontrol)."""
+    return re.sub(r"[\W_]+", "", _LEGAL.sub("", name.strip()).lower())
+
+
+def clean(name: str) -> str:
+    """A name as shown: spaces collapsed, a legal form dropped."""
+    return _LEGAL.sub("", " ".join(name.split())).strip(" -|:,")
+
+
+def from_host(url: str) -> str | None:
+    """The name in a site's host ("https://www.kroescontrol.nl/" -> "kroescontrol")."""
+    host = (urlsplit(url).hostname or "") if "://" in url else ""
+    labels = [p for p in host.split(".")[:-1] if p and p not in _NOT_NAME]
+    if not labels or labels[-1].isdigit():
+        return None
+    return labels[-1]
+
+
+def from_titles(titles: Iterable[str]) -> list[str]:
+    """Title parts that most pages share, first or last ("Over ons | Kroescontrol")."""
+    titles = [t for t in titles if t]
+    ends: Counter = Counter()
+    for title in titles:
+        parts = [p for p in _TITLE_SEPARATOR.split(title) if p.strip()]
+        if len(parts) >= 2:
+            ends.update({clean(parts[0]), clean(parts[-1])})
+    need = max(2, TITLE_SHARE * len(titles))
+    return [name for name, n in ends.most_common() if n >= need and name]
+
+
+def from_logo_alt(alt: str) -> str | None:
+    """The name in a logo's alt text ("Kroescontrol logo" -> "Kroescontrol")."""
+    name = clean(_LOGO_WORDS.sub(" ", alt))
+    return name if 2 <= len(name) <= 60 else None
+
+
+def collect(
+    *, start: str = "", titles: Iterable[str] = (), logo_alts: Iterable[str] = ()
+) -> list[str]:
+    """The site's names from its start URL, page titles and logo alt texts, without repeats."""
+    found: list[str] = []
+    seen: set[str] = set()
+    logo_counts = Counter(n for n in map(from_logo_alt, logo_alts) if n)
+    for name in [
+        from_host(start),
+        *from_titles(titles),
+        *(n for n, _ in logo_counts.most_common(3)),
+    ]:
+        if name and fold(name) and fold(name) not in seen:
+            seen.add(fold(name))
+            found.append(name)
+    return found
+
+
+def is_own(key: str, names: Iterable[str]) -> bool:
+    """True when a term key is one of ``names`` or made from one ("kroescontrol+academy")."""
+    folded = fold(key.replace("+", ""))
+    return any(
+        folded == name or (len(name) >= 5 and name in folded) for name in map(fold, names) if name
+    )
