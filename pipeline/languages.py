@@ -46,6 +46,8 @@ class Language:
         filler_phrases: phrases removed before terms are found ("you know").
         determiners: words that open a noun phrase and are not part of the term.
         noun_suffixes: endings that make a word a noun where a tagger says adjective.
+        calendar: the names of days and months: capitalised, yet never a name customers use
+            for their own situation.
         splits_compounds: whether closed compounds ("warmtepompinstallatie") get split keys.
         spoken_numbers: number words (0-90) that redaction reads as digits in spoken numbers.
         hallucinations: phrases Whisper is known to invent over silence in this language.
@@ -62,6 +64,7 @@ class Language:
     filler_phrases: tuple[str, ...] = ()
     determiners: frozenset[str] = frozenset()
     noun_suffixes: tuple[str, ...] = ()
+    calendar: frozenset[str] = frozenset()
     splits_compounds: bool = False
     spoken_numbers: Mapping[str, int] = field(default_factory=dict)
     hallucinations: tuple[str, ...] = ()
@@ -139,6 +142,10 @@ DUTCH = Language(
         "de het een die deze dat dit onze ons jullie uw je jouw mijn hun haar zijn elke iedere"
     ),
     noun_suffixes=("ing", "heid", "teit", "tie", "sie", "schap", "nis", "ment", "isme", "ist"),
+    calendar=_words(
+        "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag januari februari maart "
+        "april mei juni juli augustus september oktober november december"
+    ),
     splits_compounds=True,
     spoken_numbers={
         **_numbers("nul een twee drie vier vijf zes zeven acht negen"),
@@ -207,6 +214,10 @@ ENGLISH = Language(
     stop_words=_words(
         "the a an and of i you we is are not that this with for on at but also to in it be "
         "have has can will would what how our your"
+    ),
+    calendar=_words(
+        "monday tuesday wednesday thursday friday saturday sunday january february march april "
+        "may june july august september october november december christmas easter"
     ),
     fillers=_words(
         "um uh uhm erm er hmm mm mhm yeah yes yep no nope okay ok right like well so actually "
@@ -300,8 +311,8 @@ def merged(name: str) -> object:
     """A table over every registered language, built once per registry state.
 
     ``name`` is ``"spoken_numbers"`` (word -> value), ``"hallucinations"``,
-    ``"self_introductions"``, ``"filler_phrases"`` (tuples, longest first, no repeats) or
-    ``"determiners"`` (a frozenset).
+    ``"self_introductions"``, ``"filler_phrases"`` (tuples, longest first, no repeats),
+    ``"determiners"`` or ``"calendar"`` (frozensets).
     """
     if name not in _MERGED:
         if name == "spoken_numbers":
@@ -310,8 +321,8 @@ def merged(name: str) -> object:
                 for word, value in lang.spoken_numbers.items():
                     table.setdefault(word, value)
             _MERGED[name] = MappingProxyType(table)
-        elif name == "determiners":
-            _MERGED[name] = frozenset().union(*(lang.determiners for lang in _REGISTRY.values()))
+        elif name in ("determiners", "calendar"):
+            _MERGED[name] = frozenset().union(*(getattr(lang, name) for lang in _REGISTRY.values()))
         else:
             seen = dict.fromkeys(p for lang in _REGISTRY.values() for p in getattr(lang, name))
             _MERGED[name] = tuple(sorted(seen, key=len, reverse=True))

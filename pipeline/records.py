@@ -401,7 +401,7 @@ class Term(JsonRecord):
     term: str  # the most frequent surface form
     key: str  # lemma key; Dutch compounds as "onderhoud+contract"
     language: str
-    kind: str = ""  # "phrase" or "word"
+    kind: str = ""  # "phrase", "word" or "name"
     conversations: int
     mentions: int
     customers: int  # read from a file without it: one customer per conversation

@@ -1,7 +1,8 @@
 """The analyzer shared by customer speech and website text: text in, term candidates out.
 
-Candidates are noun phrases (tag pattern ADJ* NOUN+, and runs of proper nouns) and single
-nouns, keyed by lemma. Dutch keys are compound-aware: "onderhoudscontract", "onderhouds
+Candidates are noun phrases (tag pattern ADJ* NOUN+) and single nouns, keyed by lemma, and
+names (a run of one to four proper nouns: the software, brands and places customers mention),
+keyed by their words as written. Dutch keys are compound-aware: "onderhoudscontract", "onderhouds
 contract" and "onderhoud-contract" all get the key "onderhoud+contract". Fillers, stop words,
 numbers and PII placeholders never become candidates.
 """
@@ -33,6 +34,8 @@ PIECE = 2_000
 BATCH_CHARS = 40_000
 MAX_BATCH = 256
 LINKS = ("s", "e", "en", "")
+#: Tokens after which a capital letter opens a sentence rather than a name.
+_SENTENCE_OPENERS = frozenset(".?!:;…\"“”‘’'()-–—•*")
 #: Endings that are suffixes, not the second half of a compound ("koel+ing" is "koeling").
 _NOT_HEADS = {
     "ing",
@@ -56,7 +59,7 @@ class Candidate:
 
     key: str
     surface: str
-    kind: str  # "phrase" or "word"
+    kind: str  # "phrase", "word" or "name" (proper nouns only)
 
 
 @lru_cache(maxsize=200_000)
@@ -203,6 +206,7 @@ class Analyzer:
         #: Dutch rules (compound keys, Dutch lemmas) apply to languages that split compounds.
         self.compounds = entry.splits_compounds
         self.noun_suffixes = entry.noun_suffixes
+        self.calendar = languages.merged("calendar")
         self.fillers = entry.fillers
         self.determiners = languages.merged("determiners")
         self._filler_re = (
@@ -252,7 +256,12 @@ class Analyzer:
                 run.pop(0)
             while run and run[-1][2] == "ADJ":
                 run.pop()
-            if run and any(t[2] in ("NOUN", "PROPN") for t in run):
+            if run and all(t[2] == "PROPN" for t in run) and len(run) <= 4:
+                # a name: software, a brand, a place ("Kubernetes", "Microsoft Teams"); keyed by
+                # its words as written, since names do not inflect (people's names are redacted)
+                surface = " ".join(t[0] for t in run).lower()
+                out.append(Candidate(surface, surface, "name"))
+            elif run and any(t[2] in ("NOUN", "PROPN") for t in run):
                 lemmas = [t[1] for t in run]
                 surface = " ".join(t[0] for t in run)
                 nouns_only = all(t[2] in ("NOUN", "PROPN") for t in run)
@@ -286,6 +295,19 @@ class Analyzer:
                 and text.lower().endswith(self.noun_suffixes)
             ):
                 pos = "NOUN"
+            alone = nxt != "PROPN" and not (i and toks[i - 1][2] == "PROPN")
+            if pos == "PROPN" and alone and text.lower() in self.calendar:
+                pos = "X"  # "June", "Maandag" alone: a date, not a name ("Black Friday" is one)
+            elif pos == "PROPN" and text.islower():
+                pos = "NOUN"  # a word the tagger does not know ("legionella"): a noun, not a name
+            elif (
+                pos == "PROPN"
+                and nxt != "PROPN"
+                and (i == 0 or toks[i - 1][0] in _SENTENCE_OPENERS)
+                and not text.isupper()
+                and zipf(text.lower(), self.language) >= 3.0
+            ):
+                pos = "X"  # a common word opening a sentence ("Kijk, ..."), capitalised: no name
             if pos == "ADJ" and run and run[-1][2] in ("NOUN", "PROPN"):
                 close()
             if pos in ("NOUN", "PROPN", "ADJ"):

@@ -147,13 +147,20 @@ def rank(
     keys = [k for k, s in stats.items() if s.per_conv]
     if not keys:
         return []
-    calls = sorted({c for k in keys for c in stats[k].per_conv})
-    docs = [[k for k in keys for _ in range(stats[k].per_conv.get(call, 0))] for call in calls]
-    from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: only once inputs are read
+    row_of = {c: i for i, c in enumerate(sorted({c for k in keys for c in stats[k].per_conv}))}
+    rows, cols, counts = [], [], []
+    for j, k in enumerate(keys):
+        for call, n in stats[k].per_conv.items():
+            rows.append(row_of[call])
+            cols.append(j)
+            counts.append(n)
+    from scipy.sparse import csr_matrix  # heavy: only once inputs are read
+    from sklearn.feature_extraction.text import TfidfTransformer
 
-    vec = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True, norm=None, smooth_idf=True)
-    matrix = vec.fit_transform(docs)
-    tfidf = dict(zip(vec.get_feature_names_out(), matrix.sum(axis=0).A1, strict=True))
+    matrix = TfidfTransformer(sublinear_tf=True, norm=None, smooth_idf=True).fit_transform(
+        csr_matrix((counts, (rows, cols)), shape=(len(row_of), len(keys)), dtype=float)
+    )
+    tfidf = dict(zip(keys, matrix.sum(axis=0).A1, strict=True))
     rows = [
         _term_row(key, stats[key], language, float(tfidf[key]), opts, customers)
         for key in keys
@@ -235,12 +242,11 @@ def extract_terms(
     Example:
         >>> extract_terms([Path("transcripts/")], settings=load_settings(), out_dir=Path("terms"))
     """
-    convs, failed = _read_transcripts(paths, settings, include_raw=include_raw)
-    by_lang: dict[str, list[Conversation]] = defaultdict(list)
-    for c in convs:
-        by_lang[c.language or "und"].append(c)
-    ranked = _rank_languages(by_lang, settings, dict(pipelines or {}), on_progress)
-    meta = _meta(convs, by_lang, ranked, failed, settings.terms)
+    files = _transcript_files(paths, include_raw=include_raw)
+    ranked, read, failed = _count_and_rank(
+        files, settings, dict(pipelines or {}), on_progress, include_raw=include_raw
+    )
+    meta = _meta(read, ranked, failed, settings.terms)
     data = TermsFile(meta=meta, terms=tuple(ranked.rows))
     outputs = _write(data, out_dir)
     # Every call quoted or counted here is in these files: erasing a call must find them.
@@ -248,15 +254,11 @@ def extract_terms(
     return TermsReport(data, tuple(failed), tuple(str(p) for p in outputs))
 
 
-def _read_transcripts(
-    paths: list[Path], settings: Settings, *, include_raw: bool
-) -> tuple[list[Conversation], list[tuple[str, str]]]:
-    """Every transcript that can be read, and each one that cannot with its one-line error;
-    named speakers get their roles from the staff list, own names and hand corrections.
+def _transcript_files(paths: list[Path], *, include_raw: bool) -> list[Path]:
+    """The transcript files named or in the folders named.
 
     Raises:
-        InputError: no transcripts found.
-        NoTranscriptRead: none could be read.
+        InputError: none found.
     """
     files = find_transcripts(paths, include_raw=include_raw)
     if not files:
@@ -264,16 +266,41 @@ def _read_transcripts(
             f"{', '.join(map(shown, paths))}: no transcripts found (.json, .srt, .vtt, "
             ".txt, .docx); pass transcript files or the folder mine transcribe wrote to"
         )
+    return files
+
+
+def _count_and_rank(
+    files: list[Path],
+    settings: Settings,
+    pipelines: dict[str, LoadedPipeline],
+    on_progress: ProgressCallback,
+    *,
+    include_raw: bool,
+) -> tuple[_Ranked, list[dict[str, Any]], list[tuple[str, str]]]:
+    """Read, count and forget one transcript at a time; then rank each language.
+
+    Only the counts (and up to 50 quotes a term) outlive a conversation, so memory grows with
+    the vocabulary, not with the transcripts' length. Returns the ranking, what was read (one
+    ``_source_info`` each, in file order) and each file that could not be read with its
+    one-line error; named speakers get their roles from the staff list, own names and hand
+    corrections.
+
+    Raises:
+        NoTranscriptRead: none could be read.
+    """
     opts = settings.terms
-    failed: list[tuple[str, str]] = []
-    convs: list[Conversation] = []
-    seen: set[str] = set()
     hints = RoleHints(
         reps=settings.roles.reps,
         own_names=settings.transcribe.own_names,
         min_confidence=settings.transcribe.min_role_confidence,
     )
-    for f in files:
+    failed: list[tuple[str, str]] = []
+    read: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    stats: dict[str, dict[str, _Stats]] = defaultdict(lambda: defaultdict(_Stats))
+    analyzers: dict[str, Analyzer] = {}
+    on_progress(ProgressEvent("total", total=len(files)))
+    for done, f in enumerate(files, 1):
         try:  # the reader redacts whatever mine did not (other tools' files, --keep-raw JSON)
             conv = read_conversation(
                 f,
@@ -284,63 +311,46 @@ def _read_transcripts(
             )
         except MineError as exc:
             failed.append((shown(f), str(exc)))
-            continue
-        if conv.call_id in seen:  # identical bytes (a copy, or a .vtt and a .txt export)
-            continue  # one conversation counts once
-        seen.add(conv.call_id)
-        convs.append(conv)
-    if not convs:
+            conv = None
+        if conv is not None and conv.call_id not in seen:
+            # identical bytes (a copy, or a .vtt and a .txt export) count once
+            seen.add(conv.call_id)
+            lang = conv.language or "und"
+            if lang not in analyzers:
+                if lang not in pipelines:
+                    pipelines[lang] = load_pipeline(lang, opts.pipelines.get(lang))
+                analyzers[lang] = Analyzer(pipelines[lang])
+            _counts(conv, analyzers[lang], stats[lang])
+            read.append(_source_info(conv))
+        on_progress(ProgressEvent("advance", done=done, total=len(files), item=shown(f)))
+    if not read:
         raise NoTranscriptRead(failed)
-    return convs, failed
-
-
-def _rank_languages(
-    by_lang: dict[str, list[Conversation]],
-    settings: Settings,
-    pipelines: dict[str, LoadedPipeline],
-    on_progress: ProgressCallback,
-) -> _Ranked:
-    """Count and rank each language's conversations with its own pipeline (loaded if needed)."""
-    opts = settings.terms
     customers = _customer_lookup(settings)
     ranked = _Ranked()
-    total = sum(len(c.utterances) for group in by_lang.values() for c in group)
-    on_progress(ProgressEvent("total", total=total))
-    done = 0
-    for lang, group in sorted(by_lang.items()):
-        if lang not in pipelines:
-            preferred = opts.pipelines.get(lang)
-            pipelines[lang] = load_pipeline(lang, preferred)
-        analyzer = Analyzer(pipelines[lang])
+    for lang, lang_stats in sorted(stats.items()):
         ranked.pipelines[lang] = describe(pipelines[lang])
-        stats: dict[str, _Stats] = defaultdict(_Stats)
-        for conv in group:
-            _counts(conv, analyzer, stats)
-            done += len(conv.utterances)
-            on_progress(ProgressEvent("advance", done=done, total=total, item=conv.source))
-        ranked.rows.extend(rank(stats, lang, opts, customers))
+        ranked.rows.extend(rank(lang_stats, lang, opts, customers))
         # every key any customer said, so the gap report can tell "never said" from "not in the top"
         ranked.vocabulary[lang] = {
-            k: sum(st.per_conv.values()) for k, st in stats.items() if st.per_conv
+            k: sum(st.per_conv.values()) for k, st in lang_stats.items() if st.per_conv
         }
-    return ranked
+    return ranked, read, failed
 
 
 def _meta(
-    convs: list[Conversation],
-    by_lang: dict[str, list[Conversation]],
+    read: list[dict[str, Any]],
     ranked: _Ranked,
     failed: list[tuple[str, str]],
     opts: TermOptions,
 ) -> dict[str, Any]:
     """terms.json's ``meta``: what was read, how it was analysed, and what was left out."""
     return {
-        "conversations": len(convs),
-        "languages": {lang: len(g) for lang, g in by_lang.items()},
-        "roles_known": sum(c.roles_known for c in convs),
+        "conversations": len(read),
+        "languages": dict(Counter(s["language"] or "und" for s in read)),
+        "roles_known": sum(s["roles_known"] for s in read),
         "pipelines": ranked.pipelines,
         "options": options_dict(opts),
-        "sources": [_source_info(c) for c in convs],
+        "sources": read,
         "vocabulary": ranked.vocabulary,
         "failed": [{"file": f, "error": e} for f, e in failed],
         "score": "distinctiveness * summed TF-IDF; see terms/api.py",

@@ -16,6 +16,7 @@ neither ranks as jargon nor draws page suggestions.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -59,7 +60,7 @@ def listing_page(url: str) -> bool:
     segments = [s.lower() for s in parts.path.split("/") if s]
     if any(s in _LISTING_SEGMENTS or s.split(".")[0] in _LISTING_SEGMENTS for s in segments):
         return True
-    if any(a in _PAGINATION and b.isdigit() for a, b in zip(segments, segments[1:])):
+    if any(a in _PAGINATION and b.isdigit() for a, b in itertools.pairwise(segments)):
         return True
     return bool(_LISTING_QUERY & set(parse_qs(parts.query)))
 

@@ -341,6 +341,7 @@ class _Site:
     shared: Counter  # key -> mentions in theme text (repeated lines, listing pages)
     heading_count: Counter  # key -> in titles and headings
     forms: dict[str, Counter]  # key -> surface form -> mentions
+    names: set[str]  # keys of names (proper nouns): people, places, products; never jargon
 
     @classmethod
     def read(
@@ -358,6 +359,7 @@ class _Site:
 
         ids: dict[str, int] = {}
         forms: dict[str, Counter] = defaultdict(Counter)
+        names: set[str] = set()
         indptr, indices, data = [0], array("l"), array("l")
         bodies = analyzer.analyze(theme.own_text(p) for p in pages)
         for i, (p, cands) in enumerate(zip(pages, bodies, strict=True)):
@@ -365,6 +367,8 @@ class _Site:
             for c in cands:
                 page[ids.setdefault(c.key, len(ids))] += 1
                 forms[c.key][c.surface] += 1
+                if c.kind == "name":
+                    names.add(c.key)
             indices.extend(page.keys())
             data.extend(page.values())
             indptr.append(len(indices))
@@ -392,6 +396,7 @@ class _Site:
             shared,
             heading_count,
             forms,
+            names,
         )
 
     @cached_property
@@ -620,10 +625,11 @@ def _prominent(lang: str, site: _Site, said: set[str]) -> list[tuple[float, str,
     """(prominence, key, surface, mentions, pages) of the site's words no customer said.
 
     Prominence: distinctive (rare in everyday language), frequent, on many pages, in headings.
+    Names (proper nouns: the team, clients, places) are not the site's vocabulary: left out.
     """
     found = []
     for key, count in site.count.items():
-        if key in said or count < 2:
+        if key in said or count < 2 or key in site.names:
             continue
         surface = site.forms[key].most_common(1)[0][0]
         n_pages = site.page_count(key)
