@@ -824,6 +824,8 @@ def gap(
         for r in report.rows[:10]:
             where = r["suggested_pages"][0]["url"] if r["suggested_pages"] else ""
             err.print(f"  {r['status']:9} {r['term']}  {where}")
+        for w in report.meta["warnings"]:
+            err.print(f"warning: {w}")
         err.print(f"wrote {', '.join(report.outputs)}")
 
 

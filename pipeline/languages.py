@@ -111,6 +111,14 @@ _UI_EN = {
     "none": "none",
     "listen": "listen",
     "made": "Made",
+    "lang_nl": "Dutch",
+    "lang_en": "English",
+    "no_pages_in": "No page of the site is in {language}, the language of {terms} customer terms: "
+    "they were not compared (against pages in another language every one would show as "
+    "missing). Crawl the site's {language} pages, or check the pages' languages in crawl.json.",
+    "few_pages_in": "Only {pages} of the site's {total} pages are in {language}: a term may show "
+    "as missing because the site says little in {language}.",
+    "own_names": "Your own names (not counted as jargon)",
 }
 
 DUTCH = Language(
@@ -203,6 +211,15 @@ DUTCH = Language(
         "none": "geen",
         "listen": "luister",
         "made": "Gemaakt",
+        "lang_nl": "Nederlands",
+        "lang_en": "Engels",
+        "no_pages_in": "Geen enkele pagina van de site is in het {language}, de taal van {terms} "
+        "klanttermen: die zijn niet vergeleken (tegen pagina's in een andere taal zou elke term "
+        "als ontbrekend gelden). Crawl de {language}e pagina's van de site, of controleer de "
+        "talen van de pagina's in crawl.json.",
+        "few_pages_in": "Maar {pages} van de {total} pagina's van de site zijn in het {language}: "
+        "een term kan als ontbrekend gelden omdat de site weinig in het {language} zegt.",
+        "own_names": "Uw eigen namen (niet als jargon geteld)",
     },
 )
 

@@ -593,6 +593,14 @@ GAP_META_SHAPE: dict[str, Any] = {
     "crawl?": MapOf(object),
     "rule?": MapOf(object),
     "score?": str,
+    # per customer language: its terms, the site's pages in it, whether they were compared
+    "languages?": MapOf({"terms": AMOUNT, "pages": AMOUNT, "compared?": bool, "note?": str}),
+    "warnings?": [str],
+    "own_names?": {
+        "names": [str],
+        "on_site": [{"term": str, "site_mentions": AMOUNT, "site_pages?": AMOUNT}],
+    },
+    "theme_text?": MapOf(AMOUNT),
 }
 
 

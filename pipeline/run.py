@@ -39,6 +39,7 @@ from pipeline.state import (
     workspace_lock,
 )
 from pipeline.state import recordings as state_recordings
+from terms.analyze import ANALYSIS
 
 STAGES = ("transcribe", "terms", "crawl", "gap", "report")
 
@@ -511,7 +512,7 @@ def _stage_terms(
         log("terms: no transcripts yet")
         return None
     input_hash = _digest([(str(p), _file_hash(db, p)) for p in transcripts])
-    opts_hash = _digest(options_dict(settings.terms))
+    opts_hash = _digest(options_dict(settings.terms), ANALYSIS)
 
     def work() -> tuple[list[str], str]:
         from terms.api import extract_terms  # heavy (scikit-learn, pandas): only when there is work
@@ -597,26 +598,39 @@ def _stage_gap(
     if not all(p.is_file() for p in inputs):
         return None
     # what the pages say, not when they were fetched: a re-crawl of an unchanged site changes nothing
-    pages = [
-        json.loads(line) for line in inputs[1].read_text(encoding="utf-8").splitlines() if line
-    ]
-    seen = sorted(
-        (p.get("url"), p.get("content_hash"), p.get("title"), json.dumps(p.get("headings")))
-        for p in pages
-    )
-    input_hash = _digest(_file_hash(db, inputs[0]), seen)
-    opts_hash = _digest(options_dict(settings.terms))
+    with inputs[1].open(encoding="utf-8") as lines:
+        seen = sorted(
+            (
+                p.get("url"),
+                p.get("content_hash"),
+                p.get("title"),
+                json.dumps(p.get("headings")),
+                p.get("lang"),
+            )
+            for p in (json.loads(line) for line in lines if line.strip())
+        )
+    input_hash = _digest(_file_hash(db, inputs[0]), seen, _site_names(pages_dir / "crawl.json"))
+    opts_hash = _digest(options_dict(settings.terms), settings.transcribe.own_names, ANALYSIS)
 
     def work() -> tuple[list[str], str]:
         from terms.gap import analyze_gap
 
         report = analyze_gap(terms_dir, pages_dir, settings=settings, out_dir=out)
+        result.warnings.extend(report.meta["warnings"])
         return list(report.outputs), f"{len(report.rows)} rows"
 
     ok = _corpus_stage(
         db, "gap", input_hash, opts_hash, force=force, result=result, log=log, work=work
     )
     return out if ok else None
+
+
+def _site_names(crawl_json: Path) -> object:
+    """The site's own names as crawl.json records them (they change the jargon table)."""
+    try:
+        return json.loads(crawl_json.read_text(encoding="utf-8")).get("own_names")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _stage_report(

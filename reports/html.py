@@ -113,6 +113,22 @@ def _summary(meta: dict[str, Any], left_out: list[dict[str, str]] | None) -> dic
     }
 
 
+def _notices(meta: dict[str, Any], ui: dict[str, str]) -> list[str]:
+    """Plain sentences above the tables when the comparison is weak or was not made: a customer
+    language with no page (or few pages) on the site."""
+    total = meta.get("pages", 0)
+    notices = []
+    for lang, found in sorted(meta.get("languages", {}).items()):
+        name = ui.get(f"lang_{lang}", lang)
+        if not found["pages"]:
+            notices.append(ui["no_pages_in"].format(language=name, terms=found["terms"]))
+        elif found.get("note"):
+            notices.append(
+                ui["few_pages_in"].format(language=name, pages=found["pages"], total=total)
+            )
+    return notices
+
+
 def _settings_view(meta: dict[str, Any]) -> dict[str, Any]:
     """How the report was made; every key the template reads, so an older or edited gap.json
     renders too."""
@@ -167,6 +183,8 @@ def render_report(
             summary=_summary(gap.meta, left_out),
             bars=_bars(gap.gaps),
             jargon=[j.to_dict() for j in gap.jargon[:50]],
+            notices=_notices(gap.meta, ui),
+            own_names=gap.meta.get("own_names", {}).get("on_site", [])[:20],
             pages=[{**p.to_dict(), "title": p.title} for p in gap.pages[:200]],
             settings=_settings_view(gap.meta),
             languages=sorted(languages),

@@ -20,6 +20,9 @@ from terms.nlp import LoadedPipeline
 
 _PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|IBAN|BSN|CARD|POSTCODE|NAME)\]")
 _WORD = re.compile(r"^[^\W\d_][\w'-]*$")
+#: Changes whenever the candidates a text gives change, so that ``mine run`` analyses again what
+#: an older release analysed (2: names, pieces of ``PIECE`` characters).
+ANALYSIS = "2"
 #: No word is longer ("hottentottententententoonstelling" has 33 letters); longer runs are junk,
 #: and splitting them into compounds would take time quadratic in their length.
 MAX_WORD = 60
