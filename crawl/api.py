@@ -54,6 +54,7 @@ def crawl_site(
     except CrawlError as exc:
         error = exc
     report.seconds = time.monotonic() - started
+    report.settle_languages()
     if warning := report.language_warning():
         report.warnings.append(warning)
     if report.pages or (not kept and (report.skipped or report.broken or error is None)):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawl.robots import USER_AGENT
+from pipeline import languages as registry
 from pipeline import sitenames
 from pipeline.config import CrawlOptions, options_dict
 
@@ -46,6 +47,30 @@ class CrawlReport:
         self.broken.append(
             {"url": url, "status": status, "referrers": [referrer] if referrer else []}
         )
+
+    def settle_languages(self) -> None:
+        """Pages too short for their text to tell (a tag list, a contact form) take the
+        language of the site's other pages when those show their declaration is wrong: on a
+        theme that says ``lang="en"`` over Dutch text everywhere, its short pages are Dutch too.
+        """
+        told: dict[str, Counter] = {}
+        untold = []
+        for page in self.pages:
+            declared = page.get("lang_declared")
+            if not declared:
+                continue
+            found = registry.detect(page.get("text") or "")
+            if found:
+                told.setdefault(declared, Counter())[found] += 1
+            else:
+                untold.append(page)
+        for page in untold:
+            votes = told.get(page["lang_declared"])
+            if not votes:
+                continue
+            best, n = votes.most_common(1)[0]
+            if best != page["lang_declared"] and n > votes[page["lang_declared"]]:
+                page["lang"] = best
 
     def languages(self) -> dict[str, Any]:
         """The pages' languages by their text and as declared, and where the two differ."""

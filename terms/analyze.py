@@ -306,7 +306,7 @@ class Analyzer:
             elif (
                 pos == "PROPN"
                 and nxt != "PROPN"
-                and (i == 0 or toks[i - 1][0] in _SENTENCE_OPENERS)
+                and (i == 0 or toks[i - 1][0] in _SENTENCE_OPENERS or toks[i - 1][0].isspace())
                 and not text.isupper()
                 and zipf(text.lower(), self.language) >= 3.0
             ):
