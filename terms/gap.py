@@ -291,9 +291,12 @@ def _own_names(
 ) -> list[str]:
     """The site's own names: ``[transcribe] own_names``, what mine crawl found, the title part
     most pages share and the start address's host."""
+    listed = crawl_summary.get("own_names")
+    if isinstance(listed, str):  # a hand-written crawl.json: one name, not a list of them
+        listed = [listed]
     found = [
         *settings.transcribe.own_names,
-        *[n for n in crawl_summary.get("own_names") or [] if isinstance(n, str)],
+        *[n for n in (listed if isinstance(listed, list) else []) if isinstance(n, str)],
         *sitenames.collect(
             start=str(crawl_summary.get("start") or ""),
             titles=(p.get("title") or "" for p in pages),
@@ -308,7 +311,8 @@ def _own_names(
 
 def _own_keys(lang: str, site: _Site, names: list[str], own: list[dict[str, Any]]) -> set[str]:
     """The site's keys that are its own names (added to ``own`` with their counts)."""
-    keys = {k for k in site.forms if sitenames.is_own(k, names)}
+    is_own = sitenames.matcher(names)
+    keys = {k for k in site.forms if is_own(k)}
     for key in sorted(keys, key=lambda k: -site.mentions(k)):
         own.append(
             {
