@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from textwrap import shorten
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -270,7 +271,13 @@ def _coverage(lang: str, terms: int, pages: int, page_lang: dict[str, str]) -> d
     total = len(page_lang)
     entry = languages.get(lang)
     name = entry.name if entry else lang
-    others = ", ".join(f"{n} {code}" for code, n in Counter(page_lang.values()).most_common())
+    found = Counter(page_lang.values())
+    # the five most common (a hand-made pages.jsonl may give every page a language of its own)
+    top = found.most_common(5)
+    rest = (
+        [f"{total - sum(n for _, n in top)} in {len(found) - 5} others"] if len(found) > 5 else []
+    )
+    others = ", ".join([f"{n} {shorten(code, 20)}" for code, n in top] + rest)
     note = ""
     if pages == 0:
         note = (
