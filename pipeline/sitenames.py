@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 #: Separators between a page's own title and the site's name ("Prijzen | Warmtewerk").
@@ -38,7 +38,10 @@ def clean(name: str) -> str:
 
 def from_host(url: str) -> str | None:
     """The name in a site's host ("https://www.kroescontrol.nl/" -> "kroescontrol")."""
-    host = (urlsplit(url).hostname or "") if "://" in url else ""
+    try:
+        host = (urlsplit(url).hostname or "") if "://" in url else ""
+    except ValueError:  # "http://[::1/": not an address with a host
+        return None
     labels = [p for p in host.split(".")[:-1] if p and p not in _NOT_NAME]
     if not labels or labels[-1].isdigit():
         return None
@@ -81,9 +84,22 @@ def collect(
     return found
 
 
+def matcher(names: Iterable[str]) -> Callable[[str], bool]:
+    """``is_own`` for many keys: ``names`` are folded once, and a key is looked up by its own
+    substrings (of the long names' lengths), so the time per key does not grow with the number
+    of names (crawl.json may list thousands)."""
+    folded = {f for f in map(fold, names) if f}
+    lengths = sorted({len(f) for f in folded if len(f) >= 5})
+
+    def own(key: str) -> bool:
+        k = fold(key.replace("+", ""))
+        return k in folded or any(
+            k[i : i + n] in folded for n in lengths if n < len(k) for i in range(len(k) - n + 1)
+        )
+
+    return own
+
+
 def is_own(key: str, names: Iterable[str]) -> bool:
     """True when a term key is one of ``names`` or made from one ("kroescontrol+academy")."""
-    folded = fold(key.replace("+", ""))
-    return any(
-        folded == name or (len(name) >= 5 and name in folded) for name in map(fold, names) if name
-    )
+    return matcher(names)(key)

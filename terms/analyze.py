@@ -361,16 +361,18 @@ def _pieces(text: str, size: int = PIECE) -> Iterator[tuple[str, bool]]:
     Each cut falls at the last line break of the piece's second half, else at its last
     sentence end, else at its last space (a piece of one unbroken run is cut hard).
     """
-    while len(text) > size:
-        cut = text.rfind("\n", size // 2, size)
+    start = 0  # an offset, not text = text[cut:]: that copies the rest each time (quadratic)
+    while len(text) - start > size:
+        half, end = start + size // 2, start + size
+        cut = text.rfind("\n", half, end)
         if cut < 0:
-            cut = max(text.rfind(mark, size // 2, size - 1) for mark in (". ", "? ", "! "))
+            cut = max(text.rfind(mark, half, end - 1) for mark in (". ", "? ", "! "))
         if cut < 0:
-            cut = text.rfind(" ", size // 2, size)
-        cut = cut + 1 if cut >= 0 else size
-        yield text[:cut], False
-        text = text[cut:]
-    yield text, True
+            cut = text.rfind(" ", half, end)
+        cut = cut + 1 if cut >= 0 else end
+        yield text[start:cut], False
+        start = cut
+    yield text[start:], True
 
 
 def _batches(pieces: Iterable[tuple[str, bool]]) -> Iterator[list[tuple[str, bool]]]:

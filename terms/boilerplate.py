@@ -56,13 +56,17 @@ _LISTING_QUERY = {"s", "q", "search", "zoek", "query", "page", "paged", "tag", "
 
 def listing_page(url: str) -> bool:
     """True for a tag, category, author, archive, search or pagination page."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1/": no address mine can read; not a listing
+        return False
     segments = [s.lower() for s in parts.path.split("/") if s]
     if any(s in _LISTING_SEGMENTS or s.split(".")[0] in _LISTING_SEGMENTS for s in segments):
         return True
     if any(a in _PAGINATION and b.isdigit() for a, b in itertools.pairwise(segments)):
         return True
-    return bool(_LISTING_QUERY & set(parse_qs(parts.query)))
+    # blank values kept: "?s=" is a search page too
+    return bool(_LISTING_QUERY & set(parse_qs(parts.query, keep_blank_values=True)))
 
 
 def _norm(line: str) -> str:

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from textwrap import shorten
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -270,7 +271,13 @@ def _coverage(lang: str, terms: int, pages: int, page_lang: dict[str, str]) -> d
     total = len(page_lang)
     entry = languages.get(lang)
     name = entry.name if entry else lang
-    others = ", ".join(f"{n} {code}" for code, n in Counter(page_lang.values()).most_common())
+    found = Counter(page_lang.values())
+    # the five most common (a hand-made pages.jsonl may give every page a language of its own)
+    top = found.most_common(5)
+    rest = (
+        [f"{total - sum(n for _, n in top)} in {len(found) - 5} others"] if len(found) > 5 else []
+    )
+    others = ", ".join([f"{n} {shorten(code, 20)}" for code, n in top] + rest)
     note = ""
     if pages == 0:
         note = (
@@ -291,9 +298,12 @@ def _own_names(
 ) -> list[str]:
     """The site's own names: ``[transcribe] own_names``, what mine crawl found, the title part
     most pages share and the start address's host."""
+    listed = crawl_summary.get("own_names")
+    if isinstance(listed, str):  # a hand-written crawl.json: one name, not a list of them
+        listed = [listed]
     found = [
         *settings.transcribe.own_names,
-        *[n for n in crawl_summary.get("own_names") or [] if isinstance(n, str)],
+        *[n for n in (listed if isinstance(listed, list) else []) if isinstance(n, str)],
         *sitenames.collect(
             start=str(crawl_summary.get("start") or ""),
             titles=(p.get("title") or "" for p in pages),
@@ -308,7 +318,8 @@ def _own_names(
 
 def _own_keys(lang: str, site: _Site, names: list[str], own: list[dict[str, Any]]) -> set[str]:
     """The site's keys that are its own names (added to ``own`` with their counts)."""
-    keys = {k for k in site.forms if sitenames.is_own(k, names)}
+    is_own = sitenames.matcher(names)
+    keys = {k for k in site.forms if is_own(k)}
     for key in sorted(keys, key=lambda k: -site.mentions(k)):
         own.append(
             {
