@@ -25,21 +25,16 @@ import json
 import math
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.peak import ROOT, measure  # noqa: E402
+
 UD = ROOT.parent / "shared" / "data" / "ud"
 CONVERSATIONS = ROOT / "bench" / "data" / "conversations"
 
-WRAP = """
-import resource, subprocess, sys
-rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc)
-"""
 
 RAW = r"""
 import json, sys, time
@@ -139,18 +134,6 @@ def make_site(folder: Path, words: int, rng: random.Random, pool: list[str]) -> 
     return n
 
 
-def measure(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of ``cmd`` run as a subprocess."""
-    start = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-c", WRAP, *cmd], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    peak, rc = out.stdout.split()
-    if rc != "0":
-        sys.exit(f"failed: {' '.join(cmd)}\n{out.stderr}")
-    return time.perf_counter() - start, int(peak) / 1024
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--words", default="250000,500000,1000000,2000000")
@@ -192,27 +175,7 @@ def main() -> None:
             gap_s, gap_mb = measure(
                 [*mine, "gap", "--terms", str(terms), "--pages", str(site), "--out", str(gap)]
             )
-            start = time.perf_counter()
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    "-c",
-                    WRAP,
-                    sys.executable,
-                    "-c",
-                    RAW,
-                    str(site / "pages.jsonl"),
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-                cwd=ROOT,
-            )
-            raw_peak, rc = out.stdout.split()
-            if rc != "0":
-                sys.exit(f"raw nlp.pipe failed:\n{out.stderr}")
-            raw_peak = int(raw_peak) / 1024
-            raw_s = time.perf_counter() - start
+            raw_s, raw_peak = measure([sys.executable, "-c", RAW, str(site / "pages.jsonl")])
             print(
                 f"| {words:,} | {pages} | {crawl_s:.0f} | {crawl_mb:.0f} | {gap_s:.0f} "
                 f"| {gap_mb:.0f} | {raw_s:.0f} | {raw_peak:.0f} | {gap_s / raw_s:.2f} |",

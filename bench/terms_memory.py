@@ -17,20 +17,14 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CONVERSATIONS = ROOT / "bench" / "data" / "conversations"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.peak import ROOT, measure  # noqa: E402
 
-WRAP = """
-import resource, subprocess, sys
-rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc)
-"""
+CONVERSATIONS = ROOT / "bench" / "data" / "conversations"
 
 
 def lines() -> list[str]:
@@ -51,18 +45,6 @@ def conversation(rng: random.Random, pool: list[str], words: int, n: int) -> str
         out.append(line)
         count += len(line.split())
     return "\n".join(out) + "\n"
-
-
-def measure(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of ``cmd``."""
-    start = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-c", WRAP, *cmd], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    peak, rc = out.stdout.split()
-    if rc != "0":
-        sys.exit(f"failed: {' '.join(cmd)}\n{out.stderr}")
-    return time.perf_counter() - start, int(peak) / 1024
 
 
 def main() -> None:

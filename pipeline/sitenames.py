@@ -67,13 +67,19 @@ def from_logo_alt(alt: str) -> str | None:
 
 
 def collect(
-    *, start: str = "", titles: Iterable[str] = (), logo_alts: Iterable[str] = ()
+    *,
+    names: Iterable[str] = (),
+    start: str = "",
+    titles: Iterable[str] = (),
+    logo_alts: Iterable[str] = (),
 ) -> list[str]:
-    """The site's names from its start URL, page titles and logo alt texts, without repeats."""
+    """The site's names: ``names`` as given, then those of its start URL, page titles and logo
+    alt texts, without repeats (by ``fold``)."""
     found: list[str] = []
     seen: set[str] = set()
     logo_counts = Counter(n for n in map(from_logo_alt, logo_alts) if n)
     for name in [
+        *names,
         from_host(start),
         *from_titles(titles),
         *(n for n, _ in logo_counts.most_common(3)),

@@ -301,19 +301,14 @@ def _own_names(
     listed = crawl_summary.get("own_names")
     if isinstance(listed, str):  # a hand-written crawl.json: one name, not a list of them
         listed = [listed]
-    found = [
-        *settings.transcribe.own_names,
-        *[n for n in (listed if isinstance(listed, list) else []) if isinstance(n, str)],
-        *sitenames.collect(
-            start=str(crawl_summary.get("start") or ""),
-            titles=(p.get("title") or "" for p in pages),
-        ),
-    ]
-    unique: dict[str, str] = {}
-    for name in found:
-        if sitenames.fold(name):
-            unique.setdefault(sitenames.fold(name), name)
-    return list(unique.values())
+    return sitenames.collect(
+        names=[
+            *settings.transcribe.own_names,
+            *[n for n in (listed if isinstance(listed, list) else []) if isinstance(n, str)],
+        ],
+        start=str(crawl_summary.get("start") or ""),
+        titles=(p.get("title") or "" for p in pages),
+    )
 
 
 def _own_keys(lang: str, site: _Site, names: list[str], own: list[dict[str, Any]]) -> set[str]:
