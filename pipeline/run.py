@@ -598,18 +598,9 @@ def _stage_gap(
     if not all(p.is_file() for p in inputs):
         return None
     # what the pages say, not when they were fetched: a re-crawl of an unchanged site changes nothing
-    with inputs[1].open(encoding="utf-8") as lines:
-        seen = sorted(
-            (
-                p.get("url"),
-                p.get("content_hash"),
-                p.get("title"),
-                json.dumps(p.get("headings")),
-                p.get("lang"),
-            )
-            for p in (json.loads(line) for line in lines if line.strip())
-        )
-    input_hash = _digest(_file_hash(db, inputs[0]), seen, _site_names(pages_dir / "crawl.json"))
+    input_hash = _digest(
+        _file_hash(db, inputs[0]), _pages_seen(db, inputs[1]), _site_names(pages_dir / "crawl.json")
+    )
     opts_hash = _digest(options_dict(settings.terms), settings.transcribe.own_names, ANALYSIS)
 
     def work() -> tuple[list[str], str]:
@@ -623,6 +614,22 @@ def _stage_gap(
         db, "gap", input_hash, opts_hash, force=force, result=result, log=log, work=work
     )
     return out if ok else None
+
+
+def _pages_seen(db: sqlite3.Connection, pages_jsonl: Path) -> object:
+    """What the pages say (address, text hash, title, headings, language), in a stable order;
+    a pages.jsonl mine cannot read is taken by its bytes, and ``analyze_gap`` names the fault."""
+    try:
+        with pages_jsonl.open(encoding="utf-8") as lines:
+            return sorted(
+                json.dumps(
+                    [p.get(k) for k in ("url", "content_hash", "title", "headings", "lang")],
+                    sort_keys=True,
+                )
+                for p in (json.loads(line) for line in lines if line.strip())
+            )
+    except (ValueError, AttributeError):  # not UTF-8, not JSON, a row that is not an object
+        return _file_hash(db, pages_jsonl)
 
 
 def _site_names(crawl_json: Path) -> object:

@@ -395,3 +395,26 @@ def test_names_are_terms_and_sentence_openers_and_dates_are_not() -> None:
     names = {c.key for c in found if c.kind == "name"}
     assert {"kubernetes", "terraform"} <= names
     assert not {"kijk", "maandag"} & {c.key for c in found}
+
+
+def test_mine_run_hashes_a_damaged_pages_file_by_its_bytes_and_mixed_rows_in_order(
+    tmp_path: Path,
+) -> None:
+    """The gap stage's input hash never fails on pages.jsonl: a broken line is left to
+    ``analyze_gap`` to name, and rows whose title is null beside rows with one still sort."""
+    import sqlite3
+
+    from pipeline.run import _pages_seen
+    from pipeline.state import open_state
+
+    pages = tmp_path / "pages.jsonl"
+    pages.write_text(
+        '{"url": "a", "title": null, "text": ""}\n{"url": "a", "title": "T", "text": ""}\n',
+        encoding="utf-8",
+    )
+    with open_state(tmp_path / "ws") as db:
+        assert isinstance(db, sqlite3.Connection)
+        seen = _pages_seen(db, pages)
+        assert isinstance(seen, list) and len(seen) == 2
+        pages.write_text('{"url": "a", "text": ""}\n{"url": \n[1, 2]\n', encoding="utf-8")
+        assert isinstance(_pages_seen(db, pages), str)
