@@ -164,7 +164,7 @@ def extract_html(html: str, *, url: str | None = None) -> Extracted:
     if tree is not None:
         html_lang = tree.get("lang") or next(iter(tree.xpath("//html/@lang")), None)
         if html_lang:
-            declared = html_lang.split("-")[0].strip().lower() or None
+            declared = language_tag(html_lang)
         logo_alt = _logo_alt(tree)
         headings = _headings(tree)
         canonical = next(iter(tree.xpath("//link[@rel='canonical']/@href")), None)
@@ -196,6 +196,16 @@ def extract_html(html: str, *, url: str | None = None) -> Extracted:
         declared,
         logo_alt,
     )
+
+
+_TAG = re.compile(r"[a-z]{2,3}")
+
+
+def language_tag(value: str) -> str | None:
+    """The language a ``lang`` attribute names ("nl-NL", "en_GB" -> "nl", "en"); None for
+    anything that is not a language tag (a theme's placeholder, a kilobyte of junk)."""
+    primary = re.split(r"[-_]", str(value).strip().lower(), maxsplit=1)[0]
+    return primary if _TAG.fullmatch(primary) else None
 
 
 def page_language(text: str, declared: str | None) -> str | None:
@@ -240,7 +250,7 @@ def extract_markdown(source: str) -> Extracted:
             elif key.strip() in ("description", "summary"):
                 description = value
             elif key.strip() in ("lang", "language"):
-                lang = value.split("-")[0].lower()
+                lang = language_tag(value)
         source = source[m.end() :]
     headings = []
     lines = []

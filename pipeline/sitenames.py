@@ -24,6 +24,11 @@ _LEGAL = re.compile(
 #: Host labels that are not a name: subdomains and the second level of country domains.
 _NOT_NAME = {"www", "www2", "m", "web", "site", "co", "com", "org", "net", "ac", "gov", "edu"}
 _LOGO_WORDS = re.compile(r"\b(?:logo|logotype|beeldmerk|home|homepage|startpagina)\b", re.I)
+#: A name found on the site (not given in mine.toml) whose every word is at least this common
+#: in one of the registered languages (wordfreq's Zipf scale) is an ordinary word, not a name:
+#: the host of www.systeem.nl or a shared title part "Blog" would otherwise hide "systeemontwerp"
+#: and "blog" from the jargon table. Such a company lists its name in ``[transcribe] own_names``.
+GENERIC_ZIPF = 3.0
 
 
 def fold(name: str) -> str:
@@ -48,12 +53,17 @@ def from_host(url: str) -> str | None:
     return labels[-1]
 
 
+def title_parts(title: str) -> list[str]:
+    """A title's parts between separators ("Prijzen | Blog | Warmtewerk" -> three parts)."""
+    return [p for p in _TITLE_SEPARATOR.split(title) if p.strip()]
+
+
 def from_titles(titles: Iterable[str]) -> list[str]:
     """Title parts that most pages share, first or last ("Over ons | Kroescontrol")."""
     titles = [t for t in titles if t]
     ends: Counter = Counter()
     for title in titles:
-        parts = [p for p in _TITLE_SEPARATOR.split(title) if p.strip()]
+        parts = title_parts(title)
         if len(parts) >= 2:
             ends.update({clean(parts[0]), clean(parts[-1])})
     need = max(2, TITLE_SHARE * len(titles))
@@ -66,6 +76,16 @@ def from_logo_alt(alt: str) -> str | None:
     return name if 2 <= len(name) <= 60 else None
 
 
+def generic(name: str) -> bool:
+    """True when every word of ``name`` is a common word of some registered language."""
+    from pipeline import languages
+
+    words = re.findall(r"[^\W\d_]+", name.lower())
+    return bool(words) and all(
+        any(languages.zipf(w, code) >= GENERIC_ZIPF for code in languages.codes()) for w in words
+    )
+
+
 def collect(
     *,
     names: Iterable[str] = (),
@@ -74,17 +94,18 @@ def collect(
     logo_alts: Iterable[str] = (),
 ) -> list[str]:
     """The site's names: ``names`` as given, then those of its start URL, page titles and logo
-    alt texts, without repeats (by ``fold``)."""
+    alt texts that are not ordinary words (``generic``), without repeats (by ``fold``)."""
     found: list[str] = []
     seen: set[str] = set()
     logo_counts = Counter(n for n in map(from_logo_alt, logo_alts) if n)
-    for name in [
-        *names,
-        from_host(start),
-        *from_titles(titles),
-        *(n for n, _ in logo_counts.most_common(3)),
-    ]:
-        if name and fold(name) and fold(name) not in seen:
+    given = [n for n in names if n]
+    derived = [
+        n
+        for n in [from_host(start), *from_titles(titles), *(n for n, _ in logo_counts.most_common(3))]
+        if n and not generic(n)
+    ]
+    for name in [*given, *derived]:
+        if fold(name) and fold(name) not in seen:
             seen.add(fold(name))
             found.append(name)
     return found

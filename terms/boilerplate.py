@@ -7,7 +7,9 @@ Two kinds (the rule ``mine gap`` applies, documented in docs/gap.md):
   ...; ``listing_page``). They list other pages' titles and the theme's words ("latest news", "tags").
 - **repeated lines**: a line (paragraph, list item or heading) that stands on at least
   ``REPEAT_MIN_PAGES`` pages and on at least ``REPEAT_SHARE`` of them: calls to action, author
-  boxes, newsletter sign-ups, "related articles".
+  boxes, newsletter sign-ups, "related articles". The same for the parts of page titles
+  ("Prijzen | Blog | Warmtewerk"): a part that many titles share is the theme's, so the site's
+  name or section does not count as a heading on every page.
 
 Theme text still shows that a word is on the site (a term in it is not ``missing``), but it
 belongs to no page: it is counted once per distinct line, never as a page's vocabulary, so it
@@ -22,7 +24,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from pipeline.sitenames import title_parts
 
 REPEAT_MIN_PAGES = 3
 REPEAT_SHARE = 0.02
@@ -60,13 +64,14 @@ def listing_page(url: str) -> bool:
         parts = urlsplit(url)
     except ValueError:  # "http://[::1/": no address mine can read; not a listing
         return False
-    segments = [s.lower() for s in parts.path.split("/") if s]
+    segments = [s.lower() for s in unquote(parts.path).split("/") if s]
     if any(s in _LISTING_SEGMENTS or s.split(".")[0] in _LISTING_SEGMENTS for s in segments):
         return True
     if any(a in _PAGINATION and b.isdigit() for a, b in itertools.pairwise(segments)):
         return True
     # blank values kept: "?s=" is a search page too
-    return bool(_LISTING_QUERY & set(parse_qs(parts.query, keep_blank_values=True)))
+    keys = parse_qs(parts.query, keep_blank_values=True)
+    return bool(_LISTING_QUERY & {k.lower() for k in keys})
 
 
 def _norm(line: str) -> str:
@@ -89,6 +94,7 @@ class Boilerplate:
 
     listings: frozenset[str]  # URLs
     repeated: frozenset[str]  # normalised lines
+    shared_titles: frozenset[str] = frozenset()  # normalised title parts
 
     @classmethod
     def of(cls, pages: Iterable[dict[str, Any]]) -> Boilerplate:
@@ -97,11 +103,14 @@ class Boilerplate:
         listings = frozenset(p["url"] for p in pages if listing_page(p["url"]))
         content = [p for p in pages if p["url"] not in listings]
         on_pages: Counter = Counter()
+        in_titles: Counter = Counter()
         for p in content:
             on_pages.update(set(_lines(p)))
+            in_titles.update({_norm(t) for t in title_parts(p.get("title") or "")})
         need = max(REPEAT_MIN_PAGES, math.ceil(REPEAT_SHARE * len(content)))
         repeated = frozenset(line for line, n in on_pages.items() if n >= need)
-        return cls(listings, repeated)
+        shared = frozenset(part for part, n in in_titles.items() if n >= need)
+        return cls(listings, repeated, shared)
 
     def own_text(self, page: dict[str, Any]) -> str:
         """The page's own text: nothing for a listing page, its lines that do not repeat."""
@@ -117,7 +126,10 @@ class Boilerplate:
         """The page's title and headings that do not repeat, as one text ("" for a listing)."""
         if page["url"] in self.listings:
             return ""
-        parts = [page.get("title", "")] + [
+        title = [
+            t for t in title_parts(page.get("title") or "") if _norm(t) not in self.shared_titles
+        ]
+        parts = title + [
             h["text"] for h in page.get("headings", ()) if _norm(h["text"]) not in self.repeated
         ]
         return " . ".join(p for p in parts if p)

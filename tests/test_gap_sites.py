@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from crawl import crawl_site
+from crawl.extract import language_tag
 from pipeline import languages, sitenames
 from pipeline.config import load_settings
 from reports.html import render_report
@@ -324,11 +325,22 @@ def test_no_page_in_the_customers_language_is_said_plainly_not_marked_missing(
         ("https://example.nl/pagina/over-ons", False),
         ("https://example.nl/blog/warmtepomp-kiezen", False),
         ("https://example.nl/?s=", True),
+        ("https://example.nl/?S=warmtepomp", True),
+        ("https://example.nl/blog%2Ftag%2Fwarmte", True),
         ("http://[::1/tag/x", False),
     ],
 )
 def test_listing_pages_by_address(url: str, listing: bool) -> None:
     assert listing_page(url) is listing
+
+
+@pytest.mark.parametrize(
+    ("value", "tag"),
+    [("nl-NL", "nl"), ("en_GB", "en"), (" EN ", "en"), ("x" * 5000, None), ("{{ lang }}", None),
+     ("", None)],
+)
+def test_a_declared_language_is_a_language_tag_or_nothing(value: str, tag: str | None) -> None:
+    assert language_tag(value) == tag
 
 
 def test_repeated_lines_are_theme_text() -> None:
@@ -339,6 +351,18 @@ def test_repeated_lines_are_theme_text() -> None:
     theme = Boilerplate.of(pages)
     assert theme.own_text(pages[0]) == "Eigen tekst 0 over warmtepompen."
     assert list(theme.shared_text(pages)) == [_CTA]
+
+
+def test_a_title_part_many_pages_share_is_not_a_heading_of_each() -> None:
+    """"Prijzen | Warmtewerk": the site's name in every title is the theme's, not a heading
+    that each page repeats (it would count as the site's most used heading word)."""
+    pages = [
+        {"url": f"https://x.nl/{i}", "title": f"Onderwerp {i} | Warmtewerk", "text": "t"}
+        for i in range(5)
+    ]
+    theme = Boilerplate.of(pages)
+    assert theme.own_headings(pages[1]) == "Onderwerp 1"
+    assert Boilerplate.of(pages[:2]).own_headings(pages[1]) == "Onderwerp 1 . Warmtewerk"
 
 
 def test_own_names_from_host_titles_and_logo() -> None:
@@ -355,6 +379,21 @@ def test_own_names_from_host_titles_and_logo() -> None:
     assert sitenames.from_host("http://[::1/") is None
 
 
+def test_ordinary_words_in_host_titles_and_logo_are_not_taken_as_own_names() -> None:
+    """www.systeem.nl is not named "systeem" for the jargon table: that would hide every
+    "systeemontwerp" the site says. A name given in mine.toml is taken as it is."""
+    titles = [f"Pagina {i} | Blog | Systeem" for i in range(5)]
+    found = sitenames.collect(start="https://www.systeem.nl/", titles=titles, logo_alts=["Home"])
+    assert found == []
+    assert not sitenames.matcher(found)("systeemontwerp")
+    kept = sitenames.collect(
+        names=["Systeem"], start="https://www.kroescontrol.nl/", titles=titles,
+        logo_alts=["Kroescontrol logo"],
+    )
+    assert kept == ["Systeem", "kroescontrol"]
+    assert sitenames.generic("Latest News") and not sitenames.generic("Warmtewerk")
+
+
 def test_own_names_match_in_time_that_does_not_grow_with_the_names() -> None:
     names = [f"merknaam{i:05d}" for i in range(20_000)] + ["Warmtewerk"]
     own = sitenames.matcher(names)
@@ -367,10 +406,10 @@ def test_own_names_match_in_time_that_does_not_grow_with_the_names() -> None:
 @pytest.mark.parametrize("listed", [5, True, 1.5, {"a": 1}, "Warmtewerk"])
 def test_crawl_json_own_names_of_another_shape(listed: object) -> None:
     settings = load_settings()
-    summary = {"start": "https://www.voorbeeld.nl/", "own_names": listed}
+    summary = {"start": "https://www.kroescontrol.nl/", "own_names": listed}
     names = _own_names([{"url": "u", "title": ""}], summary, settings)
     assert "a" not in names
-    assert names[-1] == "voorbeeld"
+    assert names[-1] == "kroescontrol"
 
 
 @pytest.mark.parametrize(
