@@ -236,14 +236,21 @@ def _site_name(site: str) -> str:
     """The company name a website's host suggests: ``www.northwind-heating.com`` → northwind heating."""
     from urllib.parse import urlsplit
 
+    from pipeline.sitenames import generic
+
     if "://" not in site:
         return ""
-    host = (urlsplit(site).hostname or "").lower()
+    try:
+        host = (urlsplit(site).hostname or "").lower()
+    except ValueError:  # "http://[::1/": no host to read
+        return ""
     if not host or host.replace(".", "").isdigit() or host == "localhost":
         return ""
     labels = host.split(".")[:-1] or host.split(".")
     words = [w for label in labels for w in label.split("-") if w and w not in _GENERIC_HOST_PARTS]
-    return " ".join(w for w in words if len(w) >= 3)
+    name = " ".join(w for w in words if len(w) >= 3)
+    # an ordinary word ("www.systeem.nl") is no name: it would hide the site's own vocabulary
+    return "" if generic(name) else name
 
 
 @dataclass(frozen=True)

@@ -204,6 +204,8 @@ def test_the_own_company_name_comes_from_the_site_host() -> None:
     assert _site_name("https://shop.warmtebouw.nl/producten") == "warmtebouw"
     assert _site_name("http://127.0.0.1:8000/") == ""
     assert _site_name("data/sample/site") == ""
+    assert _site_name("https://www.systeem.nl/") == ""  # an ordinary word, not a name
+    assert _site_name("http://[::1/") == ""
 
 
 def test_a_name_too_long_for_its_outputs_fails_alone(tmp_path: Path) -> None:
