@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import InputError
-from pipeline.formats import parse
+from pipeline.formats import FOREIGN_CAP, parse
 from pipeline.formats.convert import to_transcript
 
 
@@ -110,7 +110,7 @@ def test_a_huge_docx_or_transcript_is_refused_before_it_is_read(tmp_path: Path) 
     with pytest.raises(InputError, match="more than mine reads of one .docx"):
         parse(buf.getvalue(), tmp_path / "bomb.docx")
     with pytest.raises(InputError, match="split it into smaller files"):
-        parse(b"Jan: hoi\n" * (3 * 2**20), tmp_path / "big.txt")
+        parse(b"Jan: hoi\n" * (FOREIGN_CAP // 9 + 1), tmp_path / "big.txt")
 
 
 def test_mine_terms_refuses_a_transcript_whose_consent_refuses_it(tmp_path: Path) -> None:

@@ -39,9 +39,10 @@ from pipeline.reading import MB
 
 #: The most mine reads of one transcript file (mine's own JSON).
 TRANSCRIPT_CAP = 200 * MB
-#: The most mine reads of another tool's transcript: a day of meetings is a few MB, and each MB
-#: takes seconds to read, redact and give roles.
-FOREIGN_CAP = 20 * MB
+#: The most mine reads of another tool's transcript: a day of meetings is a few MB; an export
+#: of months of calls in one file may be tens. Each MB takes about 10 s to read, redact, give
+#: roles and analyse, in about 0.5 GB of memory all told (bench/terms_memory.py).
+FOREIGN_CAP = 64 * MB
 #: The file endings mine reads as transcripts (content decides the layout).
 TRANSCRIPT_SUFFIXES = (".json", ".srt", ".vtt", ".txt", ".docx")
 _DOCX_MAGIC = b"PK\x03\x04"
