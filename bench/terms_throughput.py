@@ -13,12 +13,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from terms.analyze import Analyzer  # noqa: E402
-from terms.api import _counts, _Stats  # noqa: E402
+from terms.api import analyze_conversation  # noqa: E402
 from terms.inputs import Conversation, read_conversation  # noqa: E402
 from terms.nlp import load_pipeline  # noqa: E402
 
@@ -54,7 +53,7 @@ def main() -> None:
                 pass
             raw_times.append(time.perf_counter() - start)
             start = time.perf_counter()
-            _counts(conv, Analyzer(pipeline), defaultdict(_Stats))
+            analyze_conversation(conv, Analyzer(pipeline))
             mine_times.append(time.perf_counter() - start)
         raw, mine = min(raw_times), min(mine_times)
         print(

@@ -26,6 +26,7 @@ from pipeline.files import FileIdentity, one_line, quote, remove_partials
 from pipeline.progress import ProgressCallback, ignore
 from pipeline.records import AUDIO_SUFFIXES
 from pipeline.state import (
+    TermAnalyses,
     add_managed_dir,
     cached_hash,
     normal_path,
@@ -524,9 +525,15 @@ def _stage_terms(
     def work() -> tuple[list[str], str]:
         from terms.api import extract_terms  # heavy (scikit-learn, pandas): only when there is work
 
-        report = extract_terms(transcripts, settings=settings, out_dir=out)
+        # each conversation's analysis is kept: only new or changed transcripts are analysed
+        store = TermAnalyses(db)
+        report = extract_terms(transcripts, settings=settings, out_dir=out, store=store)
+        pruned = store.prune()
         result.left_out.extend({"file": Path(f).name, "reason": e} for f, e in report.failed)
-        return list(report.outputs), f"{len(report.rows)} terms"
+        return list(report.outputs), (
+            f"{len(report.rows)} terms ({report.analysed} conversations analysed, "
+            f"{report.reused} kept from earlier runs, {pruned} stale analyses dropped)"
+        )
 
     ok = _corpus_stage(
         db, "terms", input_hash, opts_hash, force=force, result=result, log=log, work=work

@@ -101,7 +101,11 @@ def collect(
     given = [n for n in names if n]
     derived = [
         n
-        for n in [from_host(start), *from_titles(titles), *(n for n, _ in logo_counts.most_common(3))]
+        for n in [
+            from_host(start),
+            *from_titles(titles),
+            *(n for n, _ in logo_counts.most_common(3)),
+        ]
         if n and not generic(n)
     ]
     for name in [*given, *derived]:

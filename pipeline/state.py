@@ -21,13 +21,14 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipeline.clock import now
 from pipeline.errors import ConfigError, OutputError, StateError
 from pipeline.files import FileIdentity
 
 #: The layout version this release writes; older workspaces are migrated up to it.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS recordings (
@@ -83,6 +84,13 @@ CREATE TABLE IF NOT EXISTS stages (
     started_at TEXT,
     finished_at TEXT,
     PRIMARY KEY (item, stage)
+);
+CREATE TABLE IF NOT EXISTS term_analyses (
+    call_id TEXT NOT NULL,
+    analysis TEXT NOT NULL,           -- digest of the conversation as analysed and the analyzer
+    data TEXT NOT NULL,               -- JSON: key -> [surfaces, kinds, mentions, rep, quotes]
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (call_id, analysis)
 );
 CREATE TABLE IF NOT EXISTS file_hashes (
     path TEXT PRIMARY KEY,            -- real path (normal form)
@@ -179,8 +187,11 @@ def _prepare(db: sqlite3.Connection, path: Path) -> None:
     if version < SCHEMA_VERSION:
         with db:
             db.execute("BEGIN IMMEDIATE")
-            if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-                _migrate_v1(db)
+            current = db.execute("PRAGMA user_version").fetchone()[0]
+            if current < SCHEMA_VERSION:
+                if current < 2:
+                    _migrate_v1(db)
+                _create_tables(db)  # 3: term_analyses
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
@@ -422,6 +433,61 @@ def register_for_calls(workspace: Path, terms_meta: dict, stage: str, paths: lis
             register_outputs(db, call_id, stage, paths)
 
 
+# ------------------------------------------------------------------ term analyses
+
+
+class TermAnalyses:
+    """Each conversation's term analysis, kept in ``term_analyses`` so that the terms stage
+    analyses only new or changed transcripts (``terms.api.extract_terms``'s ``store``).
+
+    A row is keyed by the call and a digest of the conversation as analysed and of the analyzer;
+    ``mine forget`` deletes a call's rows with the rest of it (``erase_recording``). Each ``put``
+    commits: a run killed midway keeps what it analysed. ``prune`` drops the rows no ``get`` or
+    ``put`` of this run touched (a transcript that changed or left the corpus).
+    """
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        """Keep rows in ``db`` (the run's connection; it holds no write lock meanwhile)."""
+        self.db = db
+        self.used: set[tuple[str, str]] = set()
+
+    def get(self, call_id: str, analysis: str) -> Any | None:
+        """The stored analysis, or None."""
+        row = self.db.execute(
+            "SELECT data FROM term_analyses WHERE call_id=? AND analysis=?", (call_id, analysis)
+        ).fetchone()
+        if row is None:
+            return None
+        try:
+            data = json.loads(row[0])
+        except ValueError:  # a damaged row: analysed again
+            return None
+        self.used.add((call_id, analysis))
+        return data
+
+    def put(self, call_id: str, analysis: str, data: Any) -> None:
+        """Store one conversation's analysis, and commit."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO term_analyses VALUES (?,?,?,?)",
+            (call_id, analysis, json.dumps(data, ensure_ascii=False, separators=(",", ":")), now()),
+        )
+        self.db.commit()
+        self.used.add((call_id, analysis))
+
+    def prune(self) -> int:
+        """Delete the rows this run did not use; how many."""
+        rows = self.db.execute("SELECT call_id, analysis FROM term_analyses").fetchall()
+        stale = [r for r in rows if tuple(r) not in self.used]
+        self.db.executemany("DELETE FROM term_analyses WHERE call_id=? AND analysis=?", stale)
+        self.db.commit()
+        return len(stale)
+
+
+def term_analysis_calls(db: sqlite3.Connection) -> set[str]:
+    """The calls that have a stored term analysis."""
+    return {c for (c,) in db.execute("SELECT DISTINCT call_id FROM term_analyses")}
+
+
 # ------------------------------------------------------------------ content hashes
 
 
@@ -641,11 +707,13 @@ def erase_recording(
     db: sqlite3.Connection, path: str, call_id: str, *, other_paths: list[str] = ()
 ) -> None:
     """Delete every row about one recording: its own outputs and the corpus outputs of its call,
-    its row, the cached hashes of its files, its stage rows."""
+    its row, its call's stored term analyses, the cached hashes of its files, its stage rows."""
     db.execute("DELETE FROM outputs WHERE recording=? AND call_id=?", (path, call_id))
     if call_id:
         db.execute("DELETE FROM outputs WHERE call_id=? AND recording=''", (call_id,))
     db.execute("DELETE FROM recordings WHERE path=? AND call_id=?", (path, call_id))
+    if call_id:
+        db.execute("DELETE FROM term_analyses WHERE call_id=?", (call_id,))
     for p in {path, *other_paths}:
         db.execute("DELETE FROM file_hashes WHERE path=?", (normal_path(p),))
     db.executemany("DELETE FROM stages WHERE item=?", [(p,) for p in {path, *other_paths}])

@@ -9,23 +9,24 @@ general-language frequency (wordfreq): everyday words (week, dag, time) sink, do
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pipeline.config import Settings, TermOptions, options_dict
 from pipeline.errors import InputError, MineError
 from pipeline.files import staged_files
 from pipeline.progress import ProgressCallback, ProgressEvent, ignore
 from pipeline.reading import shown
-from pipeline.records import Quote, Term, TermsFile
+from pipeline.records import Quote, Term, TermsFile, Utterance
 from pipeline.roles import RoleHints
 from pipeline.state import hand_set_roles, register_for_calls
-from terms.analyze import Analyzer, describe, zipf
+from terms.analyze import ANALYSIS, Analyzer, describe, zipf
 from terms.inputs import Conversation, find_transcripts, read_conversation
 from terms.nlp import LoadedPipeline, load_pipeline
 
@@ -49,6 +50,8 @@ class TermsReport:
     data: TermsFile
     failed: tuple[tuple[str, str], ...]  # (file, error)
     outputs: tuple[str, ...]
+    analysed: int = 0  # conversations analysed in this call
+    reused: int = 0  # conversations whose stored analysis was used (``store``)
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -98,29 +101,79 @@ def distinctiveness(z: float) -> float:
     return min(1.0, max(0.02, (6.0 - z) / 4.0))
 
 
-def _counts(conv: Conversation, analyzer: Analyzer, stats: dict[str, _Stats]) -> None:
-    """Add one conversation's candidates to ``stats`` (customer speech; rep as contrast)."""
-    use = [u for u in conv.utterances if not (set(u.flags) & SKIP_FLAGS) and u.text.strip()]
-    for u, cands in zip(use, analyzer.analyze(u.text for u in use), strict=True):
-        counts_as_customer = u.speaker == "customer" or not conv.roles_known
+#: One conversation's analysis as stored and merged: candidate key -> [customer surfaces and
+#: their mentions, kinds and their mentions, customer mentions, rep mentions, the indices of the
+#: first ``QUOTES_KEPT`` customer utterances that said it]. Keys, surfaces and kinds are in the
+#: order first said, so merging conversations in file order rebuilds exactly what analysing
+#: them all at once builds.
+ConversationTerms = dict[str, list[Any]]
+#: Quotes kept per term (the evidence is chosen from these).
+QUOTES_KEPT = 50
+
+
+class AnalysisStore(Protocol):
+    """Where each conversation's analysis is kept between runs (``pipeline.state.TermAnalyses``)."""
+
+    def get(self, call_id: str, analysis: str) -> Any | None: ...  # noqa: D102
+
+    def put(self, call_id: str, analysis: str, data: Any) -> None: ...  # noqa: D102
+
+
+def _counted(u: Utterance) -> bool:
+    return not (set(u.flags) & SKIP_FLAGS) and bool(u.text.strip())
+
+
+def analyze_conversation(conv: Conversation, analyzer: Analyzer) -> ConversationTerms:
+    """One conversation's candidates, counted: customer speech (all speech when roles are
+    unknown) as the vocabulary, the rep's as contrast."""
+    out: ConversationTerms = {}
+    use = [(i, u) for i, u in enumerate(conv.utterances) if _counted(u)]
+    roles_known = conv.roles_known
+    for (i, u), cands in zip(use, analyzer.analyze(u.text for _, u in use), strict=True):
+        counts_as_customer = u.speaker == "customer" or not roles_known
         for c in cands:
-            s = stats[c.key]
+            t = out.setdefault(c.key, [{}, {}, 0, 0, []])
             if counts_as_customer:
-                s.surfaces[c.surface] += 1
-                s.kinds[c.kind] += 1
-                s.per_conv[conv.call_id] += 1
-                if len(s.quotes) < 50:
-                    s.quotes.append(
-                        Quote(
-                            call_id=conv.call_id,
-                            source=conv.source,
-                            start=u.start,
-                            speaker=u.speaker,
-                            text=u.text,
-                        )
-                    )
+                t[0][c.surface] = t[0].get(c.surface, 0) + 1
+                t[1][c.kind] = t[1].get(c.kind, 0) + 1
+                t[2] += 1
+                if len(t[4]) < QUOTES_KEPT:
+                    t[4].append(i)
             elif u.speaker == "rep":
-                s.rep += 1
+                t[3] += 1
+    return out
+
+
+def analysis_key(conv: Conversation, pipeline: LoadedPipeline) -> str:
+    """What one conversation's analysis depends on: what was said (text, speaker, time, flags,
+    language) and how it is analysed (pipeline, its version, the candidate rules)."""
+    h = hashlib.sha256()
+    h.update(json.dumps([ANALYSIS, describe(pipeline), conv.language]).encode())
+    for u in conv.utterances:
+        h.update(json.dumps([u.text, u.speaker, u.start, sorted(u.flags)]).encode())
+    return h.hexdigest()
+
+
+def _merge(conv: Conversation, terms: ConversationTerms, stats: dict[str, _Stats]) -> None:
+    """Add one conversation's analysis to ``stats``."""
+    for key, (surfaces, kinds, mentions, rep, quotes) in terms.items():
+        s = stats[key]
+        s.surfaces.update(surfaces)
+        s.kinds.update(kinds)
+        if mentions:
+            s.per_conv[conv.call_id] += mentions
+        s.rep += rep
+        for i in quotes[: QUOTES_KEPT - len(s.quotes)]:
+            u = conv.utterances[i]
+            s.quotes.append(
+                Quote(
+                    call_id=conv.call_id,
+                    source=conv.source,
+                    start=u.start,
+                    speaker=u.speaker,
+                    text=u.text,
+                )
+            )
 
 
 def _evidence(s: _Stats, n: int) -> tuple[Quote, ...]:
@@ -209,6 +262,8 @@ class _Ranked:
     pipelines: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: language -> every key a customer said -> its mentions
     vocabulary: dict[str, dict[str, int]] = field(default_factory=dict)
+    analysed: int = 0
+    reused: int = 0
 
 
 def extract_terms(
@@ -219,6 +274,7 @@ def extract_terms(
     on_progress: ProgressCallback = ignore,
     pipelines: dict[str, LoadedPipeline] | None = None,
     include_raw: bool = False,
+    store: AnalysisStore | None = None,
 ) -> TermsReport:
     """Extract the customers' vocabulary from transcripts and write ``terms.csv``/``terms.json``.
 
@@ -230,6 +286,9 @@ def extract_terms(
         pipelines: loaded pipelines to reuse, by language.
         include_raw: read a ``<stem>.raw.json`` named on its own (``--keep-raw``, unredacted);
             it is redacted first, like every transcript mine did not redact.
+        store: keeps each conversation's analysis between calls (``mine run``: the
+            workspace's ``term_analyses``); a conversation analysed before under the same
+            analyzer is not analysed again. The result is the same with or without it.
 
     Returns:
         The ranked rows (all languages), metadata and the files that failed.
@@ -244,14 +303,20 @@ def extract_terms(
     """
     files = _transcript_files(paths, include_raw=include_raw)
     ranked, read, failed = _count_and_rank(
-        files, settings, dict(pipelines or {}), on_progress, include_raw=include_raw
+        files, settings, dict(pipelines or {}), on_progress, include_raw=include_raw, store=store
     )
     meta = _meta(read, ranked, failed, settings.terms)
     data = TermsFile(meta=meta, terms=tuple(ranked.rows))
     outputs = _write(data, out_dir)
     # Every call quoted or counted here is in these files: erasing a call must find them.
     register_for_calls(settings.workspace, meta, "terms", outputs)
-    return TermsReport(data, tuple(failed), tuple(str(p) for p in outputs))
+    return TermsReport(
+        data,
+        tuple(failed),
+        tuple(str(p) for p in outputs),
+        analysed=ranked.analysed,
+        reused=ranked.reused,
+    )
 
 
 def _transcript_files(paths: list[Path], *, include_raw: bool) -> list[Path]:
@@ -276,11 +341,13 @@ def _count_and_rank(
     on_progress: ProgressCallback,
     *,
     include_raw: bool,
+    store: AnalysisStore | None = None,
 ) -> tuple[_Ranked, list[dict[str, Any]], list[tuple[str, str]]]:
     """Read, count and forget one transcript at a time; then rank each language.
 
     Only the counts (and up to 50 quotes a term) outlive a conversation, so memory grows with
-    the vocabulary, not with the transcripts' length. Returns the ranking, what was read (one
+    the vocabulary, not with the transcripts' length. A conversation's analysis comes from
+    ``store`` when it holds one for the same conversation and analyzer. Returns the ranking, what was read (one
     ``_source_info`` each, in file order) and each file that could not be read with its
     one-line error; named speakers get their roles from the staff list, own names and hand
     corrections.
@@ -299,6 +366,7 @@ def _count_and_rank(
     seen: set[str] = set()
     stats: dict[str, dict[str, _Stats]] = defaultdict(lambda: defaultdict(_Stats))
     analyzers: dict[str, Analyzer] = {}
+    ranked = _Ranked()
     on_progress(ProgressEvent("total", total=len(files)))
     for done, f in enumerate(files, 1):
         try:  # the reader redacts whatever mine did not (other tools' files, --keep-raw JSON)
@@ -320,13 +388,21 @@ def _count_and_rank(
                 if lang not in pipelines:
                     pipelines[lang] = load_pipeline(lang, opts.pipelines.get(lang))
                 analyzers[lang] = Analyzer(pipelines[lang])
-            _counts(conv, analyzers[lang], stats[lang])
+            key = analysis_key(conv, pipelines[lang]) if store is not None else ""
+            terms = store.get(conv.call_id, key) if store is not None else None
+            if terms is None:
+                terms = analyze_conversation(conv, analyzers[lang])
+                ranked.analysed += 1
+                if store is not None:
+                    store.put(conv.call_id, key, terms)
+            else:
+                ranked.reused += 1
+            _merge(conv, terms, stats[lang])
             read.append(_source_info(conv))
         on_progress(ProgressEvent("advance", done=done, total=len(files), item=shown(f)))
     if not read:
         raise NoTranscriptRead(failed)
     customers = _customer_lookup(settings)
-    ranked = _Ranked()
     for lang, lang_stats in sorted(stats.items()):
         ranked.pipelines[lang] = describe(pipelines[lang])
         ranked.rows.extend(rank(lang_stats, lang, opts, customers))

@@ -336,8 +336,14 @@ def test_listing_pages_by_address(url: str, listing: bool) -> None:
 
 @pytest.mark.parametrize(
     ("value", "tag"),
-    [("nl-NL", "nl"), ("en_GB", "en"), (" EN ", "en"), ("x" * 5000, None), ("{{ lang }}", None),
-     ("", None)],
+    [
+        ("nl-NL", "nl"),
+        ("en_GB", "en"),
+        (" EN ", "en"),
+        ("x" * 5000, None),
+        ("{{ lang }}", None),
+        ("", None),
+    ],
 )
 def test_a_declared_language_is_a_language_tag_or_nothing(value: str, tag: str | None) -> None:
     assert language_tag(value) == tag
@@ -354,7 +360,7 @@ def test_repeated_lines_are_theme_text() -> None:
 
 
 def test_a_title_part_many_pages_share_is_not_a_heading_of_each() -> None:
-    """"Prijzen | Warmtewerk": the site's name in every title is the theme's, not a heading
+    """ "Prijzen | Warmtewerk": the site's name in every title is the theme's, not a heading
     that each page repeats (it would count as the site's most used heading word)."""
     pages = [
         {"url": f"https://x.nl/{i}", "title": f"Onderwerp {i} | Warmtewerk", "text": "t"}
@@ -387,7 +393,9 @@ def test_ordinary_words_in_host_titles_and_logo_are_not_taken_as_own_names() -> 
     assert found == []
     assert not sitenames.matcher(found)("systeemontwerp")
     kept = sitenames.collect(
-        names=["Systeem"], start="https://www.kroescontrol.nl/", titles=titles,
+        names=["Systeem"],
+        start="https://www.kroescontrol.nl/",
+        titles=titles,
         logo_alts=["Kroescontrol logo"],
     )
     assert kept == ["Systeem", "kroescontrol"]
