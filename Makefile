@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,speakers]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,speakers,cluster]'
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -891,6 +891,16 @@ def run(
     force: Annotated[
         bool, typer.Option("--force", help="Rerun every stage even if nothing changed.")
     ] = False,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            metavar="ADDRESS",
+            help="Transcribe on a Dask cluster: tcp://HOST:8786 (a running scheduler) or "
+            "local:N (N worker processes here). Needs mine[cluster]; see docs/scaling.md.",
+        ),
+        Sets("run", "cluster"),
+    ] = None,
     rep: RepOpt = None,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
@@ -923,6 +933,8 @@ def run(
             err.print(f"{stage:10} done {c.done}, skipped {c.skipped}, failed {c.failed}")
         for item in result.left_out:
             err.print(f"left out: {item['reason']}")
+        for worker, n in result.workers.items():
+            err.print(f"worker {worker}: {n} recording(s)")
         if result.report:
             err.print(f"report: {result.report}")
     _print_json(result.to_dict())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import tomllib
 import types
 import typing
@@ -250,6 +251,32 @@ def _check_roles(name: str, value: Any) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """Where ``mine run`` does its work (``[run]``; docs/scaling.md)."""
+
+    #: "" in this process; "local:N" a Dask LocalCluster of N single-threaded worker processes
+    #: on this machine; "tcp://HOST:8786" (or tls://) an existing Dask scheduler.
+    cluster: str = ""
+    #: Send each recording's bytes to the worker instead of its path (workers without the
+    #: recordings folder mounted at the same path).
+    ship_audio: bool = False
+
+
+_CLUSTER = re.compile(r"(?:local:(?P<n>\d{1,3})|(?:tcp|tls|ucx)://[^\s/]+:\d{1,5})")
+
+
+def _check_run(name: str, value: Any) -> str | None:
+    if name == "cluster" and value:
+        m = _CLUSTER.fullmatch(value)
+        if m is None or (m.group("n") is not None and not 1 <= int(m.group("n")) <= 256):
+            return (
+                'use "local:N" (N worker processes on this machine, 1 to 256) or the '
+                'scheduler\'s address, e.g. "tcp://10.0.0.5:8786"'
+            )
+    return None
+
+
 def _default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "mine"
@@ -266,6 +293,7 @@ class Settings:
     crawl: CrawlOptions = field(default_factory=CrawlOptions)
     consent: ConsentPolicy = field(default_factory=ConsentPolicy)
     roles: RolesOptions = field(default_factory=RolesOptions)
+    run: RunOptions = field(default_factory=RunOptions)
     config_file: Path | None = None
 
     @property
@@ -280,6 +308,7 @@ _SECTIONS: dict[str, tuple[type, Callable[[str, Any], str | None]]] = {
     "crawl": (CrawlOptions, _check_crawl),
     "consent": (ConsentPolicy, _check_consent),
     "roles": (RolesOptions, _check_roles),
+    "run": (RunOptions, _check_run),
 }
 _TOP = ("workspace", "cache_dir")
 
@@ -534,6 +563,7 @@ class _Layers:
             crawl=CrawlOptions(**self.sections["crawl"]),
             consent=ConsentPolicy(**self.sections["consent"]),
             roles=RolesOptions(**self.sections["roles"]),
+            run=RunOptions(**self.sections["run"]),
             config_file=path,
         )
 

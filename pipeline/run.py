@@ -66,6 +66,8 @@ class RunResult:
     log: str = ""
     warnings: list[str] = field(default_factory=list)
     retention_deleted: int = 0
+    #: With ``--cluster``: recordings each worker processed (its address -> count).
+    workers: dict[str, int] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -82,6 +84,7 @@ class RunResult:
             "log": self.log,
             "warnings": self.warnings,
             "retention_deleted": self.retention_deleted,
+            **({"workers": self.workers} if self.workers else {}),
         }
 
 
@@ -285,7 +288,11 @@ def _stage_transcribe(
             on_progress=on_progress,
             hasher=hasher,
             lock=False,  # this run holds the workspace
+            cluster=settings.run.cluster,
         )
+        for worker, n in report.workers.items():
+            result.workers[worker] = result.workers.get(worker, 0) + n
+            log(f"transcribe: worker {worker} processed {n} recording(s)")
         opts_hash = _transcribe_options_hash(settings, report.model.get("sha256"))
         for t, r in zip(todo, report.results, strict=True):
             _record_transcription(db, t, r, opts_hash, started, result, log)

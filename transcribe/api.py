@@ -17,6 +17,7 @@ from pipeline.errors import MineError, ModelError
 from pipeline.progress import ProgressCallback, ProgressEvent, ignore
 from pipeline.state import workspace_lock
 from transcribe.engine import Transcriber
+from transcribe.models import resolve_model
 from transcribe.phases import (
     Engines,
     FileResult,
@@ -35,6 +36,7 @@ class TranscribeReport:
 
     results: tuple[FileResult, ...]
     model: dict[str, str] = field(default_factory=dict)
+    workers: dict[str, int] = field(default_factory=dict)  # on a cluster: recordings per worker
 
     @property
     def ok(self) -> bool:
@@ -70,6 +72,7 @@ def transcribe_files(
     transcriber: Transcriber | None = None,
     hasher: Hasher | None = None,
     lock: bool = True,
+    cluster: str = "",
 ) -> TranscribeReport:
     """Transcribe recordings that pass the consent gate; one model load for the whole batch.
 
@@ -85,6 +88,9 @@ def transcribe_files(
         hasher: how recordings are hashed for the gate (``mine run`` caches hashes).
         lock: share the workspace lock while working, so ``mine forget`` waits for no
             half-registered transcript (``mine run`` holds the workspace itself: False).
+        cluster: process on a Dask cluster (``local:N`` or a scheduler's address; see
+            ``transcribe.cluster``) instead of in this process; admission and persistence stay
+            here.
 
     Returns:
         One ``FileResult`` per input, in input order.
@@ -93,14 +99,16 @@ def transcribe_files(
         ModelError: the model cannot be loaded (no file can be transcribed then).
         OutputError: the audit log cannot be written.
         ConfigError: a ``mine run`` or ``mine forget`` holds the workspace.
+        ClusterError: the cluster cannot be reached, or Dask is not installed.
 
     Example:
         >>> report = transcribe_files([Path("visit-acme.m4a")], settings=load_settings())
     """
+    args = (paths, settings, out_dir, on_progress, transcriber, hasher, cluster)
     if not lock:
-        return _transcribe_files(paths, settings, out_dir, on_progress, transcriber, hasher)
+        return _transcribe_files(*args)
     with workspace_lock(settings.workspace, [], shared=True):
-        return _transcribe_files(paths, settings, out_dir, on_progress, transcriber, hasher)
+        return _transcribe_files(*args)
 
 
 def _transcribe_files(
@@ -110,8 +118,11 @@ def _transcribe_files(
     on_progress: ProgressCallback,
     transcriber: Transcriber | None,
     hasher: Hasher | None,
+    cluster: str,
 ) -> TranscribeReport:
     jobs, results = admit_batch(paths, settings=settings, out_dir=out_dir, hasher=hasher)
+    if cluster and jobs:
+        return _on_cluster(jobs, results, len(paths), settings, on_progress, cluster)
     engines = None
     if any(not j.is_transcript for j in jobs):  # transcripts of other tools need no model
 
@@ -131,6 +142,41 @@ def _transcribe_files(
         info = engines.transcriber.model_info
         model = {"name": info.name, "sha256": info.sha256, "source": info.source}
     return TranscribeReport(tuple(results[i] for i in range(len(paths))), model)
+
+
+def _on_cluster(
+    jobs: list[Job],
+    results: dict[int, FileResult],
+    count: int,
+    settings: Settings,
+    on_progress: ProgressCallback,
+    cluster: str,
+) -> TranscribeReport:
+    """The admitted jobs processed on a Dask cluster, persisted here as each one finishes."""
+    from transcribe.cluster import connect, process_on_cluster
+
+    model: dict[str, str] = {}
+    if any(not j.is_transcript for j in jobs):  # the workers must hold this very model
+        resolved = resolve_model(settings.transcribe.model, cache_dir=settings.cache_dir)
+        model = {
+            "name": settings.transcribe.model,
+            "sha256": resolved.sha256,
+            "source": resolved.source,
+        }
+    progress = _Progress(jobs, on_progress)
+    on_progress(ProgressEvent("status", message=f"connecting to the cluster {cluster}"))
+    with connect(cluster) as client:
+        outcome = process_on_cluster(
+            jobs,
+            client,
+            settings=settings,
+            model_sha=model.get("sha256", ""),
+            persist=lambda job, processed: persist(job, processed, settings=settings),
+            finished=progress.finished,
+            local=cluster.startswith("local:"),
+        )
+    results.update(outcome.results)
+    return TranscribeReport(tuple(results[i] for i in range(count)), model, outcome.workers)
 
 
 class _Progress:

@@ -1,0 +1,298 @@
+"""*Process one* on a Dask cluster: the coordinator admits and persists, workers transcribe.
+
+``mine run --cluster ADDRESS`` (or ``[run] cluster``) sends each admitted ``Job`` to a Dask
+worker, which runs ``transcribe.phases.process_one`` with models loaded once per worker process
+(``engines_for``) and returns the ``Processed`` record: redacted, the raw transcript only with
+``--keep-raw``. Everything that is state or policy stays in the coordinator (the ``mine run``
+process): the consent gate (a recording without valid consent is never submitted), the
+workspace lock, ``state.db``, registration for erasure, atomic writes, the audit log.
+
+- Audio reaches a worker by path (a shared recordings folder at the same path) or, with
+  ``[run] ship_audio = true``, as bytes. Either way the worker copies the bytes to a private
+  temporary file and checks their sha256 against the call_id the gate hashed before anything is
+  decoded: audio replaced after the gate, or a different file at that path on the worker's
+  machine, is refused.
+- A worker's model must be the coordinator's (same sha256), or the task fails with a message
+  naming both.
+- Faults: a failure of the file itself (corrupt audio, no speech) comes back as that file's
+  error and is not retried; a task that raises is retried once; a worker that dies holding a
+  task costs that task a retry on another worker, and a task that takes two workers down is
+  that recording's failure (``distributed.scheduler.allowed-failures`` = 1 in ``local:N``; an
+  existing scheduler applies its own setting, 3 by default). The run goes on either way.
+
+No more than two tasks per worker thread are in flight at once, so shipped audio and results
+held in memory stay bounded by the cluster's size, not the batch's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Settings, TranscribeOptions, options_dict
+from pipeline.errors import InputError, MineError, ModelError
+from pipeline.files import FileIdentity
+from transcribe.phases import FileResult, Job, Processed, engines_for, process_one
+
+#: How long the coordinator waits for a scheduler to answer.
+CONNECT_TIMEOUT_S = 10
+#: Tasks in flight per worker thread.
+IN_FLIGHT_PER_THREAD = 2
+_CHUNK = 1 << 20
+
+
+class ClusterError(MineError):
+    """The cluster cannot be used: unreachable, or the extra is not installed."""
+
+    exit_code = 2
+
+
+@dataclass
+class ClusterOutcome:
+    """Per job index, its result; and how many recordings each worker did."""
+
+    results: dict[int, FileResult] = field(default_factory=dict)
+    workers: dict[str, int] = field(default_factory=dict)
+
+
+def _distributed() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise ClusterError(
+            "--cluster needs Dask: install the cluster extra, pip install 'mine[cluster]' "
+            "(make installs it)"
+        ) from None
+    return distributed
+
+
+@contextlib.contextmanager
+def connect(address: str) -> Iterator[Any]:
+    """A Dask ``Client`` for ``address``: ``local:N`` starts a LocalCluster of N single-threaded
+    worker processes on 127.0.0.1 (closed afterwards); anything else is a scheduler's address.
+
+    Raises:
+        ClusterError: Dask is not installed, or the scheduler cannot be reached.
+    """
+    distributed = _distributed()
+    import dask
+
+    quiet = logging.getLogger("distributed")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # a refused connection is our one-line error, not a trace
+    try:
+        with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+            if address.startswith("local:"):
+                cluster = distributed.LocalCluster(
+                    n_workers=int(address.split(":", 1)[1]),
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    silence_logs=logging.CRITICAL,
+                )
+                try:
+                    with distributed.Client(cluster, set_as_default=False) as client:
+                        yield client
+                finally:
+                    cluster.close()
+                return
+            try:
+                client = distributed.Client(
+                    address, timeout=CONNECT_TIMEOUT_S, set_as_default=False
+                )
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ClusterError(
+                    f"{address}: cannot reach the Dask scheduler ({type(exc).__name__}); start "
+                    "one with `dask scheduler` and its workers with `dask worker "
+                    f"{address} --nthreads 1`, or fix --cluster / [run] cluster"
+                ) from None
+            with client:
+                yield client
+    finally:
+        quiet.setLevel(level)
+
+
+def _nthreads(client: Any) -> int:
+    return max(1, sum(client.nthreads().values()))
+
+
+def process_on_cluster(
+    jobs: list[Job],
+    client: Any,
+    *,
+    settings: Settings,
+    model_sha: str,
+    persist: Callable[[Job, Processed], FileResult],
+    finished: Callable[[Job, FileResult], None],
+    local: bool,
+) -> ClusterOutcome:
+    """Run ``process_one`` for every job on the cluster and ``persist`` each result here, in
+    the order they finish; a failed recording is its ``FileResult``, the rest go on.
+
+    ``local``: the workers share this machine's settings (``local:N``): they use its model
+    cache; remote workers use their own (``MINE_CACHE_DIR`` or the default).
+    """
+    distributed = _distributed()
+    ship = settings.run.ship_audio
+    cache = str(settings.cache_dir) if local else None
+    outcome = ClusterOutcome()
+    by_key: dict[str, Job] = {}
+    queue = iter(jobs)
+
+    def submit() -> Any | None:
+        job = next(queue, None)
+        if job is None:
+            return None
+        audio = job.admission.real.read_bytes() if ship else None
+        key = f"mine-transcribe-{job.index}-{job.admission.call_id}"
+        by_key[key] = job
+        return client.submit(work, job, audio, cache, model_sha, key=key, retries=1, pure=False)
+
+    first = [submit() for _ in range(IN_FLIGHT_PER_THREAD * _nthreads(client))]
+    done = distributed.as_completed(
+        [f for f in first if f is not None], loop=client.loop, with_results=False
+    )
+    for future in done:
+        job = by_key.pop(future.key)
+        path = job.admission.path
+        try:
+            worker, value = future.result()
+        except MineError as exc:  # a model that differs, twice
+            result = FileResult(str(path), False, str(exc), job.admission.call_id)
+        except distributed.KilledWorker:
+            result = FileResult(
+                str(path),
+                False,
+                f"{path}: the workers transcribing it died twice (killed, or out of memory); "
+                "check the workers' logs and memory, then run again",
+                job.admission.call_id,
+            )
+        except Exception as exc:  # noqa: BLE001 - any worker-side crash is this file's failure
+            result = FileResult(
+                str(path),
+                False,
+                f"{path}: failed on the cluster twice ({type(exc).__name__}: {exc}); "
+                "check the workers' logs, then run again",
+                job.admission.call_id,
+            )
+        else:
+            outcome.workers[worker] = outcome.workers.get(worker, 0) + 1
+            if isinstance(value, str):
+                result = FileResult(str(path), False, value, job.admission.call_id)
+            else:
+                try:
+                    result = persist(job, value)
+                except ModelError:
+                    raise
+                except MineError as exc:
+                    result = FileResult(str(path), False, str(exc), job.admission.call_id)
+        future.release()
+        outcome.results[job.index] = result
+        finished(job, result)
+        if (more := submit()) is not None:
+            done.add(more)
+    return outcome
+
+
+# ------------------------------------------------------------------------------- on a worker
+
+
+def work(
+    job: Job, audio: bytes | None, cache_dir: str | None, model_sha: str
+) -> tuple[str, Processed | str]:
+    """On a worker: ``process_one`` for one job. Returns (this worker's address, the processed
+    record), or the file's own error as text (not retried: the same bytes fail the same way).
+
+    Raises:
+        ModelError: this worker's model is not the coordinator's, or fails to load.
+    """
+    from distributed import get_worker
+
+    worker = get_worker()
+    threads = max(1, int(worker.state.nthreads))
+    try:
+        with _private_copy(job, audio) as local:
+            engines = None
+            opts = job.options
+            if not job.is_transcript:
+                engines = engines_for(
+                    replace(opts, cpu_threads=opts.cpu_threads or threads),
+                    cache_dir=Path(cache_dir) if cache_dir else _own_cache_dir(),
+                )
+                sha = engines.transcriber.model_info.sha256
+                if model_sha and sha != model_sha:
+                    raise ModelError(
+                        f"worker {worker.address}: model '{opts.model}' has sha256 {sha[:12]}, "
+                        f"the coordinator's {model_sha[:12]}; install the same mine version "
+                        "and models on every worker"
+                    )
+            processed = process_one(local, engines)
+    except ModelError:
+        raise
+    except MineError as exc:
+        return worker.address, str(exc)
+    return worker.address, _as_configured(processed, job.options)
+
+
+def _own_cache_dir() -> Path:
+    from pipeline.config import load_settings
+
+    return load_settings().cache_dir
+
+
+def _as_configured(processed: Processed, options: TranscribeOptions) -> Processed:
+    """The transcripts record the options as the coordinator set them (a worker's thread
+    count is how it ran, not what was asked)."""
+    asked = options_dict(options)
+    raw = replace(processed.raw, options=asked) if processed.raw is not None else None
+    return replace(processed, transcript=replace(processed.transcript, options=asked), raw=raw)
+
+
+@contextlib.contextmanager
+def _private_copy(job: Job, audio: bytes | None) -> Iterator[Job]:
+    """The job with its file copied to a private temporary file whose sha256 is the call_id:
+    the bytes the gate admitted, whoever's disk they came from."""
+    adm = job.admission
+    fd, name = tempfile.mkstemp(prefix="mine-", suffix=adm.real.suffix)
+    tmp = Path(name)
+    try:
+        digest = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out:
+            if audio is not None:
+                digest.update(audio)
+                out.write(audio)
+            else:
+                try:
+                    src = adm.real.open("rb")
+                except OSError as exc:
+                    raise InputError(
+                        f"{adm.path}: this worker cannot read it ({exc.strerror}); share the "
+                        "recordings folder at the same path on every worker, or set [run] "
+                        "ship_audio = true"
+                    ) from None
+                with src:
+                    while chunk := src.read(_CHUNK):
+                        digest.update(chunk)
+                        out.write(chunk)
+        if digest.hexdigest() != adm.call_id:
+            raise InputError(
+                f"{adm.path}: the bytes this worker read are not the ones whose consent was "
+                "checked (replaced, still being written, or another file at that path on this "
+                "machine); nothing of it was used: run again once the file is complete"
+            )
+        local = replace(adm, real=tmp, identity=FileIdentity.of(tmp.stat()))
+        try:
+            yield replace(job, admission=local)
+        except MineError as exc:  # name the recording, not the temporary copy
+            text = str(exc).replace(str(tmp), str(adm.path))
+            raise (ModelError(text) if isinstance(exc, ModelError) else InputError(text)) from None
+    finally:
+        tmp.unlink(missing_ok=True)
