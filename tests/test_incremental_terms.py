@@ -49,7 +49,8 @@ def test_adding_conversations_one_by_one_gives_the_full_rebuild(tmp_path: Path) 
     # a transcript that changes is analysed again; its old analysis is dropped
     changed = calls / "nl_02.txt"
     changed.write_text(
-        changed.read_text(encoding="utf-8") + "Klant: En de subsidieaanvraag, regelen jullie die?\n",
+        changed.read_text(encoding="utf-8")
+        + "Klant: En de subsidieaanvraag, regelen jullie die?\n",
         encoding="utf-8",
     )
     with open_state(ws) as db:
@@ -60,6 +61,7 @@ def test_adding_conversations_one_by_one_gives_the_full_rebuild(tmp_path: Path) 
         rows = db.execute("SELECT count(*) FROM term_analyses").fetchone()[0]
     assert rows == len(FILES)
     again = extract_terms([calls], settings=full, out_dir=tmp_path / "again")
+    assert again.analysed == len(FILES)
     assert _terms(ws / "terms") == _terms(tmp_path / "again")
     assert "subsidieaanvraag" in _terms(ws / "terms")[0]
 
