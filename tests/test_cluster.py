@@ -211,3 +211,45 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path: Path) -> None
     assert len(lines) == 1 and "tcp://127.0.0.1:9: cannot reach the Dask scheduler" in lines[0]
     bad = run_mine("run", str(rec), "--cluster", "http://example.nl", env=QUIET)
     assert bad.returncode == 2 and "--cluster: invalid value" in bad.stderr
+
+
+def test_a_worker_with_another_model_fails_the_recording_with_both_names(
+    tmp_path: Path, cache_dir: Path, monkeypatch
+) -> None:  # noqa: ANN001
+    from transcribe.models import resolve_model
+
+    rec = _folder(tmp_path, ["en_call.flac"])
+    here, there = tmp_path / "coordinator", tmp_path / "workers"
+    here.mkdir()
+    there.mkdir()
+    # "model" is a model folder relative to the working directory: tiny.en for the coordinator,
+    # base on the workers' machine (here: their working directory)
+    (here / "model").symlink_to(resolve_model("tiny.en", cache_dir=cache_dir).path)
+    (there / "model").symlink_to(resolve_model("base", cache_dir=cache_dir).path)
+    monkeypatch.chdir(there)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        r = subprocess.run(
+            [
+                str(MINE),
+                "run",
+                str(rec),
+                "--workspace",
+                str(tmp_path / "ws"),
+                "-q",
+                "--cluster",
+                cluster.scheduler_address,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=here,
+            timeout=600,
+            env={**os.environ, **QUIET, "MINE_TRANSCRIBE_MODEL": "model"},
+        )
+    assert r.returncode == 1, r.stderr
+    reasons = [x["reason"] for x in json.loads(r.stdout)["left_out"]]
+    assert any("model 'model' has sha256" in x and "the coordinator's" in x for x in reasons)
+    assert not (tmp_path / "ws" / "transcripts").exists() or not any(
+        (tmp_path / "ws" / "transcripts").glob("en_call*")
+    )
