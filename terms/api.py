@@ -28,7 +28,7 @@ from pipeline.roles import RoleHints
 from pipeline.state import hand_set_roles, register_for_calls
 from terms.analyze import ANALYSIS, Analyzer, describe, zipf
 from terms.inputs import Conversation, find_transcripts, read_conversation
-from terms.nlp import LoadedPipeline, load_pipeline
+from terms.nlp import LoadedPipeline, fingerprint, load_pipeline
 
 #: Flags that mark an utterance as a likely hallucination: it does not count.
 SKIP_FLAGS = {"no-speech", "repetition", "in-silence", "known-hallucination", "low-confidence"}
@@ -144,14 +144,97 @@ def analyze_conversation(conv: Conversation, analyzer: Analyzer) -> Conversation
     return out
 
 
-def analysis_key(conv: Conversation, pipeline: LoadedPipeline) -> str:
+def analysis_key(conv: Conversation, pipeline: str) -> str:
     """What one conversation's analysis depends on: what was said (text, speaker, time, flags,
-    language) and how it is analysed (pipeline, its version, the candidate rules)."""
+    language) and how it is analysed (``pipeline``: ``terms.nlp.fingerprint``, and the
+    candidate rules)."""
     h = hashlib.sha256()
-    h.update(json.dumps([ANALYSIS, describe(pipeline), conv.language]).encode())
+    h.update(json.dumps([ANALYSIS, pipeline, conv.language]).encode())
     for u in conv.utterances:
         h.update(json.dumps([u.text, u.speaker, u.start, sorted(u.flags)]).encode())
     return h.hexdigest()
+
+
+def _stored_terms(data: Any, conv: Conversation) -> tuple[dict[str, Any], ConversationTerms] | None:
+    """A stored analysis as (pipeline description, terms), or None when it is not one that
+    fits this conversation (a damaged or foreign row is analysed again, never merged)."""
+    if not isinstance(data, dict):
+        return None
+    described, terms = data.get("pipeline"), data.get("terms")
+    if not isinstance(described, dict) or not isinstance(terms, dict):
+        return None
+    n = len(conv.utterances)
+    for entry in terms.values():
+        if not (
+            isinstance(entry, list)
+            and len(entry) == 5
+            and isinstance(entry[0], dict)
+            and isinstance(entry[1], dict)
+            and all(type(v) is int and v > 0 for v in entry[0].values())
+            and all(type(v) is int and v > 0 for v in entry[1].values())
+            and type(entry[2]) is int
+            and type(entry[3]) is int
+            and entry[2] >= 0
+            and entry[3] >= 0
+            and isinstance(entry[4], list)
+            and all(type(i) is int and 0 <= i < n for i in entry[4])
+        ):
+            return None
+    return described, terms
+
+
+class _Analyses:
+    """Each language's analyzer, and each conversation's analysis: from ``store`` when it holds
+    one for the same conversation and pipeline fingerprint, else made here. A language's
+    pipeline is loaded only when one of its conversations must be analysed."""
+
+    def __init__(
+        self, opts: TermOptions, pipelines: dict[str, LoadedPipeline], store: AnalysisStore | None
+    ) -> None:
+        self.opts, self.pipelines, self.store = opts, pipelines, store
+        self.given = set(pipelines)  # loaded by the caller: their description is the identity
+        self.analyzers: dict[str, Analyzer] = {}
+        self.described: dict[str, dict[str, Any]] = {}
+        self.fingerprints: dict[str, str] = {}
+        self.analysed = self.reused = 0
+
+    def _pipeline(self, lang: str) -> LoadedPipeline:
+        if lang not in self.pipelines:
+            self.pipelines[lang] = load_pipeline(lang, self.opts.pipelines.get(lang))
+        return self.pipelines[lang]
+
+    def _fingerprint(self, lang: str) -> str:
+        if lang not in self.fingerprints:
+            self.fingerprints[lang] = (
+                json.dumps(describe(self.pipelines[lang]), sort_keys=True)
+                if lang in self.given
+                else fingerprint(lang, self.opts.pipelines.get(lang))
+            )
+        return self.fingerprints[lang]
+
+    def terms_of(self, conv: Conversation, lang: str) -> ConversationTerms:
+        """The conversation's analysis."""
+        key = ""
+        if self.store is not None:
+            key = analysis_key(conv, self._fingerprint(lang))
+            found = _stored_terms(self.store.get(conv.call_id, key), conv)
+            if found is not None:
+                self.reused += 1
+                self.described.setdefault(lang, found[0])
+                return found[1]
+        if lang not in self.analyzers:
+            self.analyzers[lang] = Analyzer(self._pipeline(lang))
+        terms = analyze_conversation(conv, self.analyzers[lang])
+        self.analysed += 1
+        if self.store is not None:
+            self.store.put(conv.call_id, key, {"pipeline": self.describe(lang), "terms": terms})
+        return terms
+
+    def describe(self, lang: str) -> dict[str, Any]:
+        """How the language was analysed (``describe`` of its pipeline)."""
+        if lang in self.pipelines:
+            return describe(self.pipelines[lang])
+        return self.described[lang]
 
 
 def _merge(conv: Conversation, terms: ConversationTerms, stats: dict[str, _Stats]) -> None:
@@ -347,7 +430,8 @@ def _count_and_rank(
 
     Only the counts (and up to 50 quotes a term) outlive a conversation, so memory grows with
     the vocabulary, not with the transcripts' length. A conversation's analysis comes from
-    ``store`` when it holds one for the same conversation and analyzer. Returns the ranking, what was read (one
+    ``store`` when it holds one for the same conversation and pipeline (``_Analyses``).
+    Returns the ranking, what was read (one
     ``_source_info`` each, in file order) and each file that could not be read with its
     one-line error; named speakers get their roles from the staff list, own names and hand
     corrections.
@@ -365,7 +449,7 @@ def _count_and_rank(
     read: list[dict[str, Any]] = []
     seen: set[str] = set()
     stats: dict[str, dict[str, _Stats]] = defaultdict(lambda: defaultdict(_Stats))
-    analyzers: dict[str, Analyzer] = {}
+    analyses = _Analyses(opts, pipelines, store)
     ranked = _Ranked()
     on_progress(ProgressEvent("total", total=len(files)))
     for done, f in enumerate(files, 1):
@@ -384,27 +468,15 @@ def _count_and_rank(
             # identical bytes (a copy, or a .vtt and a .txt export) count once
             seen.add(conv.call_id)
             lang = conv.language or "und"
-            if lang not in analyzers:
-                if lang not in pipelines:
-                    pipelines[lang] = load_pipeline(lang, opts.pipelines.get(lang))
-                analyzers[lang] = Analyzer(pipelines[lang])
-            key = analysis_key(conv, pipelines[lang]) if store is not None else ""
-            terms = store.get(conv.call_id, key) if store is not None else None
-            if terms is None:
-                terms = analyze_conversation(conv, analyzers[lang])
-                ranked.analysed += 1
-                if store is not None:
-                    store.put(conv.call_id, key, terms)
-            else:
-                ranked.reused += 1
-            _merge(conv, terms, stats[lang])
+            _merge(conv, analyses.terms_of(conv, lang), stats[lang])
             read.append(_source_info(conv))
         on_progress(ProgressEvent("advance", done=done, total=len(files), item=shown(f)))
     if not read:
         raise NoTranscriptRead(failed)
     customers = _customer_lookup(settings)
+    ranked.analysed, ranked.reused = analyses.analysed, analyses.reused
     for lang, lang_stats in sorted(stats.items()):
-        ranked.pipelines[lang] = describe(pipelines[lang])
+        ranked.pipelines[lang] = analyses.describe(lang)
         ranked.rows.extend(rank(lang_stats, lang, opts, customers))
         # every key any customer said, so the gap report can tell "never said" from "not in the top"
         ranked.vocabulary[lang] = {

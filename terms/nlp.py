@@ -9,6 +9,8 @@ pipeline the rule-based extractor runs and says so.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +61,37 @@ def _load(name: str) -> Any:
     nlp = spacy.load(name)
     nlp.select_pipes(enable=[p for p in nlp.pipe_names if p in KEEP])
     return nlp
+
+
+def _installed(name: str) -> str | None:
+    """A pipeline's identity without loading it: a folder's meta.json and config.cfg, a
+    package's installed version; None when neither is there."""
+    folder = Path(name)
+    if folder.is_dir():
+        h = hashlib.sha256()
+        for part in ("meta.json", "config.cfg"):
+            try:
+                h.update((folder / part).read_bytes())
+            except OSError:
+                h.update(b"-")
+        return h.hexdigest()
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except (metadata.PackageNotFoundError, ValueError):
+        return None
+
+
+def fingerprint(language: str, preferred: str | None = None) -> str:
+    """What decides which pipeline ``load_pipeline`` loads and how it tags, without loading it:
+    the names tried, in order, each with its installed version (or folder metadata), and
+    spaCy's version. The same fingerprint loads the same pipeline, so an analysis stored under
+    it is the one a load now would give (``terms.api``'s stored analyses)."""
+    names = [preferred] if preferred else list(candidates(language))
+    return json.dumps(
+        [language, _installed("spacy"), [[n, _installed(n)] for n in names]], sort_keys=True
+    )
 
 
 def load_pipeline(language: str, preferred: str | None = None) -> LoadedPipeline:
