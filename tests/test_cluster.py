@@ -91,7 +91,7 @@ def test_a_local_cluster_transcribes_what_the_in_process_run_does(tmp_path: Path
         "-q",
         env={**QUIET, **SAME_NUMERICS},
     )
-    there = run_mine(
+    there = run_mine(  # the recordings' bytes shipped to the workers
         "run",
         str(rec),
         *site,
@@ -100,7 +100,7 @@ def test_a_local_cluster_transcribes_what_the_in_process_run_does(tmp_path: Path
         "--cluster",
         "local:2",
         "-q",
-        env=QUIET,
+        env={**QUIET, "MINE_RUN_SHIP_AUDIO": "true"},
     )
     assert here.returncode == there.returncode == 1, there.stderr  # no-consent.wav
     summary, local = json.loads(there.stdout), json.loads(here.stdout)
@@ -137,9 +137,12 @@ class _SeenKeys(SchedulerPlugin):
 
 
 def test_a_killed_worker_costs_a_retry_and_no_unconsented_recording_is_submitted(
-    tmp_path: Path,
-) -> None:
+    tmp_path: Path, monkeypatch
+) -> None:  # noqa: ANN001
     rec = _folder(tmp_path, CLIPS)
+    scratch = tmp_path / "worker-tmp"  # the workers' temporary folder: no audio may stay there
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
     refused = hashlib.sha256((rec / "no-consent.wav").read_bytes()).hexdigest()
     ws = tmp_path / "ws"
     seen = _SeenKeys()
@@ -193,6 +196,8 @@ def test_a_killed_worker_costs_a_retry_and_no_unconsented_recording_is_submitted
     submitted = {k.rsplit("-", 1)[1] for k in seen.keys if k.startswith("mine-transcribe-")}
     assert submitted == consented_ids and refused not in submitted
     assert killed[0] in seen.keys
+    left = [p for p in scratch.rglob("*") if p.suffix in (".wav", ".flac")]
+    assert left == [], left
 
 
 def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path: Path) -> None:

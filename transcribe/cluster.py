@@ -8,10 +8,11 @@ process): the consent gate (a recording without valid consent is never submitted
 workspace lock, ``state.db``, registration for erasure, atomic writes, the audit log.
 
 - Audio reaches a worker by path (a shared recordings folder at the same path) or, with
-  ``[run] ship_audio = true``, as bytes. Either way the worker copies the bytes to a private
-  temporary file and checks their sha256 against the call_id the gate hashed before anything is
-  decoded: audio replaced after the gate, or a different file at that path on the worker's
-  machine, is refused.
+  ``[run] ship_audio = true``, as bytes (held in an anonymous in-memory file). Either way the
+  worker checks their sha256 against the call_id the gate hashed before anything is decoded,
+  and decoding checks the file did not change since: audio replaced after the gate, or a
+  different file at that path on the worker's machine, is refused. No copy of the audio is
+  left on a worker's disk, even when the worker is killed.
 - A worker's model must be the coordinator's (same sha256), or the task fails with a message
   naming both.
 - Faults: a failure of the file itself (corrupt audio, no speech) comes back as that file's
@@ -219,7 +220,7 @@ def work(
     worker = get_worker()
     threads = max(1, int(worker.state.nthreads))
     try:
-        with _private_copy(job, audio) as local:
+        with _local_view(job, audio) as local:
             engines = None
             opts = job.options
             if not job.is_transcript:
@@ -257,42 +258,75 @@ def _as_configured(processed: Processed, options: TranscribeOptions) -> Processe
 
 
 @contextlib.contextmanager
-def _private_copy(job: Job, audio: bytes | None) -> Iterator[Job]:
-    """The job with its file copied to a private temporary file whose sha256 is the call_id:
-    the bytes the gate admitted, whoever's disk they came from."""
+def _local_view(job: Job, audio: bytes | None) -> Iterator[Job]:
+    """The job as this worker may process it: its bytes checked to be the ones the gate hashed
+    (sha256 == call_id), and its admission's identity that of the file *here*, so decoding
+    refuses the file if it changes after this check (as in process).
+
+    A shared file is read where it lies: no copy. Shipped bytes live in an anonymous in-memory
+    file (``memfd``, freed by the kernel when this process ends, even killed); where there is
+    none, in a private temporary file removed afterwards.
+    """
     adm = job.admission
-    fd, name = tempfile.mkstemp(prefix="mine-", suffix=adm.real.suffix)
-    tmp = Path(name)
-    try:
-        digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out:
-            if audio is not None:
-                digest.update(audio)
-                out.write(audio)
-            else:
-                try:
-                    src = adm.real.open("rb")
-                except OSError as exc:
-                    raise InputError(
-                        f"{adm.path}: this worker cannot read it ({exc.strerror}); share the "
-                        "recordings folder at the same path on every worker, or set [run] "
-                        "ship_audio = true"
-                    ) from None
-                with src:
-                    while chunk := src.read(_CHUNK):
-                        digest.update(chunk)
-                        out.write(chunk)
-        if digest.hexdigest() != adm.call_id:
-            raise InputError(
-                f"{adm.path}: the bytes this worker read are not the ones whose consent was "
-                "checked (replaced, still being written, or another file at that path on this "
-                "machine); nothing of it was used: run again once the file is complete"
-            )
-        local = replace(adm, real=tmp, identity=FileIdentity.of(tmp.stat()))
+    if audio is None:
         try:
-            yield replace(job, admission=local)
-        except MineError as exc:  # name the recording, not the temporary copy
-            text = str(exc).replace(str(tmp), str(adm.path))
+            fd = os.open(adm.real, os.O_RDONLY)
+        except OSError as exc:
+            raise InputError(
+                f"{adm.path}: this worker cannot read it ({exc.strerror}); share the recordings "
+                "folder at the same path on every worker, or set [run] ship_audio = true"
+            ) from None
+        try:
+            before = FileIdentity.of(os.fstat(fd))
+            digest = hashlib.sha256()
+            while chunk := os.read(fd, _CHUNK):
+                digest.update(chunk)
+            same = FileIdentity.of(os.fstat(fd)) == before
+        finally:
+            os.close(fd)
+        _check_bytes(adm, digest.hexdigest(), same)
+        yield replace(job, admission=replace(adm, identity=before))
+        return
+    _check_bytes(adm, hashlib.sha256(audio).hexdigest(), True)
+    with _in_memory(audio, adm.real.suffix) as (path, identity):
+        local = replace(job, admission=replace(adm, real=path, identity=identity))
+        try:
+            yield local
+        except MineError as exc:  # name the recording, not the in-memory file
+            text = str(exc).replace(str(path), str(adm.path))
             raise (ModelError(text) if isinstance(exc, ModelError) else InputError(text)) from None
+
+
+def _check_bytes(adm: Any, sha: str, unchanged: bool) -> None:
+    if sha != adm.call_id or not unchanged:
+        raise InputError(
+            f"{adm.path}: the bytes this worker read are not the ones whose consent was checked "
+            "(replaced, still being written, or another file at that path on this machine); "
+            "nothing of it was used: run again once the file is complete"
+        )
+
+
+@contextlib.contextmanager
+def _in_memory(data: bytes, suffix: str) -> Iterator[tuple[Path, FileIdentity]]:
+    """A path to a file holding ``data`` that no other process can list."""
+    if hasattr(os, "memfd_create") and Path("/proc/self/fd").is_dir():
+        fd = os.memfd_create("mine-recording", 0)
+        try:
+            _write_all(fd, data)
+            yield Path(f"/proc/self/fd/{fd}"), FileIdentity.of(os.fstat(fd))
+        finally:
+            os.close(fd)
+        return
+    fd, name = tempfile.mkstemp(prefix="mine-", suffix=suffix)
+    try:
+        _write_all(fd, data)
+        yield Path(name), FileIdentity.of(os.fstat(fd))
     finally:
-        tmp.unlink(missing_ok=True)
+        os.close(fd)
+        Path(name).unlink(missing_ok=True)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
