@@ -154,6 +154,53 @@ def analysis_key(conv: Conversation, pipeline: LoadedPipeline) -> str:
     return h.hexdigest()
 
 
+def _stored_form(conv: Conversation, key: str, terms: ConversationTerms) -> dict[str, Any]:
+    """What the store keeps: the analysis with the call and key it was made for, so that a row
+    filed under another call (or key) is told apart from this conversation's."""
+    return {"call_id": conv.call_id, "analysis": key, "terms": terms}
+
+
+def _count(value: Any, *, least: int = 0) -> bool:
+    return type(value) is int and value >= least
+
+
+def _stored(data: Any, conv: Conversation, key: str) -> ConversationTerms | None:
+    """A stored analysis if it is this conversation's and has the shape ``analyze_conversation``
+    gives (counts that add up, quotes of counted utterances); None (analysed again) otherwise.
+    A damaged row must cost a re-analysis, never a crash or a different ranking."""
+    if not (
+        isinstance(data, dict)
+        and data.get("call_id") == conv.call_id
+        and data.get("analysis") == key
+        and isinstance(data.get("terms"), dict)
+    ):
+        return None
+    terms: dict[str, Any] = data["terms"]
+    n, roles_known = len(conv.utterances), conv.roles_known
+    for k, entry in terms.items():
+        if not (k and isinstance(entry, list) and len(entry) == 5):
+            return None
+        surfaces, kinds, mentions, rep, quotes = entry
+        if not (_count(mentions) and _count(rep) and isinstance(quotes, list)):
+            return None
+        for counts in (surfaces, kinds):
+            if not (
+                isinstance(counts, dict)
+                and all(_count(c, least=1) for c in counts.values())
+                and sum(counts.values()) == mentions
+            ):
+                return None
+        if len(quotes) != min(mentions, QUOTES_KEPT) or quotes != sorted(quotes):
+            return None
+        for i in quotes:
+            if not (_count(i) and i < n):
+                return None
+            u = conv.utterances[i]
+            if not (_counted(u) and (u.speaker == "customer" or not roles_known)):
+                return None
+    return terms
+
+
 def _merge(conv: Conversation, terms: ConversationTerms, stats: dict[str, _Stats]) -> None:
     """Add one conversation's analysis to ``stats``."""
     for key, (surfaces, kinds, mentions, rep, quotes) in terms.items():
@@ -389,12 +436,12 @@ def _count_and_rank(
                     pipelines[lang] = load_pipeline(lang, opts.pipelines.get(lang))
                 analyzers[lang] = Analyzer(pipelines[lang])
             key = analysis_key(conv, pipelines[lang]) if store is not None else ""
-            terms = store.get(conv.call_id, key) if store is not None else None
+            terms = _stored(store.get(conv.call_id, key), conv, key) if store is not None else None
             if terms is None:
                 terms = analyze_conversation(conv, analyzers[lang])
                 ranked.analysed += 1
-                if store is not None:
-                    store.put(conv.call_id, key, terms)
+                if store is not None:  # replaces a damaged or misfiled row
+                    store.put(conv.call_id, key, _stored_form(conv, key, terms))
             else:
                 ranked.reused += 1
             _merge(conv, terms, stats[lang])
