@@ -261,19 +261,25 @@ class RunOptions:
     #: Send each recording's bytes to the worker instead of its path (workers without the
     #: recordings folder mounted at the same path).
     ship_audio: bool = False
+    #: Seconds the run waits while the cluster has no worker at all (none started yet, or all
+    #: gone) before the recordings still waiting fail; the run never hangs on an empty cluster.
+    worker_wait: int = 120
 
 
-_CLUSTER = re.compile(r"(?:local:(?P<n>\d{1,3})|(?:tcp|tls|ucx)://[^\s/]+:\d{1,5})")
+_CLUSTER = re.compile(r"(?:local:(?P<n>\d{1,4})|(?:tcp|tls)://[^\s/]+:\d{1,5})")
 
 
 def _check_run(name: str, value: Any) -> str | None:
     if name == "cluster" and value:
         m = _CLUSTER.fullmatch(value)
-        if m is None or (m.group("n") is not None and not 1 <= int(m.group("n")) <= 256):
+        most = max(2, os.cpu_count() or 1)  # no more worker processes than cores (2 at least)
+        if m is None or (m.group("n") is not None and not 1 <= int(m.group("n")) <= most):
             return (
-                'use "local:N" (N worker processes on this machine, 1 to 256) or the '
-                'scheduler\'s address, e.g. "tcp://10.0.0.5:8786"'
+                f'use "local:N" (N worker processes on this machine, 1 to {most}) '
+                'or the scheduler\'s address, e.g. "tcp://10.0.0.5:8786"'
             )
+    if name == "worker_wait" and value < 1:
+        return "use a number of seconds, 1 or more"
     return None
 
 

@@ -88,7 +88,7 @@ CREATE TABLE IF NOT EXISTS stages (
 CREATE TABLE IF NOT EXISTS term_analyses (
     call_id TEXT NOT NULL,
     analysis TEXT NOT NULL,           -- digest of the conversation as analysed and the analyzer
-    data TEXT NOT NULL,               -- JSON: key -> [surfaces, kinds, mentions, rep, quotes]
+    data TEXT NOT NULL,               -- JSON: {call_id, analysis, terms} (terms/api.py)
     created_at TEXT NOT NULL,
     PRIMARY KEY (call_id, analysis)
 );

@@ -155,32 +155,49 @@ def analysis_key(conv: Conversation, pipeline: str) -> str:
     return h.hexdigest()
 
 
-def _stored_terms(data: Any, conv: Conversation) -> tuple[dict[str, Any], ConversationTerms] | None:
-    """A stored analysis as (pipeline description, terms), or None when it is not one that
-    fits this conversation (a damaged or foreign row is analysed again, never merged)."""
-    if not isinstance(data, dict):
+def _count(value: Any, *, least: int = 0) -> bool:
+    return type(value) is int and value >= least
+
+
+def _stored_terms(
+    data: Any, conv: Conversation, key: str
+) -> tuple[dict[str, Any], ConversationTerms] | None:
+    """A stored analysis as (pipeline description, terms) if it is this conversation's (its
+    call and key) and has the shape ``analyze_conversation`` gives (counts that add up, quotes
+    of counted customer utterances in order); None otherwise. A damaged or misfiled row costs a
+    re-analysis, never a crash or a different ranking."""
+    if not (
+        isinstance(data, dict)
+        and data.get("call_id") == conv.call_id
+        and data.get("analysis") == key
+        and isinstance(data.get("pipeline"), dict)
+        and isinstance(data.get("terms"), dict)
+    ):
         return None
-    described, terms = data.get("pipeline"), data.get("terms")
-    if not isinstance(described, dict) or not isinstance(terms, dict):
-        return None
-    n = len(conv.utterances)
-    for entry in terms.values():
-        if not (
-            isinstance(entry, list)
-            and len(entry) == 5
-            and isinstance(entry[0], dict)
-            and isinstance(entry[1], dict)
-            and all(type(v) is int and v > 0 for v in entry[0].values())
-            and all(type(v) is int and v > 0 for v in entry[1].values())
-            and type(entry[2]) is int
-            and type(entry[3]) is int
-            and entry[2] >= 0
-            and entry[3] >= 0
-            and isinstance(entry[4], list)
-            and all(type(i) is int and 0 <= i < n for i in entry[4])
-        ):
+    terms: dict[str, Any] = data["terms"]
+    n, roles_known = len(conv.utterances), conv.roles_known
+    for k, entry in terms.items():
+        if not (k and isinstance(entry, list) and len(entry) == 5):
             return None
-    return described, terms
+        surfaces, kinds, mentions, rep, quotes = entry
+        if not (_count(mentions) and _count(rep) and isinstance(quotes, list)):
+            return None
+        for counts in (surfaces, kinds):
+            if not (
+                isinstance(counts, dict)
+                and all(_count(c, least=1) for c in counts.values())
+                and sum(counts.values()) == mentions
+            ):
+                return None
+        if len(quotes) != min(mentions, QUOTES_KEPT) or quotes != sorted(quotes):
+            return None
+        for i in quotes:
+            if not (_count(i) and i < n):
+                return None
+            u = conv.utterances[i]
+            if not (_counted(u) and (u.speaker == "customer" or not roles_known)):
+                return None
+    return data["pipeline"], terms
 
 
 class _Analyses:
@@ -217,7 +234,7 @@ class _Analyses:
         key = ""
         if self.store is not None:
             key = analysis_key(conv, self._fingerprint(lang))
-            found = _stored_terms(self.store.get(conv.call_id, key), conv)
+            found = _stored_terms(self.store.get(conv.call_id, key), conv, key)
             if found is not None:
                 self.reused += 1
                 self.described.setdefault(lang, found[0])
@@ -226,8 +243,17 @@ class _Analyses:
             self.analyzers[lang] = Analyzer(self._pipeline(lang))
         terms = analyze_conversation(conv, self.analyzers[lang])
         self.analysed += 1
-        if self.store is not None:
-            self.store.put(conv.call_id, key, {"pipeline": self.describe(lang), "terms": terms})
+        if self.store is not None:  # replaces a damaged or misfiled row
+            self.store.put(
+                conv.call_id,
+                key,
+                {
+                    "call_id": conv.call_id,
+                    "analysis": key,
+                    "pipeline": self.describe(lang),
+                    "terms": terms,
+                },
+            )
         return terms
 
     def describe(self, lang: str) -> dict[str, Any]:

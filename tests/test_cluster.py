@@ -13,13 +13,20 @@ import signal
 import sqlite3
 import subprocess
 import time
+from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 
 import distributed  # mine[cluster], which make installs: a missing extra fails, never skips
 from distributed.diagnostics.plugin import SchedulerPlugin
 
+from pipeline.config import load_settings
+from pipeline.consent import add_consent
 from tests.conftest import FIXTURES, MINE, consented, run_mine
+from transcribe.cluster import connect, process_on_cluster
+from transcribe.phases import admit_batch, persist
 
+CONVERSATIONS = Path(__file__).resolve().parent.parent / "bench" / "data" / "conversations"
 SITE = Path(__file__).resolve().parent.parent / "data" / "sample" / "site"
 CLIPS = [
     "nl_rhasspy_1041_1601732709.wav",
@@ -258,3 +265,77 @@ def test_a_worker_with_another_model_fails_the_recording_with_both_names(
     assert not (tmp_path / "ws" / "transcripts").exists() or not any(
         (tmp_path / "ws" / "transcripts").glob("en_call*")
     )
+
+
+def _transcripts_folder(root: Path, names: list[str]) -> Path:
+    """Consented transcripts of another tool: imported on the workers, no model needed."""
+    rec = root / "rec"
+    rec.mkdir(parents=True)
+    for name in names:
+        shutil.copyfile(CONVERSATIONS / name, rec / name)
+        add_consent(
+            rec / name,
+            customer="Klant",
+            method="written",
+            obtained_by="Sanne",
+            purpose="website copy",
+            retain_audio_until=date.today() + timedelta(days=30),
+        )
+    return rec
+
+
+def test_a_scheduler_without_workers_fails_the_recordings_instead_of_hanging(
+    tmp_path: Path,
+) -> None:
+    rec = _transcripts_folder(tmp_path, ["nl_01.txt", "nl_02.txt"])
+    with distributed.LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as cluster:
+        r = run_mine(
+            "run",
+            str(rec),
+            "--workspace",
+            str(tmp_path / "ws"),
+            "-q",
+            "--cluster",
+            cluster.scheduler_address,
+            env={**QUIET, "MINE_RUN_WORKER_WAIT": "2"},
+            timeout=120,
+        )
+    assert r.returncode == 1, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["stages"]["transcribe"] == {"done": 0, "skipped": 0, "failed": 2}
+    assert all("no Dask worker was connected" in x["reason"] for x in summary["left_out"])
+
+
+def test_shipped_audio_gone_after_the_gate_is_that_recordings_failure(tmp_path: Path) -> None:
+    rec = _transcripts_folder(tmp_path, ["nl_01.txt", "nl_02.txt"])
+    settings = load_settings(overrides={"workspace": str(tmp_path / "ws")})
+    settings = replace(settings, run=replace(settings.run, ship_audio=True))
+    jobs, refused = admit_batch(sorted(rec.glob("*.txt")), settings=settings)
+    assert len(jobs) == 2 and not refused
+    (rec / "nl_02.txt").unlink()
+    with connect("local:1") as client:
+        outcome = process_on_cluster(
+            jobs,
+            client,
+            settings=settings,
+            model_sha="",
+            persist=lambda job, processed: persist(job, processed, settings=settings),
+            finished=lambda job, result: None,
+            local=True,
+        )
+    assert outcome.results[0].ok, outcome.results[0].error
+    assert not outcome.results[1].ok
+    assert "cannot be read to send it to the cluster" in outcome.results[1].error
+
+
+def test_cluster_addresses_that_cannot_work_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    rec = _transcripts_folder(tmp_path, ["nl_01.txt"])
+    ws = ["--workspace", str(tmp_path / "ws")]
+    tls = run_mine("run", str(rec), *ws, "--cluster", "tls://127.0.0.1:9", env=QUIET)
+    assert tls.returncode == 2
+    assert len(tls.stderr.strip().splitlines()) == 1 and "TLS certificate" in tls.stderr
+    for address in (f"local:{max(2, os.cpu_count() or 1) + 1}", "ucx://127.0.0.1:9", "local:0"):
+        bad = run_mine("run", str(rec), *ws, "--cluster", address, env=QUIET)
+        assert bad.returncode == 2, address
+        assert len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+        assert "--cluster: invalid value" in bad.stderr

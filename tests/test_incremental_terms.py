@@ -117,3 +117,61 @@ def test_mine_run_analyses_only_the_new_conversation_and_forget_drops_its_analys
         left = term_analysis_calls(db)
     assert call_id not in left and len(left) == 4
     assert call_id not in (ws / "state.db").read_bytes().decode("latin-1")
+
+
+def test_a_damaged_or_misfiled_stored_analysis_is_analysed_again(tmp_path: Path) -> None:
+    """A row that is not this conversation's analysis (bad JSON, valid JSON of another shape,
+    indices out of range, another call's data) costs a re-analysis: no crash, same terms."""
+    ws, calls = tmp_path / "ws", tmp_path / "calls"
+    calls.mkdir()
+    for name in FILES[:2]:
+        shutil.copyfile(CONVERSATIONS / name, calls / name)
+    settings = load_settings(overrides={"workspace": str(ws)})
+    pipelines: dict = {}
+
+    def terms() -> tuple[int, int, tuple[str, str]]:
+        with open_state(ws) as db:
+            report = extract_terms(
+                [calls],
+                settings=settings,
+                out_dir=ws / "terms",
+                store=TermAnalyses(db),
+                pipelines=pipelines,
+            )
+        return report.analysed, report.reused, _terms(ws / "terms")
+
+    *_, expected = terms()
+    with sqlite3.connect(ws / "state.db") as db:
+        rows = db.execute("SELECT call_id, analysis, data FROM term_analyses").fetchall()
+    assert len(rows) == 2
+
+    def envelope(call_id: str, analysis: str, data: str) -> str:
+        return json.dumps({"call_id": call_id, "analysis": analysis, "terms": json.loads(data)})
+
+    bad = [
+        '{"x": 1}',
+        "[]",
+        "5",
+        '{"k":[{"a":"x"},{},1,0,[999]]}',
+        '{"k":[{"a":1},{"b":1},1,0,[-1]]}',
+    ]
+    cases = [[b, b] for b in bad] + [
+        [envelope(c, a, b) for c, a, _ in rows] for b in bad[:1] + bad[3:]
+    ]
+    cases.append([rows[1][2], rows[0][2]])  # each call's row holds the other's analysis
+    swapped = [json.loads(d) for _, _, d in rows]
+    cases.append(
+        [
+            json.dumps({**swapped[1], "call_id": rows[0][0], "analysis": rows[0][1]}),
+            json.dumps({**swapped[0], "call_id": rows[1][0], "analysis": rows[1][1]}),
+        ]
+    )
+    for datas in cases:
+        with sqlite3.connect(ws / "state.db") as db:
+            for (call_id, analysis, _), data in zip(rows, datas, strict=True):
+                db.execute(
+                    "UPDATE term_analyses SET data=? WHERE call_id=? AND analysis=?",
+                    (data, call_id, analysis),
+                )
+        assert terms() == (2, 0, expected), datas
+        assert terms() == (0, 2, expected)  # the rows were replaced by good ones

@@ -32,7 +32,9 @@ import hashlib
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import CancelledError
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,8 @@ from transcribe.phases import FileResult, Job, Processed, engines_for, process_o
 CONNECT_TIMEOUT_S = 10
 #: Tasks in flight per worker thread.
 IN_FLIGHT_PER_THREAD = 2
+#: How often the coordinator looks whether the cluster still has workers while none finishes.
+POLL_S = 1.0
 _CHUNK = 1 << 20
 
 
@@ -105,6 +109,13 @@ def connect(address: str) -> Iterator[Any]:
                 finally:
                     cluster.close()
                 return
+            if address.startswith("tls://") and not _tls_configured(distributed):
+                raise ClusterError(
+                    f"{address}: a tls:// scheduler needs this machine's TLS certificate and "
+                    "key in the Dask configuration (distributed.comm.tls: ca-file, client.cert, "
+                    "client.key; or DASK_DISTRIBUTED__COMM__TLS__CA_FILE and so on); set them, "
+                    "or use a tcp:// address"
+                )
             try:
                 client = distributed.Client(
                     address, timeout=CONNECT_TIMEOUT_S, set_as_default=False
@@ -119,6 +130,13 @@ def connect(address: str) -> Iterator[Any]:
                 yield client
     finally:
         quiet.setLevel(level)
+
+
+def _tls_configured(distributed: Any) -> bool:
+    """True if the Dask configuration gives a client a TLS context (else Client fails with a
+    TypeError and a traceback from its destructor)."""
+    args = distributed.security.Security().get_connection_args("client")
+    return args.get("ssl_context") is not None
 
 
 def _nthreads(client: Any) -> int:
@@ -148,26 +166,56 @@ def process_on_cluster(
     by_key: dict[str, Job] = {}
     queue = iter(jobs)
 
+    def fail(job: Job, message: str) -> None:
+        result = FileResult(str(job.admission.path), False, message, job.admission.call_id)
+        outcome.results[job.index] = result
+        finished(job, result)
+
     def submit() -> Any | None:
-        job = next(queue, None)
-        if job is None:
-            return None
-        audio = job.admission.real.read_bytes() if ship else None
-        key = f"mine-transcribe-{job.index}-{job.admission.call_id}"
-        by_key[key] = job
-        return client.submit(work, job, audio, cache, model_sha, key=key, retries=1, pure=False)
+        """The next job's future; a job whose audio cannot be read here fails at once."""
+        while (job := next(queue, None)) is not None:
+            audio = None
+            if ship:
+                try:
+                    audio = job.admission.real.read_bytes()
+                except OSError as exc:  # gone or unreadable since the gate
+                    fail(
+                        job,
+                        f"{job.admission.path}: cannot be read to send it to the cluster "
+                        f"({exc.strerror or type(exc).__name__}); nothing of it was used",
+                    )
+                    continue
+            key = f"mine-transcribe-{job.index}-{job.admission.call_id}"
+            by_key[key] = job
+            return client.submit(work, job, audio, cache, model_sha, key=key, retries=1, pure=False)
+        return None
 
     first = [submit() for _ in range(IN_FLIGHT_PER_THREAD * _nthreads(client))]
-    done = distributed.as_completed(
-        [f for f in first if f is not None], loop=client.loop, with_results=False
+    pending = {f for f in first if f is not None}
+    empty = (
+        "no Dask worker was connected to the scheduler for "
+        f"{settings.run.worker_wait} s; start workers (docs/scaling.md), then run again"
     )
-    for future in done:
+    gave_up = False
+    for future in _finishing(pending, client, distributed, settings.run.worker_wait):
         job = by_key.pop(future.key)
         path = job.admission.path
+        if future.status == "pending":  # no worker to run it: the cluster is empty
+            future.cancel()
+            fail(job, f"{path}: {empty}")
+            gave_up = True
+            continue
         try:
             worker, value = future.result()
         except MineError as exc:  # a model that differs, twice
             result = FileResult(str(path), False, str(exc), job.admission.call_id)
+        except CancelledError:  # the scheduler went away, or dropped it
+            result = FileResult(
+                str(path),
+                False,
+                f"{path}: the Dask scheduler dropped it (restarted or unreachable); run again",
+                job.admission.call_id,
+            )
         except distributed.KilledWorker:
             result = FileResult(
                 str(path),
@@ -198,9 +246,43 @@ def process_on_cluster(
         future.release()
         outcome.results[job.index] = result
         finished(job, result)
-        if (more := submit()) is not None:
-            done.add(more)
+        if not gave_up and (more := submit()) is not None:
+            pending.add(more)
+    for job in queue if gave_up else ():
+        fail(job, f"{job.admission.path}: {empty}")
     return outcome
+
+
+def _finishing(
+    pending: set[Any], client: Any, distributed: Any, worker_wait: float
+) -> Iterator[Any]:
+    """The futures of ``pending`` (which may grow meanwhile) as they finish. When the cluster
+    has had no worker at all for ``worker_wait`` seconds, the unfinished ones come out still
+    pending, for the caller to fail: an empty cluster never hangs the run."""
+    empty_since: float | None = None
+    while pending:
+        try:
+            with client.as_current():  # wait() asks the current client
+                distributed.wait(list(pending), timeout=POLL_S, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            if _has_workers(client):
+                empty_since = None
+                continue
+            empty_since = empty_since if empty_since is not None else time.monotonic()
+            if time.monotonic() - empty_since >= worker_wait:
+                while pending:
+                    yield pending.pop()
+            continue
+        for future in [f for f in pending if f.done()]:
+            pending.discard(future)
+            yield future
+
+
+def _has_workers(client: Any) -> bool:
+    try:
+        return bool(client.nthreads())
+    except Exception:  # noqa: BLE001 - a scheduler that does not answer has no workers for us
+        return False
 
 
 # ------------------------------------------------------------------------------- on a worker
