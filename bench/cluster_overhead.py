@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -84,6 +85,13 @@ def main() -> None:
     ap.add_argument("--short", type=int, default=40)
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="cluster-bench-"))
+    try:
+        measure(args, root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def measure(args: argparse.Namespace, root: Path) -> None:
     audio = recordings(root / "rec", args.recordings, args.minutes)
     quiet = {"MINE_TRANSCRIBE_TEMPERATURE": "0"}
     here_s, _ = run(root / "rec", root / "ws-here", quiet)
