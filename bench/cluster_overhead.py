@@ -8,7 +8,8 @@ one in-process ``mine run`` and one ``mine run --cluster local:2`` (two single-t
 processes), default model and speaker roles, each into a fresh workspace. Wall-time ratio.
 (2) Per-task overhead: ``--short`` of the real clips (3 to 8 s each) with ``tiny.en``, no
 diarization and one thread, in process and with ``--cluster local:1``: the same computation on
-the same single thread, so the difference per recording is what the cluster adds (scheduling,
+the same single thread with the same allocator settings as a worker's, so the difference per
+recording is what the cluster adds (starting the cluster, scheduling,
 the private copy and its hash, pickling, a worker's model load). Also each worker's peak memory.
 (3) A paper projection from (1) and (2): hours of audio per 8-hour night for 1, 4 and 16 worker
 machines of this size.
@@ -114,7 +115,13 @@ def measure(args: argparse.Namespace, root: Path) -> None:
         "MINE_TRANSCRIBE_CPU_THREADS": "1",
         "OMP_NUM_THREADS": "1",
     }
-    plain_s, _ = run(root / "short", root / "ws-short-here", one)
+    # the allocator settings a worker uses (transcribe.cluster._undo_malloc_trim), so the two
+    # runs differ only by the cluster path itself
+    same_allocator = {
+        "MALLOC_MMAP_THRESHOLD_": str(64 << 20),
+        "MALLOC_TRIM_THRESHOLD_": str(128 << 20),
+    }
+    plain_s, _ = run(root / "short", root / "ws-short-here", {**one, **same_allocator})
     local_s, _ = run(root / "short", root / "ws-short-there", one, "--cluster", "local:1")
     per_task = (local_s - plain_s) / args.short
     print(f"(2) {args.short} short real clips ({short:.0f} s), tiny.en, one thread")
