@@ -92,6 +92,7 @@ CREATE TABLE IF NOT EXISTS term_analyses (
     created_at TEXT NOT NULL,
     PRIMARY KEY (call_id, analysis)
 );
+CREATE INDEX IF NOT EXISTS term_analyses_analysis ON term_analyses (analysis);
 CREATE TABLE IF NOT EXISTS file_hashes (
     path TEXT PRIMARY KEY,            -- real path (normal form)
     dev INTEGER NOT NULL,
@@ -464,6 +465,21 @@ class TermAnalyses:
             return None
         self.used.add((call_id, analysis))
         return data
+
+    def find(self, analysis: str) -> tuple[str, Any] | None:
+        """The call and data of the row stored under ``analysis``, whatever its call; None
+        when there is none (or several, or a damaged one)."""
+        rows = self.db.execute(
+            "SELECT call_id, data FROM term_analyses WHERE analysis=? LIMIT 2", (analysis,)
+        ).fetchall()
+        if len(rows) != 1:
+            return None
+        try:
+            data = json.loads(rows[0][1])
+        except ValueError:
+            return None
+        self.used.add((rows[0][0], analysis))
+        return rows[0][0], data
 
     def put(self, call_id: str, analysis: str, data: Any) -> None:
         """Store one conversation's analysis, and commit."""

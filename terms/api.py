@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import stat
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
 from pipeline.config import Settings, TermOptions, options_dict
 from pipeline.errors import InputError, MineError
 from pipeline.files import staged_files
+from pipeline.formats import TRANSCRIPT_CAP
 from pipeline.progress import ProgressCallback, ProgressEvent, ignore
 from pipeline.reading import shown
 from pipeline.records import Quote, Term, TermsFile, Utterance
@@ -118,6 +120,8 @@ class AnalysisStore(Protocol):
 
     def put(self, call_id: str, analysis: str, data: Any) -> None: ...  # noqa: D102
 
+    def find(self, analysis: str) -> tuple[str, Any] | None: ...  # noqa: D102
+
 
 def _counted(u: Utterance) -> bool:
     return not (set(u.flags) & SKIP_FLAGS) and bool(u.text.strip())
@@ -153,6 +157,85 @@ def analysis_key(conv: Conversation, pipeline: str) -> str:
     for u in conv.utterances:
         h.update(json.dumps([u.text, u.speaker, u.start, sorted(u.flags)]).encode())
     return h.hexdigest()
+
+
+#: Bumped when reading a mine transcript JSON into a ``Conversation`` changes: stored
+#: conversations (below) read under another version are read again.
+READER = "1"
+
+
+def _file_key(path: Path, language: str, include_raw: bool) -> str | None:
+    """The key a mine transcript file's stored conversation is kept under: its bytes, its name,
+    how it is read and this version of mine. None for what is not a regular file of at most
+    ``TRANSCRIPT_CAP`` (read as usual, which names the fault)."""
+    try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode) or st.st_size > TRANSCRIPT_CAP:
+            return None
+        h = hashlib.sha256()
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    except OSError:
+        return None
+    what = [READER, _mine_version(), h.hexdigest(), shown(path), language, include_raw]
+    return "file:" + hashlib.sha256(json.dumps(what).encode()).hexdigest()
+
+
+@cache
+def _mine_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mine")
+    except PackageNotFoundError:
+        return ""
+
+
+def _compact(conv: Conversation) -> dict[str, Any]:
+    """What the terms stage needs of a conversation, to keep instead of reading it again."""
+    return {
+        "call_id": conv.call_id,
+        "source": conv.source,
+        "language": conv.language,
+        "model": conv.model,
+        "utterances": [[u.start, u.end, u.speaker, u.text, list(u.flags)] for u in conv.utterances],
+    }
+
+
+def _number(value: Any) -> bool:
+    return type(value) in (int, float)
+
+
+def _from_compact(call_id: str, data: Any) -> Conversation | None:
+    """A stored conversation, or None when the row is not one (read the file again)."""
+    if not (
+        isinstance(data, dict)
+        and data.get("call_id") == call_id
+        and isinstance(data.get("source"), str)
+        and isinstance(data.get("language"), str | None)
+        and isinstance(data.get("model"), str)
+        and isinstance(data.get("utterances"), list)
+    ):
+        return None
+    utterances = []
+    for i, row in enumerate(data["utterances"]):
+        if not (
+            isinstance(row, list)
+            and len(row) == 5
+            and _number(row[0])
+            and _number(row[1])
+            and row[2] in ("customer", "rep", "unknown")
+            and isinstance(row[3], str)
+            and isinstance(row[4], list)
+            and all(isinstance(f, str) for f in row[4])
+        ):
+            return None
+        start, end, speaker, text, flags = row
+        utterances.append(Utterance(i, start, end, speaker, text, flags=tuple(flags)))
+    return Conversation(
+        call_id, data["source"], data["language"], tuple(utterances), data["model"], mine=True
+    )
 
 
 def _count(value: Any, *, least: int = 0) -> bool:
@@ -479,17 +562,25 @@ def _count_and_rank(
     ranked = _Ranked()
     on_progress(ProgressEvent("total", total=len(files)))
     for done, f in enumerate(files, 1):
-        try:  # the reader redacts whatever mine did not (other tools' files, --keep-raw JSON)
-            conv = read_conversation(
-                f,
-                language=None if opts.language == "auto" else opts.language,
-                include_raw=include_raw,
-                hints=hints,
-                corrections=lambda call_id: hand_set_roles(settings.workspace, call_id),
-            )
-        except MineError as exc:
-            failed.append((shown(f), str(exc)))
-            conv = None
+        conv = None
+        # a mine transcript read before, byte for byte: its conversation as then stored (other
+        # tools' files are always read: their consent and roles are looked up each time)
+        fkey = _file_key(f, opts.language, include_raw) if store is not None else None
+        if fkey is not None and (found := store.find(fkey)) is not None:
+            conv = _from_compact(*found)
+        if conv is None:
+            try:  # the reader redacts whatever mine did not (other tools' files, --keep-raw)
+                conv = read_conversation(
+                    f,
+                    language=None if opts.language == "auto" else opts.language,
+                    include_raw=include_raw,
+                    hints=hints,
+                    corrections=lambda call_id: hand_set_roles(settings.workspace, call_id),
+                )
+            except MineError as exc:
+                failed.append((shown(f), str(exc)))
+            if conv is not None and conv.mine and fkey is not None:
+                store.put(conv.call_id, fkey, _compact(conv))
         if conv is not None and conv.call_id not in seen:
             # identical bytes (a copy, or a .vtt and a .txt export) count once
             seen.add(conv.call_id)

@@ -52,6 +52,7 @@ class Conversation:
     language: str | None
     utterances: tuple[Utterance, ...]
     model: str = ""  # the speech model that made a mine transcript: "base 905e5bf8336b"
+    mine: bool = False  # read from a mine transcript JSON (not another tool's file)
 
     @property
     def roles_known(self) -> bool:
@@ -162,7 +163,7 @@ def read_conversation(
         utterances = tuple(
             replace(u, text=redactor.redact(u.text)[0], words=()) for u in utterances
         )
-    return Conversation(conv.call_id, conv.source, lang, utterances, conv.model)
+    return Conversation(conv.call_id, conv.source, lang, utterances, conv.model, mine=True)
 
 
 def _other_tool(

@@ -175,3 +175,42 @@ def test_a_damaged_or_misfiled_stored_analysis_is_analysed_again(tmp_path: Path)
                 )
         assert terms() == (2, 0, expected), datas
         assert terms() == (0, 2, expected)  # the rows were replaced by good ones
+
+
+def test_mine_transcripts_read_before_are_not_parsed_again_and_a_bad_row_is_read_again(
+    tmp_path: Path,
+) -> None:
+    """A mine transcript JSON is kept as read (keyed by its bytes): the next run does not parse
+    it again. A damaged stored conversation, or a file whose bytes changed, is read again."""
+    rec, ws = tmp_path / "rec", tmp_path / "ws"
+    for i, name in enumerate(FILES[:3]):
+        _consented(rec, name, f"Klant {i}")
+    assert run_mine("run", str(rec), "--workspace", str(ws), "-q").returncode == 0
+    settings = load_settings(overrides={"workspace": str(ws)})
+    transcripts = ws / "transcripts"
+
+    def terms() -> tuple[int, int, tuple[str, str]]:
+        with open_state(ws) as db:
+            report = extract_terms(
+                [transcripts], settings=settings, out_dir=tmp_path / "t", store=TermAnalyses(db)
+            )
+        return report.analysed, report.reused, _terms(tmp_path / "t")
+
+    *_, expected = terms()
+    rebuilt = extract_terms([transcripts], settings=settings, out_dir=tmp_path / "full")
+    assert _terms(tmp_path / "full") == expected
+    with sqlite3.connect(ws / "state.db") as db:
+        files = db.execute(
+            "SELECT call_id, analysis FROM term_analyses WHERE analysis LIKE 'file:%'"
+        ).fetchall()
+    assert len(files) == 3 == rebuilt.analysed
+    for bad in ['{"x": 1}', "[]", '{"call_id": "0", "utterances": []}', "not json"]:
+        with sqlite3.connect(ws / "state.db") as db:
+            db.execute("UPDATE term_analyses SET data=? WHERE analysis LIKE 'file:%'", (bad,))
+        assert terms() == (0, 3, expected), bad
+    one = next(transcripts.glob("*.json"))
+    one.write_bytes(one.read_bytes() + b"\n")  # other bytes, the same conversation
+    assert terms() == (0, 3, expected)
+    with sqlite3.connect(ws / "state.db") as db:
+        keys = {a for _, a in db.execute("SELECT call_id, analysis FROM term_analyses")}
+    assert len([k for k in keys if k.startswith("file:")]) == 4  # the old one until pruned
