@@ -165,8 +165,8 @@ READER = "1"
 
 
 def _file_key(path: Path, language: str, include_raw: bool) -> str | None:
-    """The key a mine transcript file's stored conversation is kept under: its bytes, its name,
-    how it is read and this version of mine. None for what is not a regular file of at most
+    """The key a mine transcript file's stored conversation is kept under: its bytes, how it
+    is read and this version of mine. None for what is not a regular file of at most
     ``TRANSCRIPT_CAP`` (read as usual, which names the fault)."""
     try:
         st = path.stat()
@@ -178,7 +178,8 @@ def _file_key(path: Path, language: str, include_raw: bool) -> str | None:
                 h.update(chunk)
     except OSError:
         return None
-    what = [READER, _mine_version(), h.hexdigest(), shown(path), language, include_raw]
+    # not its name: a mine transcript's conversation comes from its content alone
+    what = [READER, _mine_version(), h.hexdigest(), language, include_raw]
     return "file:" + hashlib.sha256(json.dumps(what).encode()).hexdigest()
 
 
