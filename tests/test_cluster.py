@@ -13,11 +13,13 @@ import signal
 import sqlite3
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
 import distributed  # mine[cluster], which make installs: a missing extra fails, never skips
+import pytest
 from distributed.diagnostics.plugin import SchedulerPlugin
 
 from pipeline.config import load_settings
@@ -28,6 +30,18 @@ from transcribe.phases import admit_batch, persist
 
 CONVERSATIONS = Path(__file__).resolve().parent.parent / "bench" / "data" / "conversations"
 SITE = Path(__file__).resolve().parent.parent / "data" / "sample" / "site"
+
+
+@pytest.fixture(autouse=True)
+def _environment_kept() -> Iterator[None]:
+    """A LocalCluster started here sets its workers' variables (OMP_NUM_THREADS=1, ...) in this
+    process's environment and leaves them; later tests' subprocesses must not inherit them."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 CLIPS = [
     "nl_rhasspy_1041_1601732709.wav",
     "nl_rhasspy_645_1602007895.wav",
@@ -313,6 +327,7 @@ def test_shipped_audio_gone_after_the_gate_is_that_recordings_failure(tmp_path: 
     jobs, refused = admit_batch(sorted(rec.glob("*.txt")), settings=settings)
     assert len(jobs) == 2 and not refused
     (rec / "nl_02.txt").unlink()
+    environment = dict(os.environ)
     with connect("local:1") as client:
         outcome = process_on_cluster(
             jobs,
@@ -326,6 +341,7 @@ def test_shipped_audio_gone_after_the_gate_is_that_recordings_failure(tmp_path: 
     assert outcome.results[0].ok, outcome.results[0].error
     assert not outcome.results[1].ok
     assert "cannot be read to send it to the cluster" in outcome.results[1].error
+    assert dict(os.environ) == environment  # Dask's worker variables do not stay behind
 
 
 def test_cluster_addresses_that_cannot_work_are_one_line_and_exit_2(tmp_path: Path) -> None:

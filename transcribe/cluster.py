@@ -95,19 +95,27 @@ def connect(address: str) -> Iterator[Any]:
     try:
         with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
             if address.startswith("local:"):
-                cluster = distributed.LocalCluster(
-                    n_workers=int(address.split(":", 1)[1]),
-                    threads_per_worker=1,
-                    processes=True,
-                    host="127.0.0.1",
-                    dashboard_address=None,
-                    silence_logs=logging.CRITICAL,
-                )
+                # Dask sets its workers' variables (OMP_NUM_THREADS=1, MALLOC_TRIM_THRESHOLD_,
+                # PYTHONHASHSEED, ...) in this process's environment to spawn them, and leaves
+                # them: whatever this process starts later would inherit them
+                saved = dict(os.environ)
+                try:
+                    cluster = distributed.LocalCluster(
+                        n_workers=int(address.split(":", 1)[1]),
+                        threads_per_worker=1,
+                        processes=True,
+                        host="127.0.0.1",
+                        dashboard_address=None,
+                        silence_logs=logging.CRITICAL,
+                    )
+                finally:
+                    _restore(saved)
                 try:
                     with distributed.Client(cluster, set_as_default=False) as client:
                         yield client
                 finally:
                     cluster.close()
+                    _restore(saved)  # a restarted worker sets them again
                 return
             if address.startswith("tls://") and not _tls_configured(distributed):
                 raise ClusterError(
@@ -130,6 +138,13 @@ def connect(address: str) -> Iterator[Any]:
                 yield client
     finally:
         quiet.setLevel(level)
+
+
+def _restore(saved: dict[str, str]) -> None:
+    """Put this process's environment back as ``saved``."""
+    for key in [k for k in os.environ if k not in saved]:
+        del os.environ[key]
+    os.environ.update(saved)
 
 
 def _tls_configured(distributed: Any) -> bool:
