@@ -355,3 +355,23 @@ def test_cluster_addresses_that_cannot_work_are_one_line_and_exit_2(tmp_path: Pa
         assert bad.returncode == 2, address
         assert len(bad.stderr.strip().splitlines()) == 1, bad.stderr
         assert "--cluster: invalid value" in bad.stderr
+
+
+def test_a_workers_answer_that_is_not_the_jobs_transcript_is_never_persisted(
+    tmp_path: Path,
+) -> None:
+    from transcribe.cluster import returned_problem
+    from transcribe.phases import process_one
+
+    rec = _transcripts_folder(tmp_path, ["nl_01.txt", "nl_02.txt"])
+    settings = load_settings(overrides={"workspace": str(tmp_path / "ws")})
+    (a, b), refused = admit_batch(sorted(rec.glob("*.txt")), settings=settings)
+    assert not refused
+    done_a, done_b = process_one(a, None), process_one(b, None)
+    assert returned_problem(a, done_a) is None and returned_problem(b, done_b) is None
+    swapped = replace(done_b, index=a.index)  # b's transcript, answered for a
+    assert "transcript of another recording" in returned_problem(a, swapped)
+    assert "no transcript of this recording" in returned_problem(a, done_b)
+    assert "no transcript of this recording" in returned_problem(a, None)
+    unredacted = replace(done_a, transcript=replace(done_a.transcript, redacted=False))
+    assert "unredacted" in returned_problem(a, unredacted)

@@ -251,6 +251,8 @@ def process_on_cluster(
             outcome.workers[worker] = outcome.workers.get(worker, 0) + 1
             if isinstance(value, str):
                 result = FileResult(str(path), False, value, job.admission.call_id)
+            elif (problem := returned_problem(job, value)) is not None:
+                result = FileResult(str(path), False, problem, job.admission.call_id)
             else:
                 try:
                     result = persist(job, value)
@@ -266,6 +268,25 @@ def process_on_cluster(
     for job in queue if gave_up else ():
         fail(job, f"{job.admission.path}: {empty}")
     return outcome
+
+
+def returned_problem(job: Job, value: Any) -> str | None:
+    """Why a worker's answer is not this job's transcript (None when it is): the coordinator
+    registers and writes what comes back under the job's call, so a transcript of another
+    recording (a worker of another mine version, a broken one) must never be persisted."""
+    path = job.admission.path
+    if not isinstance(value, Processed) or value.index != job.index:
+        return f"{path}: a worker returned no transcript of this recording; nothing was written"
+    if value.transcript.call_id != job.admission.call_id or (
+        value.raw is not None and value.raw.call_id != job.admission.call_id
+    ):
+        return (
+            f"{path}: a worker returned the transcript of another recording; nothing was "
+            "written: check that every worker runs this mine version, then run again"
+        )
+    if not value.transcript.redacted:
+        return f"{path}: a worker returned an unredacted transcript; nothing was written"
+    return None
 
 
 def _finishing(
