@@ -41,11 +41,11 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cache_dir: Pa
     monkeypatch.chdir(tmp_path)
 
 
-def consented(folder: Path, name: str, **fields: object) -> Path:
-    """Copy fixture ``name`` into ``folder`` and record consent for it."""
+def consented(folder: Path, name: str, *, source: Path = FIXTURES, **fields: object) -> Path:
+    """Copy ``source / name`` (a fixture by default) into ``folder`` and record consent for it."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / Path(name).name
-    shutil.copyfile(FIXTURES / name, target)
+    shutil.copyfile(source / name, target)
     args: dict = {
         "customer": "Bakkerij Jansen",
         "method": "verbal-on-recording",
@@ -59,7 +59,7 @@ def consented(folder: Path, name: str, **fields: object) -> Path:
 
 
 def run_mine(
-    *args: str, env: dict | None = None, timeout: float = 600
+    *args: str, env: dict | None = None, timeout: float = 600, cwd: Path | None = None
 ) -> subprocess.CompletedProcess:
     """Run the installed `mine` command as a user would."""
     return subprocess.run(
@@ -68,4 +68,5 @@ def run_mine(
         text=True,
         timeout=timeout,
         env={**os.environ, **(env or {})},
+        cwd=cwd,
     )

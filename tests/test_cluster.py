@@ -15,7 +15,6 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date, timedelta
 from pathlib import Path
 
 import distributed  # mine[cluster], which make installs: a missing extra fails, never skips
@@ -23,7 +22,6 @@ import pytest
 from distributed.diagnostics.plugin import SchedulerPlugin
 
 from pipeline.config import load_settings
-from pipeline.consent import add_consent
 from tests.conftest import FIXTURES, MINE, consented, run_mine
 from transcribe.cluster import connect, process_on_cluster
 from transcribe.phases import admit_batch, persist
@@ -256,22 +254,16 @@ def test_a_worker_with_another_model_fails_the_recording_with_both_names(
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
     ) as cluster:
-        r = subprocess.run(
-            [
-                str(MINE),
-                "run",
-                str(rec),
-                "--workspace",
-                str(tmp_path / "ws"),
-                "-q",
-                "--cluster",
-                cluster.scheduler_address,
-            ],
-            capture_output=True,
-            text=True,
+        r = run_mine(
+            "run",
+            str(rec),
+            "--workspace",
+            str(tmp_path / "ws"),
+            "-q",
+            "--cluster",
+            cluster.scheduler_address,
             cwd=here,
-            timeout=600,
-            env={**os.environ, **QUIET, "MINE_TRANSCRIBE_MODEL": "model"},
+            env={**QUIET, "MINE_TRANSCRIBE_MODEL": "model"},
         )
     assert r.returncode == 1, r.stderr
     reasons = [x["reason"] for x in json.loads(r.stdout)["left_out"]]
@@ -283,19 +275,9 @@ def test_a_worker_with_another_model_fails_the_recording_with_both_names(
 
 def _transcripts_folder(root: Path, names: list[str]) -> Path:
     """Consented transcripts of another tool: imported on the workers, no model needed."""
-    rec = root / "rec"
-    rec.mkdir(parents=True)
     for name in names:
-        shutil.copyfile(CONVERSATIONS / name, rec / name)
-        add_consent(
-            rec / name,
-            customer="Klant",
-            method="written",
-            obtained_by="Sanne",
-            purpose="website copy",
-            retain_audio_until=date.today() + timedelta(days=30),
-        )
-    return rec
+        consented(root / "rec", name, source=CONVERSATIONS, customer="Klant", method="written")
+    return root / "rec"
 
 
 def test_a_scheduler_without_workers_fails_the_recordings_instead_of_hanging(

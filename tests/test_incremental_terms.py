@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from datetime import date, timedelta
 from pathlib import Path
 
 from pipeline.config import load_settings
-from pipeline.consent import add_consent, admit
+from pipeline.consent import admit
 from pipeline.state import TermAnalyses, open_state, term_analysis_calls
 from terms.api import extract_terms
-from tests.conftest import run_mine
+from tests.conftest import consented, run_mine
 
 CONVERSATIONS = Path(__file__).resolve().parent.parent / "bench" / "data" / "conversations"
 #: Dutch and English realistic sales conversations (roles from "Klant:"/"Verkoper:" labels).
@@ -67,18 +66,7 @@ def test_adding_conversations_one_by_one_gives_the_full_rebuild(tmp_path: Path) 
 
 
 def _consented(folder: Path, name: str, customer: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    shutil.copyfile(CONVERSATIONS / name, target)
-    add_consent(
-        target,
-        customer=customer,
-        method="written",
-        obtained_by="Sanne",
-        purpose="website copy",
-        retain_audio_until=date.today() + timedelta(days=30),
-    )
-    return target
+    return consented(folder, name, source=CONVERSATIONS, customer=customer, method="written")
 
 
 def _log_line(summary: dict, stage: str) -> str:
