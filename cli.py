@@ -880,6 +880,33 @@ def report(
 
 
 @app.command()
+def brief(
+    gap_dir: Annotated[
+        Path,
+        typer.Option("--gap", help="Folder with gap.json (from mine gap).", show_default=False),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the briefs (new, empty or mine's).")
+    ] = Path("briefs"),
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Write a Markdown brief per site page with work to do, plus index.md, for copywriters.
+
+    Example: mine brief --gap gap/ --out briefs/
+    """
+    from reports.brief import write_briefs
+
+    result = write_briefs(gap_dir, out=out, settings=_settings(config, workspace))
+    err.print(
+        f"{result.pages} page briefs, {result.new_page} items that need a new page; "
+        f"index: {result.folder / 'index.md'}"
+    )
+    print(result.folder)
+
+
+@app.command()
 def run(
     recordings: Annotated[
         Path,

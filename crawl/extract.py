@@ -61,6 +61,7 @@ class Extracted:
     plain: str | None = None  # why the plain extraction was used instead of trafilatura
     lang_declared: str | None = None  # what the page says it is (<html lang>, front matter)
     logo_alt: str | None = None  # the alt text of the site's logo (its name, often)
+    faq: list[dict[str, str]] = field(default_factory=list)  # question, answer, form (``_faq``)
 
 
 def content_hash(text: str) -> str:
@@ -157,6 +158,7 @@ def extract_html(html: str, *, url: str | None = None) -> Extracted:
     description = (getattr(doc, "description", "") or "").strip()
     declared = logo_alt = None
     headings: list[dict[str, str]] = []
+    faq: list[dict[str, str]] = []
     canonical = base = None
     links: list[str] = []
     dropped = 0
@@ -166,6 +168,7 @@ def extract_html(html: str, *, url: str | None = None) -> Extracted:
         if html_lang:
             declared = language_tag(html_lang)
         logo_alt = _logo_alt(tree)
+        faq = _faq(tree)
         headings = _headings(tree)
         canonical = next(iter(tree.xpath("//link[@rel='canonical']/@href")), None)
         base = next(iter(tree.xpath("//base/@href")), None)
@@ -195,7 +198,126 @@ def extract_html(html: str, *, url: str | None = None) -> Extracted:
         plain,
         declared,
         logo_alt,
+        faq,
     )
+
+
+#: FAQ entries kept per page, and the longest question and answer kept (characters).
+MAX_FAQ = 200
+MAX_FAQ_QUESTION = 300
+MAX_FAQ_ANSWER = 2_000
+_JSONLD_CAP = 1_000_000  # a JSON-LD block larger than this is not read
+_FAQ_HEADINGS = ("h2", "h3", "h4")
+
+
+def _clean(text: str, cap: int) -> str:
+    return " ".join(str(text).split())[:cap]
+
+
+def _in_boiler(el: Any) -> bool:
+    return any(a.tag in _BOILER for a in el.iterancestors())
+
+
+def _html_text(value: Any) -> str:
+    """An answer's text: JSON-LD answers may hold HTML; its markup is dropped, never run."""
+    text = str(value)
+    if "<" in text:
+        tree = _parse(text)
+        text = tree.text_content() if tree is not None else text
+    return text
+
+
+def _jsonld_faq(tree: Any) -> list[tuple[str, str]]:
+    """(question, answer) of schema.org FAQPage (or Question) items in JSON-LD blocks."""
+    import json
+
+    found: list[tuple[str, str]] = []
+
+    def walk(node: Any, depth: int = 0) -> None:
+        if depth > 8 or len(found) >= MAX_FAQ:
+            return
+        if isinstance(node, list):
+            for item in node:
+                walk(item, depth + 1)
+            return
+        if not isinstance(node, dict):
+            return
+        kind = node.get("@type")
+        kinds = kind if isinstance(kind, list) else [kind]
+        if "Question" in kinds:
+            answer = node.get("acceptedAnswer") or node.get("suggestedAnswer")
+            if isinstance(answer, list):
+                answer = answer[0] if answer else None
+            text = answer.get("text") if isinstance(answer, dict) else answer
+            if isinstance(node.get("name"), str) and isinstance(text, str):
+                found.append((node["name"], _html_text(text)))
+            return
+        for key in ("mainEntity", "@graph", "hasPart"):
+            if key in node:
+                walk(node[key], depth + 1)
+
+    for script in tree.xpath("//script[@type='application/ld+json']"):
+        raw = script.text or ""
+        if len(raw) > _JSONLD_CAP:
+            continue
+        try:
+            walk(json.loads(raw))
+        except (ValueError, RecursionError):
+            continue
+    return found
+
+
+def _block_text(el: Any) -> str:
+    return el.text_content() if el is not None else ""
+
+
+def _faq(tree: Any) -> list[dict[str, str]]:
+    """The page's FAQ entries in every common markup: schema.org ``FAQPage`` JSON-LD,
+    ``<details>``/``<summary>``, ``<dt>``/``<dd>`` whose term ends in "?", and headings
+    (h2-h4) that end in "?" with the text up to the next heading. Navigation, header, footer,
+    asides and forms are left out; the first of two entries with one question is kept."""
+    entries: list[dict[str, str]] = []
+    seen: set[str] = set()
+
+    def add(question: str, answer: str, form: str) -> None:
+        q = _clean(question, MAX_FAQ_QUESTION)
+        a = _clean(answer, MAX_FAQ_ANSWER)
+        if q and a and q.lower() not in seen and len(entries) < MAX_FAQ:
+            seen.add(q.lower())
+            entries.append({"question": q, "answer": a, "form": form})
+
+    for q, a in _jsonld_faq(tree):
+        add(q, a, "jsonld")
+    for details in tree.iter("details"):
+        summary = details.find(".//summary")
+        if summary is None or _in_boiler(details):
+            continue
+        question = summary.text_content()
+        whole = details.text_content()
+        add(question, whole.replace(question, "", 1), "details")
+    for dt in tree.iter("dt"):
+        question = _clean(dt.text_content(), MAX_FAQ_QUESTION)
+        if not question.endswith("?") or _in_boiler(dt):
+            continue
+        dd = dt.getnext()
+        while dd is not None and dd.tag != "dd":
+            dd = dd.getnext() if dd.tag != "dt" else None
+        add(question, _block_text(dd), "dl")
+    for h in tree.iter(*_FAQ_HEADINGS):
+        question = _clean(h.text_content(), MAX_FAQ_QUESTION)
+        if not question.endswith("?") or _in_boiler(h):
+            continue
+        parts: list[str] = []
+        for sib in h.itersiblings():
+            if not isinstance(sib.tag, str):
+                continue
+            if sib.tag in ("h1", *_FAQ_HEADINGS) or sib.find(".//h2") is not None:
+                break
+            parts.append(sib.text_content())
+            if sum(map(len, parts)) > MAX_FAQ_ANSWER:
+                break
+        add(question, " ".join(parts), "heading")
+    return entries
 
 
 _TAG = re.compile(r"[a-z]{2,3}")
@@ -274,8 +396,36 @@ def extract_markdown(source: str) -> Extracted:
     if not title and headings:
         title = headings[0]["text"]
     return Extracted(
-        title, description, headings, text, page_language(text, lang), lang_declared=lang
+        title,
+        description,
+        headings,
+        text,
+        page_language(text, lang),
+        lang_declared=lang,
+        faq=_markdown_faq(lines, headings),
     )
+
+
+def _markdown_faq(lines: list[str], headings: list[dict[str, str]]) -> list[dict[str, str]]:
+    """A Markdown page's headings that end in "?", each with the lines up to the next heading."""
+    heads = {h["text"] for h in headings}
+    entries: list[dict[str, str]] = []
+    question, answer = "", []
+    for line in [*lines, None]:
+        if line is None or line in heads:
+            if question and answer and len(entries) < MAX_FAQ:
+                entries.append(
+                    {
+                        "question": _clean(question, MAX_FAQ_QUESTION),
+                        "answer": _clean(" ".join(answer), MAX_FAQ_ANSWER),
+                        "form": "heading",
+                    }
+                )
+            question = line if line and line.endswith("?") else ""
+            answer = []
+        elif question and line:
+            answer.append(line)
+    return entries
 
 
 def to_record(
@@ -293,6 +443,7 @@ def to_record(
         "lang": page.lang,
         "lang_declared": page.lang_declared,
         "logo_alt": page.logo_alt,
+        "faq": page.faq,
         "fetched_at": fetched_at,
         "content_hash": content_hash(page.text),
         **extra,

@@ -27,6 +27,10 @@ def _valid_time(value: Any) -> bool:
     return moment.tzinfo is not None and moment <= datetime.now(UTC) + timedelta(days=1)
 
 
+#: A row an older mine wrote (no FAQ entries): fetched again, without a warning.
+OLDER = "older"
+
+
 def _row_problem(row: Any) -> str | None:
     """Why a pages.jsonl row cannot be reused as is (a row mine wrote has none)."""
     if not isinstance(row, dict):
@@ -48,6 +52,12 @@ def _row_problem(row: Any) -> str | None:
         for h in headings
     ):
         return "headings are not a list of level and text"
+    faq = row.get("faq")
+    if not isinstance(faq, list) or not all(
+        isinstance(f, dict) and isinstance(f.get("question"), str) and isinstance(f.get("answer"), str)
+        for f in faq
+    ):
+        return OLDER
     links = row.get("links", [])
     if not isinstance(links, list) or not all(isinstance(u, str) for u in links):
         return "links are not a list of addresses"
@@ -76,6 +86,8 @@ def load_previous(out_dir: Path, report: CrawlReport) -> dict[str, dict[str, Any
                     problem: str | None = "not JSON"
                 else:
                     problem = _row_problem(row)
+                if problem == OLDER:
+                    continue
                 if problem:
                     bad.append(f"line {n}: {problem}")
                     continue

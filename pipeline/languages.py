@@ -33,6 +33,52 @@ def _numbers(text: str, start: int = 0, step: int = 1) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
+class QuestionWords:
+    """How a customer's question looks in one language (``terms.questions``).
+
+    Attributes:
+        wh: words that open a content question ("hoe", "what").
+        wh_phrase: words after which a wh-word takes one more word before its verb ("hoeveel
+            panelen", "which battery"): the wh-words that ask about a noun.
+        verbs_first: finite verbs and auxiliaries that open a yes/no question ("kunnen",
+            "is", "do") when a subject follows them (``subjects``).
+        subjects: words that follow the verb of a verb-first question ("jullie", "er", "you",
+            "there") and, after a wh-word, mark a subordinate clause instead ("wanneer we
+            thuis zijn"), so a sentence without a question mark is not taken for a question.
+        tags: tags and back-channels that ask nothing ("toch", "right"): a sentence that is
+            only one, or a statement that ends in one, is not a question.
+        greetings: small-talk questions, lower case, without punctuation ("hoe gaat het").
+        about_talk: questions about the conversation itself ("wat zei je"), as prefixes.
+        exclamations: wh-openings that exclaim rather than ask ("wat een", "what a").
+        auxiliaries: verbs that carry no topic: left out of a question's content words.
+        function_words: other words that carry no topic (prepositions, adverbs, particles).
+        intents: what a question asks for, by cue words (stems of the language's Snowball
+            stemmer, or whole lower-case phrases with a space): ``cost``, ``time``,
+            ``amount`` and so on; the first intent whose cue is in the question wins.
+        answer_cues: per intent, a pattern an answering passage must match (a price for
+            ``cost``, a duration for ``time``); intents without one need only the topic.
+        synonyms: stem -> the stem it is compared as ("betaal" -> "kost"), so paraphrases of
+            one question share their words.
+        stemmer: the Snowball stemmer's name for this language, or "" for none.
+    """
+
+    wh: frozenset[str] = frozenset()
+    wh_phrase: frozenset[str] = frozenset()
+    verbs_first: frozenset[str] = frozenset()
+    subjects: frozenset[str] = frozenset()
+    tags: tuple[str, ...] = ()
+    greetings: tuple[str, ...] = ()
+    about_talk: tuple[str, ...] = ()
+    exclamations: tuple[str, ...] = ()
+    auxiliaries: frozenset[str] = frozenset()
+    function_words: frozenset[str] = frozenset()
+    intents: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    answer_cues: Mapping[str, str] = field(default_factory=dict)
+    synonyms: Mapping[str, str] = field(default_factory=dict)
+    stemmer: str = ""
+
+
+@dataclass(frozen=True)
 class Language:
     """One language as every stage of mine uses it.
 
@@ -52,6 +98,10 @@ class Language:
         spoken_numbers: number words (0-90) that redaction reads as digits in spoken numbers.
         hallucinations: phrases Whisper is known to invent over silence in this language.
         self_introductions: phrases that open a self-introduction ("my name is").
+        questions: how a customer's question looks (``QuestionWords``).
+        utility_pages: words of a page's address or title that make it a legal or utility
+            page (privacy, terms, cookies, contact, search): never where copy is suggested,
+            unless the term itself is about it.
         ui: the report's interface strings (keys as in the English entry).
     """
 
@@ -69,6 +119,8 @@ class Language:
     spoken_numbers: Mapping[str, int] = field(default_factory=dict)
     hallucinations: tuple[str, ...] = ()
     self_introductions: tuple[str, ...] = ()
+    questions: QuestionWords = field(default_factory=QuestionWords)
+    utility_pages: frozenset[str] = frozenset()
     ui: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -119,6 +171,19 @@ _UI_EN = {
     "few_pages_in": "Only {pages} of the site's {total} pages are in {language}: a term may show "
     "as missing because the site says little in {language}.",
     "own_names": "Your own names (not counted as jargon)",
+    "questions": "Questions customers ask",
+    "questions_intro": "What customers asked in the conversations, unanswered by the site first.",
+    "q_unanswered": "unanswered",
+    "q_partly": "partly answered",
+    "q_answered": "answered",
+    "customers": "customers",
+    "also_asked": "Also asked as",
+    "answered_on": "Answered on",
+    "site_says": "The site touches the topic",
+    "new_page": "no page fits: needs a new page",
+    "closest_topic": "closest topic",
+    "more_in_csv": "more questions in questions.csv",
+    "no_questions": "No customer questions were found in the conversations.",
 }
 
 DUTCH = Language(
@@ -172,6 +237,107 @@ DUTCH = Language(
         "bedankt voor het kijken",
     ),
     self_introductions=("ik ben", "mijn naam is", "u spreekt met", "je spreekt met", "met"),
+    questions=QuestionWords(
+        wh=_words(
+            "wat wie waar wanneer waarom hoe hoeveel welke welk waarmee waarvoor waardoor "
+            "waarop waarover waarin waaruit hoelang hoezo wiens"
+        ),
+        wh_phrase=_words("hoeveel welke welk hoe"),
+        verbs_first=_words(
+            "kan kun kunt kunnen is zijn ben bent heb hebben heeft hebt moet moeten mag mogen "
+            "wil wilt willen zou zouden zal zullen doe doet doen krijg krijgt krijgen gaat gaan "
+            "ga komt komen kom valt vallen blijft blijven werkt werken levert leveren betaal "
+            "betaalt betalen weet weten zit zitten staat staan klopt hoort hoeft hoef hoeven "
+            "geldt gelden regelen regelt bieden biedt maakt maken neemt nemen installeren "
+            "installeert plaatsen plaatst verzorgen verzorgt was waren word wordt worden "
+            "heeft hadden had zie ziet"
+        ),
+        subjects=_words(
+            "ik je jij u we wij jullie hij zij ze het er dat dit die deze de een mijn onze "
+            "ons uw men daar hier zoiets iemand iets alles"
+        ),
+        tags=(
+            "toch", "hè", "he", "hoor", "zeg", "joh", "ja", "nee", "oké", "ok", "echt", "nou",
+            "weet je", "weet je wel", "weet u", "snap je", "snapt u", "begrijp je", "zie je",
+            "niet dan", "of niet", "of zo", "ofzo", "toch niet", "nietwaar", "niet waar",
+        ),  # fmt: skip
+        greetings=(
+            "hoe gaat het", "hoe gaat het met u", "hoe gaat het met je", "hoe gaat het met jou",
+            "hoe gaat het ermee", "hoe is het", "hoe is het met u", "hoe is het met je",
+            "hoe is het met jou", "hoe is het ermee", "alles goed", "alles goed met u",
+            "alles goed met je", "alles goed met jou", "hoe gaat ie", "hoe maakt u het",
+            "hoe was uw weekend", "hoe was je weekend", "lekker weekend gehad",
+        ),  # fmt: skip
+        about_talk=(
+            "wat zei je", "wat zei u", "wat zegt u", "wat zeg je", "wat bedoel je",
+            "wat bedoelt u", "hoe bedoel je", "hoe bedoelt u", "kunt u dat herhalen",
+            "kun je dat herhalen", "kunt u dat nog eens", "kun je dat nog eens",
+            "kunt u het nog eens", "kun je het nog eens", "wat was dat", "zeg dat nog eens",
+            "zegt u dat nog eens", "hoort u mij", "hoor je mij", "hoor je me", "verstaat u mij",
+            "versta je me", "wat zei u net", "wat zei je net", "waar waren we", "sorry wat",
+            "pardon wat", "wablief", "wat is er",
+        ),  # fmt: skip
+        exclamations=(
+            "wat een", "wat leuk", "wat mooi", "wat fijn", "wat jammer", "wat goed", "wat erg",
+            "wat raar", "wat vervelend", "wat knap", "wat gek", "hoe dan ook", "hoe leuk",
+            "hoe mooi", "wie weet", "wat zonde", "wat duur", "wat vreselijk",
+        ),  # fmt: skip
+        auxiliaries=_words(
+            "kan kun kunt kunnen is zijn ben bent heb hebben heeft hebt moet moeten mag mogen "
+            "wil wilt willen zou zouden zal zullen doe doet doen gaat gaan ga word wordt worden "
+            "was waren had hadden krijg krijgt krijgen zit zitten staat staan hoeft hoef hoeven "
+            "weet weten vind vindt vinden denk denkt zeg zegt kom komt komen"
+        ),
+        function_words=_words(
+            "dan nog al ook wel eens even maar want omdat als of dus zo daar hier voor op in aan "
+            "met van bij naar over uit tot door om te per zonder tegen na onder boven achter "
+            "tussen sinds vanaf eigenlijk precies ongeveer zowat allemaal heel erg veel weinig "
+            "meer minder lang snel vaak laat gauw nu straks later eerst wanneer waar hoe wat "
+            "welke welk wie waarom hoeveel hoelang niet geen wel nou hè toch mij me mijn jou je "
+            "jouw u uw hem haar ons onze hun hen zich zelf zelfs elk elke ieder iedere andere "
+            "ander bepaalde bepaald zoiets iets niks niets alles ding dingen soort manier keer "
+            "ongeveer eigen jullie er het de een dat die dit deze zo'n wat's eventueel"
+        ),
+        intents=(
+            ("cost", ("kost", "prijs", "betaal", "tarief", "euro", "geld", "goedkoper",
+                      "hoe duur", "kwijt", "duurder", "investering", "terugverdien")),
+            ("time", ("hoe lang", "hoelang", "wanneer", "hoeveel dagen", "hoeveel weken",
+                      "hoeveel tijd", "hoeveel maanden", "hoeveel uur", "hoe snel", "hoe vaak", "duurt",
+                      "levertijd", "wachttijd", "termijn", "hoe laat", "hoe gauw")),
+            ("amount", ("hoeveel",)),
+            ("reason", ("waarom", "hoezo")),
+            ("place", ("waar",)),
+            ("who", ("wie",)),
+            ("choice", ("welke", "welk", "wat voor")),
+            ("how", ("hoe",)),
+        ),  # fmt: skip
+        answer_cues={
+            "cost": r"€|\beuro\b|\beur\b|\d\s*,-|\bgratis\b|\bkosteloos\b|\bgeen kosten\b"
+            r"|\bkost(?:en|t)? niets\b|\bprocent\b|%",
+            "time": r"\b(?:\d+|een|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|twaalf|"
+            r"enkele|paar|halve?)\s*(?:werk)?(?:dag|dagen|week|weken|maand|maanden|uur|uren|jaar"
+            r"|jaren|minuten|kwartier)\b|\b(?:jaarlijks|maandelijks|wekelijks|dagelijks|direct|"
+            r"binnen|dezelfde dag|morgen)\b",
+            "amount": r"\d|\b(?:een|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|twaalf|"
+            r"twintig|honderd|duizend)\b",
+        },
+        synonyms={
+            "betaal": "kost", "betal": "kost", "betaalt": "kost", "prijs": "kost",
+            "tarief": "kost", "kwijt": "kost", "goedkoper": "kost", "duurder": "kost",
+            "maandelijk": "maand", "jaarlijk": "jaar", "wekelijk": "week",
+            "installer": "installeer", "plaats": "installeer", "aanleg": "installeer",
+            "monter": "installeer", "lever": "leveer", "herrie": "geluid", "lawaai": "geluid",
+            "accu": "bat", "duurt": "tijd", "lang": "tijd", "snel": "tijd", "wachttijd": "tijd",
+            "levertijd": "tijd",
+        },  # fmt: skip
+        stemmer="dutch",
+    ),
+    utility_pages=_words(
+        "privacy privacyverklaring privacybeleid privacystatement cookie cookies cookiebeleid "
+        "cookieverklaring voorwaarden algemene-voorwaarden leveringsvoorwaarden disclaimer "
+        "contact contactformulier zoeken zoekresultaten inloggen account winkelwagen afrekenen "
+        "sitemap tag tags categorie categorieen archief auteur colofon vacatures"
+    ),
     ui={
         "title": "Wat klanten zeggen en de website niet",
         "summary": "Samenvatting",
@@ -220,6 +386,20 @@ DUTCH = Language(
         "few_pages_in": "Maar {pages} van de {total} pagina's van de site zijn in het {language}: "
         "een term kan als ontbrekend gelden omdat de site weinig in het {language} zegt.",
         "own_names": "Uw eigen namen (niet als jargon geteld)",
+        "questions": "Vragen die klanten stellen",
+        "questions_intro": "Wat klanten in de gesprekken vroegen, eerst wat de site niet "
+        "beantwoordt.",
+        "q_unanswered": "onbeantwoord",
+        "q_partly": "deels beantwoord",
+        "q_answered": "beantwoord",
+        "customers": "klanten",
+        "also_asked": "Ook gevraagd als",
+        "answered_on": "Beantwoord op",
+        "site_says": "De site raakt het onderwerp",
+        "new_page": "geen pagina past: vraagt om een nieuwe pagina",
+        "closest_topic": "dichtstbijzijnde onderwerp",
+        "more_in_csv": "vragen meer in questions.csv",
+        "no_questions": "In de gesprekken zijn geen vragen van klanten gevonden.",
     },
 )
 
@@ -269,6 +449,94 @@ ENGLISH = Language(
         "like and subscribe",
     ),
     self_introductions=("i am", "i'm", "my name is", "this is", "it's"),
+    questions=QuestionWords(
+        wh=_words("what who whom whose where when why how which"),
+        wh_phrase=_words("how which whose"),
+        verbs_first=_words(
+            "do does did can could will would is are was were have has had should shall may "
+            "might must am don't doesn't can't won't isn't aren't"
+        ),
+        subjects=_words(
+            "i you we they he she it there this that the a an my our your his her their these "
+            "those someone anyone everything something one"
+        ),
+        tags=(
+            "right", "huh", "eh", "yeah", "ok", "okay", "innit", "you know", "isn't it",
+            "is it", "aren't they", "don't you", "doesn't it", "don't they", "won't it",
+            "wouldn't it", "didn't they", "didn't you", "can't they", "isn't that right",
+            "is that right", "you see", "see", "or what", "no", "really",
+        ),  # fmt: skip
+        greetings=(
+            "how are you", "how are you doing", "how's it going", "how is it going",
+            "how have you been", "how was your weekend", "how do you do", "you alright",
+            "how are things", "how's things", "how are you today", "all good",
+        ),  # fmt: skip
+        about_talk=(
+            "what did you say", "what was that", "what do you mean", "what did you mean",
+            "sorry what", "pardon", "come again", "can you repeat that", "could you repeat that",
+            "can you say that again", "could you say that again", "say that again",
+            "can you hear me", "could you hear me", "you what", "what was that again",
+            "where were we", "sorry say again", "can you repeat", "could you repeat",
+        ),  # fmt: skip
+        exclamations=(
+            "what a", "how nice", "how lovely", "how about that", "what about that", "who knows",
+            "how funny", "how exciting", "how annoying", "what on earth",
+        ),  # fmt: skip
+        auxiliaries=_words(
+            "do does did can could will would is are was were have has had should shall may "
+            "might must am be been being get gets got don't doesn't can't won't isn't aren't "
+            "need needs think know say said mean"
+        ),
+        function_words=_words(
+            "then also just even but because if or so there here for on in at with of by to "
+            "from about into over under after before since per without against up down out "
+            "off again really actually exactly roughly about all very much many more less long "
+            "soon often late quick quickly now later first what which who why where when how "
+            "not no me my mine you your yours him his her hers us our ours them their theirs "
+            "myself yourself itself each every other another certain thing things kind sort "
+            "way time times it its the a an this that these those any some one there's it's "
+            "what's that's i'm you're we're they're i've you've we've i'd you'd i'll you'll "
+            "like well yeah ok okay right please"
+        ),
+        intents=(
+            ("cost", ("cost", "price", "pay", "charg", "fee", "expens", "cheaper", "afford",
+                      "quot", "how much is it", "how much does it", "how much would")),
+            ("time", ("how long", "when", "how soon", "how many days", "how many weeks",
+                      "how many hours", "how many months", "how quick", "how often", "take", "wait",
+                      "lead time", "what time")),
+            ("amount", ("how much", "how many")),
+            ("reason", ("why",)),
+            ("place", ("where",)),
+            ("who", ("who", "whom")),
+            ("choice", ("which", "what kind", "what sort", "what type")),
+            ("how", ("how",)),
+        ),  # fmt: skip
+        answer_cues={
+            "cost": r"£|€|\$|\beuros?\b|\bpounds?\b|\bfree\b|\bno charge\b|\bat no cost\b"
+            r"|\bpercent\b|%",
+            "time": r"\b(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|"
+            r"few|couple of|half an?)\s*(?:working )?(?:day|days|week|weeks|month|months|hour|"
+            r"hours|year|years|minutes)\b|\b(?:annually|yearly|monthly|weekly|daily|within|"
+            r"same day|immediately|tomorrow)\b",
+            "amount": r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|"
+            r"twenty|hundred|thousand)\b",
+        },
+        synonyms={
+            "price": "cost", "pay": "cost", "charg": "cost", "fee": "cost", "expens": "cost",
+            "cheaper": "cost", "afford": "cost", "quot": "cost", "monthly": "month",
+            "annual": "year", "yearli": "year", "weekli": "week", "fit": "instal",
+            "put": "instal", "engin": "instal", "technician": "instal", "loud": "nois",
+            "noisi": "nois", "guarante": "warranti", "long": "time", "soon": "time",
+            "quick": "time", "quickli": "time", "take": "time",
+        },  # fmt: skip
+        stemmer="english",
+    ),
+    utility_pages=_words(
+        "privacy privacy-policy privacy-notice cookie cookies cookie-policy terms "
+        "terms-and-conditions terms-of-service conditions legal disclaimer imprint contact "
+        "contact-us search login log-in sign-in account cart basket checkout sitemap tag tags "
+        "category categories archive author careers jobs"
+    ),
     ui=_UI_EN,
 )
 

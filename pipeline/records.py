@@ -439,16 +439,63 @@ class Term(JsonRecord):
         return {"customers": values["conversations"], **values}
 
 
+#: What a customer's question asks for (``terms.questions.intent``).
+INTENTS: tuple[str, ...] = (
+    "cost", "time", "amount", "reason", "place", "who", "choice", "how", "yesno", "other"
+)  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class AskedQuestion(JsonRecord):
+    """One question customers asked, its paraphrases grouped: a row of terms.json's
+    ``questions`` (``mine terms``, ``terms.questions``)."""
+
+    question: str  # the representative wording
+    language: str
+    intent: str = "other"  # one of INTENTS
+    topic: tuple[str, ...] = ()  # the topic stems the group was formed on
+    wordings: tuple[str, ...] = ()  # the other wordings, most said first
+    conversations: int
+    customers: int
+    mentions: int = 0
+    evidence: tuple[Quote, ...] = ()
+
+    #: What ``mine gap`` relies on.
+    SHAPE: ClassVar[dict[str, Any]] = {
+        "question": str,
+        "language": OneOf(term_languages),
+        "conversations": AMOUNT,
+        "customers": AMOUNT,
+        "evidence": [QUOTE_SHAPE],
+    }
+    CARRIED: ClassVar[dict[str, Any]] = {
+        "intent": frozenset(INTENTS),
+        "topic": [str],
+        "wordings": [str],
+        "mentions": AMOUNT,
+    }
+    ITEMS: ClassVar[dict[str, type[JsonRecord]]] = {"evidence": Quote}
+
+
 @dataclass(frozen=True, kw_only=True)
 class TermsFile(JsonRecord):
-    """terms.json: the run's metadata (a plain object) and the ranked terms, all languages."""
+    """terms.json: the run's metadata (a plain object), the ranked terms and the questions
+    customers asked, all languages (a terms.json from before questions has none)."""
 
     meta: dict[str, Any]
     terms: tuple[Term, ...]
+    questions: tuple[AskedQuestion, ...] = ()
 
     SCHEMA: ClassVar[int] = TERMS_SCHEMA
-    SHAPE: ClassVar[dict[str, Any]] = {"meta": TERMS_META_SHAPE, "terms": [Term.SHAPE]}
-    ITEMS: ClassVar[dict[str, type[JsonRecord]]] = {"terms": Term}
+    SHAPE: ClassVar[dict[str, Any]] = {
+        "meta": TERMS_META_SHAPE,
+        "terms": [Term.SHAPE],
+        "questions?": [AskedQuestion.SHAPE],
+    }
+    ITEMS: ClassVar[dict[str, type[JsonRecord]]] = {
+        "terms": Term,
+        "questions": AskedQuestion,
+    }
 
 
 #: Version of the gap.json layout; bump when a field changes meaning. Not written into the file,
@@ -497,6 +544,8 @@ class GapRow(JsonRecord):
     matched: str = ""  # "lemma", "compound", "spelling" or "" (not on the site)
     matched_forms: tuple[str, ...] = ()
     suggested_pages: tuple[SuggestedPage, ...] = ()
+    #: No page fits (all below the similarity floor): the title of the closest one, as a topic
+    closest_topic: str = ""
     evidence: tuple[Quote, ...] = ()
 
     #: What ``mine report`` relies on.
@@ -519,6 +568,7 @@ class GapRow(JsonRecord):
         "site_pages": [PageMentions.SHAPE],
         "matched": str,
         "matched_forms": [str],
+        "closest_topic": str,
     }
     ITEMS: ClassVar[dict[str, type[JsonRecord]]] = {
         "site_pages": PageMentions,
@@ -583,6 +633,66 @@ class PageView(JsonRecord):
     @classmethod
     def _complete(cls, values: dict[str, Any]) -> dict[str, Any]:
         return {**values, "title": values.get("title") or ""}
+
+
+#: Whether the site answers a customer's question (``terms.answers``).
+QUESTION_STATUSES: tuple[str, ...] = ("unanswered", "partly", "answered")
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuestionRow(JsonRecord):
+    """One customer question against the site: a row of questions.json (``mine gap``)."""
+
+    question: str
+    language: str
+    intent: str = "other"
+    wordings: tuple[str, ...] = ()
+    conversations: int
+    customers: int
+    mentions: int = 0
+    status: str  # one of QUESTION_STATUSES
+    answer_url: str = ""  # the page that answers it (answered) or touches its topic (partly)
+    answer_passage: str = ""  # the passage there, shortened
+    answer_source: str = ""  # "faq" (an FAQ entry of the page) or "text" (a passage)
+    coverage: float = 0.0  # share of the question's topic (idf-weighted) the passage holds
+    suggested_page: str = ""  # where an answer fits best; "" when no page fits (a new page)
+    suggested_title: str = ""
+    closest_topic: str = ""  # with no suggested page: the title of the closest page
+    evidence: tuple[Quote, ...] = ()
+
+    #: What ``mine report`` and ``mine brief`` rely on.
+    SHAPE: ClassVar[dict[str, Any]] = {
+        "question": str,
+        "language": str,
+        "conversations": AMOUNT,
+        "customers": AMOUNT,
+        "status": frozenset(QUESTION_STATUSES),
+        "answer_url?": str,
+        "answer_passage?": str,
+        "suggested_page?": str,
+        "evidence": [QUOTE_SHAPE],
+    }
+    CARRIED: ClassVar[dict[str, Any]] = {
+        "intent": str,
+        "wordings": [str],
+        "mentions": AMOUNT,
+        "answer_source": str,
+        "coverage": AMOUNT,
+        "suggested_title": str,
+        "closest_topic": str,
+    }
+    ITEMS: ClassVar[dict[str, type[JsonRecord]]] = {"evidence": Quote}
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuestionsFile(JsonRecord):
+    """questions.json: metadata (counts, the rule) and the question rows, unanswered first."""
+
+    meta: dict[str, Any]
+    questions: tuple[QuestionRow, ...]
+
+    SHAPE: ClassVar[dict[str, Any]] = {"meta": MapOf(object), "questions": [QuestionRow.SHAPE]}
+    ITEMS: ClassVar[dict[str, type[JsonRecord]]] = {"questions": QuestionRow}
 
 
 #: The ``meta`` of gap.json: what the report reads of it.

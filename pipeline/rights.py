@@ -674,11 +674,13 @@ def _is_of_call(path: Path, call_id: str) -> bool:
 
 
 def _corpus_rows(settings: Settings, call_id: str) -> list[dict[str, Any]]:
-    """The terms and gaps quoting this call: each with only this call's quotes."""
+    """The terms, gaps and questions quoting this call: each with only this call's quotes."""
     out: list[dict[str, Any]] = []
-    for path, table in (
-        (settings.workspace / "terms" / "terms.json", "terms"),
-        (settings.workspace / "gap" / "gap.json", "gaps"),
+    for path, table, name in (
+        (settings.workspace / "terms" / "terms.json", "terms", "term"),
+        (settings.workspace / "terms" / "terms.json", "questions", "question"),
+        (settings.workspace / "gap" / "gap.json", "gaps", "term"),
+        (settings.workspace / "gap" / "questions.json", "questions", "question"),
     ):
         if not path.is_file():
             continue
@@ -698,7 +700,8 @@ def _corpus_rows(settings: Settings, call_id: str) -> list[dict[str, Any]]:
                 out.append(
                     {
                         "table": f"{path.parent.name}/{path.name}",
-                        "term": row.get("term"),
+                        # a question's wording may be another customer's: this call's own
+                        name: row.get(name) if name == "term" else quotes[0]["text"],
                         "quotes": quotes,
                     }
                 )

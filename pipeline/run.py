@@ -43,6 +43,8 @@ from pipeline.state import recordings as state_recordings
 from terms.analyze import ANALYSIS
 
 STAGES = ("transcribe", "terms", "crawl", "gap", "report")
+#: Bumped when the questions (terms.json's, questions.json) change: terms and gap run again.
+QUESTIONS = "questions-1"
 
 
 @dataclass
@@ -527,7 +529,7 @@ def _stage_terms(
         log("terms: no transcripts yet")
         return None
     input_hash = _digest([(str(p), _file_hash(db, p)) for p in transcripts])
-    opts_hash = _digest(options_dict(settings.terms), ANALYSIS)
+    opts_hash = _digest(options_dict(settings.terms), ANALYSIS, QUESTIONS)
 
     def work() -> tuple[list[str], str]:
         from terms.api import extract_terms  # heavy (scikit-learn, pandas): only when there is work
@@ -622,7 +624,9 @@ def _stage_gap(
     input_hash = _digest(
         _file_hash(db, inputs[0]), _pages_seen(db, inputs[1]), _site_names(pages_dir / "crawl.json")
     )
-    opts_hash = _digest(options_dict(settings.terms), settings.transcribe.own_names, ANALYSIS)
+    opts_hash = _digest(
+        options_dict(settings.terms), settings.transcribe.own_names, ANALYSIS, QUESTIONS
+    )
 
     def work() -> tuple[list[str], str]:
         from terms.gap import analyze_gap
@@ -670,15 +674,23 @@ def _stage_report(
     log: _Log,
 ) -> None:
     out = settings.workspace / "report.html"
-    input_hash = _digest(_file_hash(db, gap_dir / "gap.json"), result.left_out)
-    opts_hash = _digest("report-1")
+    briefs = settings.workspace / "briefs"
+    asked = gap_dir / "questions.json"
+    input_hash = _digest(
+        _file_hash(db, gap_dir / "gap.json"),
+        _file_hash(db, asked) if asked.is_file() else None,
+        result.left_out,
+    )
+    opts_hash = _digest("report-2")
     result.report = str(out)
 
     def work() -> tuple[list[str], str]:
+        from reports.brief import write_briefs
         from reports.html import render_report
 
         render_report(gap_dir, out=out, settings=settings, left_out=result.left_out)
-        return [str(out)], str(out)
+        written = write_briefs(gap_dir, out=briefs, settings=settings)
+        return [str(out), *written.outputs], f"{out}, {written.pages} page briefs in {briefs}"
 
     _corpus_stage(
         db, "report", input_hash, opts_hash, force=force, result=result, log=log, work=work

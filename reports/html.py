@@ -20,7 +20,7 @@ from pipeline import languages as registry
 from pipeline.config import Settings
 from pipeline.files import write_atomic
 from pipeline.reading import read_record
-from pipeline.records import GapFile, GapRow
+from pipeline.records import GapFile, GapRow, QuestionsFile
 from pipeline.state import register_for_calls
 
 
@@ -152,6 +152,29 @@ def _settings_view(meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: Questions listed in the report (all are in questions.csv).
+QUESTIONS_SHOWN = 200
+
+
+def _link(url: str) -> str | None:
+    """A page address the report may link to: http(s) only (a site export's file path, or a
+    ``javascript:`` address in a damaged file, is shown as text)."""
+    return url if url.startswith(("https://", "http://")) else None
+
+
+def _questions(path: Path) -> list[dict[str, Any]]:
+    """questions.json's rows (unanswered first), each with ``link``; none when there is no
+    questions.json (a gap folder from before questions).
+
+    Raises:
+        InputError: a questions.json that ``mine gap`` did not write.
+    """
+    if not path.exists():
+        return []
+    asked = read_record(path, QuestionsFile, made_by="mine gap")
+    return [{**q.to_dict(), "link": _link(q.answer_url)} for q in asked.questions]
+
+
 def render_report(
     gap_dir: Path,
     *,
@@ -174,6 +197,7 @@ def render_report(
     ui_lang = lang or max(languages, key=lambda k: languages[k])
     ui = dict(registry.ui(ui_lang))  # English for a language without report strings
     audio = _audio_links(settings) if link_audio else {}
+    questions = _questions(path.parent / "questions.json")
     html = (
         environment(template_dir)
         .get_template("report.html.j2")
@@ -188,6 +212,13 @@ def render_report(
             pages=[{**p.to_dict(), "title": p.title} for p in gap.pages[:200]],
             settings=_settings_view(gap.meta),
             languages=sorted(languages),
+            questions=questions[:QUESTIONS_SHOWN],
+            questions_more=max(0, len(questions) - QUESTIONS_SHOWN),
+            question_counts={
+                s: n
+                for s in ("unanswered", "partly", "answered")
+                if (n := sum(q["status"] == s for q in questions))
+            },
             data={"rows": _page_rows(gap.gaps, audio), "ui": ui},
         )
     )

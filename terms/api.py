@@ -25,12 +25,13 @@ from pipeline.files import staged_files
 from pipeline.formats import TRANSCRIPT_CAP
 from pipeline.progress import ProgressCallback, ProgressEvent, ignore
 from pipeline.reading import shown
-from pipeline.records import Quote, Term, TermsFile, Utterance
+from pipeline.records import AskedQuestion, Quote, Term, TermsFile, Utterance
 from pipeline.roles import RoleHints
 from pipeline.state import hand_set_roles, register_for_calls
 from terms.analyze import ANALYSIS, Analyzer, describe, zipf
 from terms.inputs import Conversation, find_transcripts, read_conversation
 from terms.nlp import LoadedPipeline, fingerprint, load_pipeline
+from terms.questions import Asked, asked_in, group_questions
 
 #: Flags that mark an utterance as a likely hallucination: it does not count.
 SKIP_FLAGS = {"no-speech", "repetition", "in-silence", "known-hallucination", "low-confidence"}
@@ -455,6 +456,8 @@ class _Ranked:
     pipelines: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: language -> every key a customer said -> its mentions
     vocabulary: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: the questions customers asked, paraphrases grouped (``terms.questions``)
+    questions: list[AskedQuestion] = field(default_factory=list)
     analysed: int = 0
     reused: int = 0
 
@@ -499,7 +502,7 @@ def extract_terms(
         files, settings, dict(pipelines or {}), on_progress, include_raw=include_raw, store=store
     )
     meta = _meta(read, ranked, failed, settings.terms)
-    data = TermsFile(meta=meta, terms=tuple(ranked.rows))
+    data = TermsFile(meta=meta, terms=tuple(ranked.rows), questions=tuple(ranked.questions))
     outputs = _write(data, out_dir)
     # Every call quoted or counted here is in these files: erasing a call must find them.
     register_for_calls(settings.workspace, meta, "terms", outputs)
@@ -559,6 +562,7 @@ def _count_and_rank(
     read: list[dict[str, Any]] = []
     seen: set[str] = set()
     stats: dict[str, dict[str, _Stats]] = defaultdict(lambda: defaultdict(_Stats))
+    asked: list[Asked] = []
     analyses = _Analyses(opts, pipelines, store)
     ranked = _Ranked()
     on_progress(ProgressEvent("total", total=len(files)))
@@ -587,6 +591,15 @@ def _count_and_rank(
             seen.add(conv.call_id)
             lang = conv.language or "und"
             _merge(conv, analyses.terms_of(conv, lang), stats[lang])
+            asked.extend(
+                asked_in(
+                    conv.utterances,
+                    call_id=conv.call_id,
+                    source=conv.source,
+                    language=lang,
+                    roles_known=conv.roles_known,
+                )
+            )
             read.append(_source_info(conv))
         on_progress(ProgressEvent("advance", done=done, total=len(files), item=shown(f)))
     if not read:
@@ -600,6 +613,7 @@ def _count_and_rank(
         ranked.vocabulary[lang] = {
             k: sum(st.per_conv.values()) for k, st in lang_stats.items() if st.per_conv
         }
+    ranked.questions = group_questions(asked, customers=customers, evidence=opts.evidence)
     return ranked, read, failed
 
 
@@ -618,6 +632,11 @@ def _meta(
         "options": options_dict(opts),
         "sources": read,
         "vocabulary": ranked.vocabulary,
+        "questions": {
+            "asked": sum(q.mentions for q in ranked.questions),
+            "groups": len(ranked.questions),
+            "rule": "see terms/questions.py",
+        },
         "failed": [{"file": f, "error": e} for f, e in failed],
         "score": "distinctiveness * summed TF-IDF; see terms/api.py",
     }

@@ -36,11 +36,14 @@ from pipeline.files import staged_files
 from pipeline.progress import ProgressCallback, ProgressEvent, ignore
 from pipeline.reading import read_bounded, read_json, read_record, shown
 from pipeline.records import (
+    AskedQuestion,
     GapFile,
     GapRow,
     JargonRow,
     PageMentions,
     PageView,
+    QuestionRow,
+    QuestionsFile,
     SuggestedPage,
     Term,
     TermsFile,
@@ -56,6 +59,7 @@ from pipeline.state import register_for_calls
 from pipeline.text import edit_distance
 from terms.analyze import Analyzer, zipf
 from terms.api import distinctiveness
+from terms.answers import SiteAnswers, about_page, utility_page
 from terms.boilerplate import Boilerplate
 from terms.inputs import PAGES_CAP
 from terms.nlp import BUNDLED_NL, LoadedPipeline, load_pipeline
@@ -66,6 +70,9 @@ if TYPE_CHECKING:
 
 UNDERUSED_FACTOR = 0.25
 SUGGESTIONS = 3
+#: TF-IDF cosine below which a page is not suggested for a term or question: no page fits,
+#: it needs a new page (the closest page's title is given as its topic).
+SUGGEST_FLOOR = 0.05
 JARGON_ROWS = 100
 
 
@@ -75,6 +82,12 @@ class GapReport:
 
     data: GapFile
     outputs: tuple[str, ...]
+    asked: QuestionsFile | None = None  # questions.json
+
+    @cached_property
+    def questions(self) -> list[dict[str, Any]]:
+        """The question rows as questions.json holds them, unanswered first."""
+        return [row.to_dict() for row in self.asked.questions] if self.asked else []
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -104,6 +117,7 @@ PAGE_SHAPE = {
     "title?": (str, None),
     "headings?": [{"text": str}],
     "lang?": (str, None),
+    "faq?": [{"question": str, "answer": str}],
 }
 
 
@@ -216,6 +230,12 @@ def analyze_gap(
     jargon: list[JargonRow] = []
     own: list[dict[str, Any]] = []
     coverage: dict[str, dict[str, Any]] = {}
+    asked: dict[str, list[AskedQuestion]] = defaultdict(list)
+    for q in terms.questions:
+        asked[q.language].append(q)
+    questions: list[QuestionRow] = []
+    for lang in sorted(set(asked) - set(by_lang)):
+        by_lang[lang] = []  # questions asked in a language no ranked term is in
     for lang, lang_terms in sorted(by_lang.items()):
         lang_pages = [p for p in pages if page_lang[p["url"]] == lang]
         coverage[lang] = _coverage(lang, len(lang_terms), len(lang_pages), page_lang)
@@ -223,6 +243,8 @@ def analyze_gap(
             continue  # compared with pages in another language, every term would be "missing"
         analyzer = Analyzer(_pipeline_for(lang, terms.meta, settings))
         site = _Site.read(analyzer, lang_pages, theme, on_progress, total=len(pages))
+        if asked.get(lang):
+            questions += _question_rows(asked[lang], lang_pages, theme, site, analyzer)
         contexts = _customer_contexts(analyzer, lang_terms)
         rows = _gap_rows(lang, lang_terms, site, contexts)
         views.add_gaps(rows)
@@ -235,6 +257,11 @@ def analyze_gap(
         jargon += site_words
     gaps.sort(key=lambda r: (-r.score, r.status != "missing", r.term))
     jargon.sort(key=lambda r: -r.score)
+    questions.sort(key=_question_order)
+    asked_data = QuestionsFile(
+        meta=_questions_meta(questions, asked, coverage),
+        questions=tuple(questions),
+    )
     data = GapFile(
         meta={
             **_meta(terms.meta, crawl_summary, len(pages), gaps),
@@ -247,9 +274,9 @@ def analyze_gap(
         jargon=tuple(jargon),
         pages=views.records(),
     )
-    outputs = _write(data, out_dir)
+    outputs = _write(data, asked_data, out_dir)
     register_for_calls(settings.workspace, terms.meta, "gap", outputs)
-    return GapReport(data, tuple(str(p) for p in outputs))
+    return GapReport(data, tuple(str(p) for p in outputs), asked_data)
 
 
 #: A language with fewer pages than this (or a smaller share of the site than ``FEW_SHARE``)
@@ -486,29 +513,46 @@ class _PageIndex:
         tfidf = TfidfTransformer(sublinear_tf=True)
         return cls(tfidf, tfidf.fit_transform(site.counts), site)
 
-    def suggest(self, keys: list[str]) -> tuple[SuggestedPage, ...]:
-        """The pages whose text is most like ``keys`` (a term's contexts; TF-IDF cosine)."""
+    @cached_property
+    def _utility(self) -> np.ndarray:
+        return np.array([utility_page(p) for p in self.site.pages], dtype=bool)
+
+    def suggest(
+        self, keys: list[str], about: Iterable[str] = ()
+    ) -> tuple[tuple[SuggestedPage, ...], str]:
+        """The pages whose text is most like ``keys`` (a term's contexts; TF-IDF cosine), and,
+        when none reaches ``SUGGEST_FLOOR``, the title of the closest page (a topic for a new
+        page). Legal and utility pages (``terms.answers.utility_page``) are left out unless
+        ``about`` (the term's or question's own words) names them."""
         from scipy.sparse import csr_matrix
 
         cols = [self.site.ids[k] for k in keys if k in self.site.ids]
         if not cols:
-            return ()
+            return (), ""
         ones = np.ones(len(cols), dtype=np.int64)
         query = csr_matrix(
             (ones, (np.zeros(len(cols), dtype=np.int64), cols)), shape=(1, len(self.site.keys))
         )
         sims = np.asarray((self.matrix @ self.tfidf.transform(query).T).todense()).ravel()
-        best = np.argsort(-sims, kind="stable")[:SUGGESTIONS]
         pages = self.site.pages
-        return tuple(
+        about = [w for k in about for w in k.split("+")]
+        for i in np.nonzero(self._utility)[0]:
+            if not about_page(about, pages[i]):
+                sims[i] = 0.0
+        best = np.argsort(-sims, kind="stable")[:SUGGESTIONS]
+        chosen = tuple(
             SuggestedPage(
                 url=pages[i]["url"],
                 title=pages[i].get("title", ""),
                 similarity=round(float(sims[i]), 3),
             )
             for i in best
-            if sims[i] > 0
+            if sims[i] >= SUGGEST_FLOOR
         )
+        closest = ""
+        if not chosen and sims[best[0]] > 0:
+            closest = pages[best[0]].get("title") or pages[best[0]]["url"]
+        return chosen, closest
 
 
 def _customer_contexts(analyzer: Analyzer, terms: list[Term]) -> dict[str, list[str]]:
@@ -577,8 +621,9 @@ def _gap_row(
     status = _status(mentions, site_share, customer_share)
     salience = term.score * math.log2(1 + term.customers)
     suggested: tuple[SuggestedPage, ...] = ()
+    closest = ""
     if status != "covered" and site.index is not None:
-        suggested = site.index.suggest(context + [term.key])
+        suggested, closest = site.index.suggest(context + [term.key], about=[term.key])
     return GapRow(
         term=term.term,
         key=term.key,
@@ -595,6 +640,7 @@ def _gap_row(
         matched=match,
         matched_forms=tuple(sorted({f for k in matched for f in site.forms[k]})),
         suggested_pages=suggested,
+        closest_topic=closest,
         evidence=term.evidence,
     )
 
@@ -703,6 +749,88 @@ class _PageViews:
         )
 
 
+_STATUS_ORDER = {"unanswered": 0, "partly": 1, "answered": 2}
+
+
+def _question_order(row: QuestionRow) -> tuple[Any, ...]:
+    """Unanswered first, then partly, then answered; most asked first within each."""
+    return (_STATUS_ORDER[row.status], -row.conversations, -row.customers, row.question)
+
+
+def _question_rows(
+    questions: list[AskedQuestion],
+    pages: list[dict[str, Any]],
+    theme: Boilerplate,
+    site: _Site,
+    analyzer: Analyzer,
+) -> list[QuestionRow]:
+    """Each question against one language's pages: its status, the answering passage, and
+    where an answer fits when there is none: the page that touches the topic (partly, unless
+    it is a legal or utility page), else the pages most like the question (``_PageIndex``)."""
+    judged = SiteAnswers(pages, theme, questions[0].language).judge_all(questions)
+    by_url = {p["url"]: p for p in pages}
+    texts = ("\n".join([q.question, *q.wordings]) for q in questions)
+    rows = []
+    for q, j, cands in zip(questions, judged, analyzer.analyze(texts), strict=True):
+        suggested, title, closest = "", "", ""
+        if j.status != "answered":
+            page = by_url.get(j.url)
+            if j.status == "partly" and page is not None and (
+                not utility_page(page) or about_page(q.topic, page)
+            ):
+                suggested, title = j.url, page.get("title") or ""
+            elif site.index is not None:
+                found, closest = site.index.suggest([c.key for c in cands], about=q.topic)
+                if found:
+                    suggested, title = found[0].url, found[0].title or ""
+        rows.append(
+            QuestionRow(
+                question=q.question,
+                language=q.language,
+                intent=q.intent,
+                wordings=q.wordings,
+                conversations=q.conversations,
+                customers=q.customers,
+                mentions=q.mentions,
+                status=j.status,
+                answer_url=j.url,
+                answer_passage=j.passage,
+                answer_source=j.source,
+                coverage=j.coverage,
+                suggested_page=suggested,
+                suggested_title=title,
+                closest_topic=closest,
+                evidence=q.evidence,
+            )
+        )
+    return rows
+
+
+def _questions_meta(
+    rows: list[QuestionRow],
+    asked: dict[str, list[AskedQuestion]],
+    coverage: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """questions.json's ``meta``: counts, what was not compared (no page in its language) and
+    the rule."""
+    from terms import answers
+
+    return {
+        "questions": len(rows),
+        "status_counts": {s: sum(r.status == s for r in rows) for s in _STATUS_ORDER},
+        "not_compared": {
+            lang: len(qs) for lang, qs in asked.items() if not coverage.get(lang, {}).get("pages")
+        },
+        "rule": {
+            "faq_match": answers.FAQ_MATCH,
+            "answer_coverage": answers.ANSWER_COVERAGE,
+            "partly_coverage": answers.PARTLY_COVERAGE,
+            "suggest_floor": SUGGEST_FLOOR,
+            "see": "terms/answers.py, terms/questions.py",
+        },
+    }
+
+
 def _meta(
     terms_meta: dict[str, Any], crawl: dict[str, Any], pages: int, gaps: list[GapRow]
 ) -> dict[str, Any]:
@@ -712,7 +840,11 @@ def _meta(
         "crawl": {k: crawl.get(k) for k in ("start", "pages_fetched", "seconds", "user_agent")},
         "pages": pages,
         "status_counts": dict(Counter(r.status for r in gaps)),
-        "rule": {"underused_factor": UNDERUSED_FACTOR, "suggestions": SUGGESTIONS},
+        "rule": {
+            "underused_factor": UNDERUSED_FACTOR,
+            "suggestions": SUGGESTIONS,
+            "suggest_floor": SUGGEST_FLOOR,
+        },
         "score": "salience * (1 - coverage); see terms/gap.py",
     }
 
@@ -765,15 +897,54 @@ def _jargon_csv_row(row: JargonRow) -> dict[str, Any]:
     }
 
 
-def _write(data: GapFile, out_dir: Path) -> list[Path]:
-    """Write gap.json (canonical), gap.csv and jargon.csv (views of it), all or nothing."""
+#: questions.csv's columns: questions.json's rows, with wordings and evidence as text.
+QUESTION_COLUMNS = [
+    "question",
+    "wordings",
+    "conversations",
+    "customers",
+    "status",
+    "answer_url",
+    "answer_passage",
+    "suggested_page",
+    "evidence",
+    "language",
+    "intent",
+    "closest_topic",
+]
+
+
+def _question_csv_row(row: QuestionRow) -> dict[str, Any]:
+    """A question as questions.csv shows it: wordings joined by " | ", quotes by " | " with
+    their call and time."""
+    return {
+        **{c: getattr(row, c) for c in QUESTION_COLUMNS},
+        "wordings": " | ".join(row.wordings),
+        "evidence": " | ".join(f"{q.text} ({q.source} @{q.start:.0f}s)" for q in row.evidence),
+    }
+
+
+def _write(data: GapFile, asked: QuestionsFile, out_dir: Path) -> list[Path]:
+    """Write gap.json (canonical), gap.csv and jargon.csv (views of it), questions.json and
+    questions.csv, all or nothing."""
     import pandas as pd
 
     table = pd.DataFrame([_gap_csv_row(r) for r in data.gaps], columns=GAP_COLUMNS)
     jtable = pd.DataFrame([_jargon_csv_row(r) for r in data.jargon], columns=JARGON_COLUMNS)
-    targets = [out_dir / "gap.json", out_dir / "gap.csv", out_dir / "jargon.csv"]
-    with staged_files(targets) as (js, csv, jcsv):
+    qtable = pd.DataFrame(
+        [_question_csv_row(r) for r in asked.questions], columns=QUESTION_COLUMNS
+    )
+    targets = [
+        out_dir / "gap.json",
+        out_dir / "gap.csv",
+        out_dir / "jargon.csv",
+        out_dir / "questions.json",
+        out_dir / "questions.csv",
+    ]
+    with staged_files(targets) as (js, csv, jcsv, qjs, qcsv):
         js.write_text(json.dumps(data.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
         table.to_csv(csv, index=False)
         jtable.to_csv(jcsv, index=False)
+        qjs.write_text(json.dumps(asked.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+        qtable.to_csv(qcsv, index=False)
     return targets
