@@ -20,6 +20,9 @@ from pipeline.records import (
     SuggestedPage,
     Term,
     TermsFile,
+    AskedQuestion,
+    QuestionRow,
+    QuestionsFile,
     Transcript,
     Turn,
     Utterance,
@@ -82,7 +85,37 @@ VIEW = PageView(
     site_only=("totaaloplossing",),
 )
 META = {"conversations": 2, "languages": {"nl": 2}, "pipelines": {}, "sources": []}
-TERMS_FILE = TermsFile(meta=META, terms=(TERM,))
+ASKED = AskedQuestion(
+    question="Wat kost dat per maand?",
+    language="nl",
+    intent="cost",
+    topic=("maand",),
+    wordings=("Hoeveel betaal je dan maandelijks?",),
+    conversations=2,
+    customers=2,
+    mentions=2,
+    evidence=(QUOTE,),
+)
+TERMS_FILE = TermsFile(meta=META, terms=(TERM,), questions=(ASKED,))
+QUESTION_ROW = QuestionRow(
+    question="Wat kost dat per maand?",
+    language="nl",
+    intent="cost",
+    wordings=("Hoeveel betaal je dan maandelijks?",),
+    conversations=2,
+    customers=2,
+    mentions=2,
+    status="partly",
+    answer_url="https://a.example/prijzen",
+    answer_passage="Een thuisbatterij kopen of huren.",
+    answer_source="text",
+    coverage=0.6,
+    suggested_page="https://a.example/prijzen",
+    suggested_title="Prijzen",
+    closest_topic="",
+    evidence=(QUOTE,),
+)
+QUESTIONS_FILE = QuestionsFile(meta={"questions": 1}, questions=(QUESTION_ROW,))
 GAP_FILE = GapFile(
     meta={"terms": META, "pages": 2, "status_counts": {"underused": 1}},
     gaps=(GAP_ROW,),
@@ -90,6 +123,7 @@ GAP_FILE = GapFile(
     pages=(VIEW,),
 )
 RECORDS = [QUOTE, TERM, TERMS_FILE, GAP_ROW, JARGON, VIEW, GAP_FILE, *GAP_ROW.site_pages]
+RECORDS += [ASKED, QUESTION_ROW, QUESTIONS_FILE]
 RECORDS += list(GAP_ROW.suggested_pages)
 
 #: The keys mine terms and mine gap have always written, in their order.
@@ -127,6 +161,7 @@ KEYS = {
         "matched",
         "matched_forms",
         "suggested_pages",
+        "closest_topic",
         "evidence",
     ],
     JargonRow: [
@@ -143,7 +178,37 @@ KEYS = {
     PageView: ["url", "title", "lang", "missing_here", "site_only"],
     PageMentions: ["url", "mentions"],
     SuggestedPage: ["url", "title", "similarity"],
-    TermsFile: ["meta", "terms"],
+    TermsFile: ["meta", "terms", "questions"],
+    AskedQuestion: [
+        "question",
+        "language",
+        "intent",
+        "topic",
+        "wordings",
+        "conversations",
+        "customers",
+        "mentions",
+        "evidence",
+    ],
+    QuestionRow: [
+        "question",
+        "language",
+        "intent",
+        "wordings",
+        "conversations",
+        "customers",
+        "mentions",
+        "status",
+        "answer_url",
+        "answer_passage",
+        "answer_source",
+        "coverage",
+        "suggested_page",
+        "suggested_title",
+        "closest_topic",
+        "evidence",
+    ],
+    QuestionsFile: ["meta", "questions"],
     GapFile: ["meta", "gaps", "jargon", "pages"],
 }
 
