@@ -318,7 +318,7 @@ DUTCH = Language(
             r"enkele|paar|halve?)\s*(?:werk)?(?:dag|dagen|week|weken|maand|maanden|uur|uren|jaar"
             r"|jaren|minuten|kwartier)\b|\b(?:jaarlijks|maandelijks|wekelijks|dagelijks|direct|"
             r"binnen|dezelfde dag|morgen)\b",
-            "amount": r"\d|\b(?:een|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|twaalf|"
+            "amount": r"\d|\b(?:twee|drie|vier|vijf|zes|zeven|acht|negen|tien|twaalf|"
             r"twintig|honderd|duizend)\b",
         },
         synonyms={
@@ -518,7 +518,7 @@ ENGLISH = Language(
             r"few|couple of|half an?)\s*(?:working )?(?:day|days|week|weeks|month|months|hour|"
             r"hours|year|years|minutes)\b|\b(?:annually|yearly|monthly|weekly|daily|within|"
             r"same day|immediately|tomorrow)\b",
-            "amount": r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|"
+            "amount": r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|twelve|"
             r"twenty|hundred|thousand)\b",
         },
         synonyms={

@@ -27,6 +27,7 @@ from pipeline.files import staged_files
 from pipeline.reading import read_record, shown
 from pipeline.records import GapFile, GapRow, Quote, QuestionRow, QuestionsFile
 from pipeline.state import register_for_calls
+from terms.answers import utility_page
 
 QUOTES = 3
 QUOTE_CHARS = 200
@@ -168,7 +169,8 @@ def _plan(gap: GapFile, asked: QuestionsFile | None) -> tuple[dict[str, _Page], 
         else:
             new.append(q)
     for view in gap.pages:
-        if view.site_only:
+        # a legal or utility page's words are its own (a privacy statement says "verwerken")
+        if view.site_only and not utility_page({"url": view.url, "title": view.title}):
             words = {j.term: j.customer_words for j in gap.jargon}
             page(view.url, view.title).jargon = [(t, words.get(t, ())) for t in view.site_only]
     return pages, new
