@@ -27,7 +27,6 @@ from pipeline.files import staged_files
 from pipeline.reading import read_record, shown
 from pipeline.records import GapFile, GapRow, Quote, QuestionRow, QuestionsFile
 from pipeline.state import register_for_calls
-from terms.answers import utility_page
 
 QUOTES = 3
 QUOTE_CHARS = 200
@@ -128,7 +127,10 @@ def md(text: str) -> str:
 def slug(url: str) -> str:
     """A brief's file name from its page address: the path's words ("diensten-warmtepompen"),
     "home" for the start page; long or odd paths are cut and given a short hash."""
-    path = unquote(urlsplit(url).path or url)
+    try:
+        path = unquote(urlsplit(url).path or url)
+    except ValueError:  # "http://[::1/": not an address; its text stands for it
+        path = url
     path = re.sub(r"\.(html?|php|aspx?|md|markdown)$", "", path.lower())
     name = _SLUG.sub("-", path).strip("-") or "home"
     if len(name) > 60:
@@ -169,8 +171,7 @@ def _plan(gap: GapFile, asked: QuestionsFile | None) -> tuple[dict[str, _Page], 
         else:
             new.append(q)
     for view in gap.pages:
-        # a legal or utility page's words are its own (a privacy statement says "verwerken")
-        if view.site_only and not utility_page({"url": view.url, "title": view.title}):
+        if view.site_only:
             words = {j.term: j.customer_words for j in gap.jargon}
             page(view.url, view.title).jargon = [(t, words.get(t, ())) for t in view.site_only]
     return pages, new

@@ -40,7 +40,7 @@ from terms.questions import dice, intent, rules, topic
 
 FAQ_MATCH = 0.5
 ANSWER_COVERAGE = 0.7
-PARTLY_COVERAGE = 0.5
+PARTLY_COVERAGE = 0.4
 PASSAGE_CHARS = 300  # an answer passage as shown
 _CHUNK = 256  # questions scored at once (a chunk x units matrix)
 
@@ -219,11 +219,19 @@ def _utility_words(generation: int) -> frozenset[str]:
 _PARTS = re.compile(r"[^\w-]+|_")
 
 
+def _path(url: str) -> str:
+    """A page address's path, decoded, lower case, without a file ending."""
+    try:
+        path = unquote(urlsplit(url).path).lower()
+    except ValueError:  # "http://[::1/": not an address mine can read; its text stands for it
+        path = url.lower()
+    return re.sub(r"\.(html?|php|aspx?|md|markdown)$", "", path)
+
+
 def _page_words(page: dict[str, Any]) -> set[str]:
     """The words of a page's address path and title, lower case ("algemene-voorwaarden" as one
     word and as its parts)."""
-    path = unquote(urlsplit(page["url"]).path).lower()
-    path = re.sub(r"\.(html?|php|aspx?|md|markdown)$", "", path)
+    path = _path(page["url"])
     title = (page.get("title") or "").lower()
     words: set[str] = set()
     for part in _PARTS.split(f"{path} {title}"):
@@ -239,8 +247,7 @@ def utility_page(page: dict[str, Any]) -> bool:
     category lists): the words of its address path or title name one, or it is a listing."""
     if listing_page(page["url"]):
         return True
-    path = unquote(urlsplit(page["url"]).path).lower()
-    path = re.sub(r"\.(html?|php|aspx?|md|markdown)$", "", path)
+    path = _path(page["url"])
     segments = {s for s in re.split(r"[/_.]+", path) if s}
     words = _utility_words(languages.generation())
     parts = {p for s in segments for p in s.split("-")} | segments

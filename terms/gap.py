@@ -729,10 +729,12 @@ class _PageViews:
                 self.missing_here[page.url].append(row.term)
 
     def add_jargon(self, rows: list[JargonRow], site: _Site) -> None:
-        """Each word only the site uses goes to the three pages that use it most."""
+        """Each word only the site uses goes to the three pages that use it most, unless it is
+        a legal or utility page (a privacy statement's words are its own, not copy to fix)."""
         for row in rows:
             for url, _ in site.pages_of(row.key)[:3]:
-                self.site_only[url].append(row.term)
+                if not utility_page(self.pages[url]):
+                    self.site_only[url].append(row.term)
 
     def records(self) -> tuple[PageView, ...]:
         """The views of the pages with something to add or drop, in page order."""
