@@ -58,7 +58,9 @@ def detection(rows: list[dict[str, str]]) -> None:
         print(f"   {lang}: {len(sel)} sentences: {_pr(tp, fp, fn)}")
     misses = [r for r in rows if is_question(r["text"], r["lang"]) != (r["label"] == "question")]
     for r in misses:
-        print(f"     {'missed' if r['label'] == 'question' else 'false '}  {r['lang']}  {r['text']}")
+        print(
+            f"     {'missed' if r['label'] == 'question' else 'false '}  {r['lang']}  {r['text']}"
+        )
 
 
 def grouping(rows: list[dict[str, str]]) -> None:
@@ -115,7 +117,11 @@ def _terms_file(questions: list[dict[str, str]], terms: list[dict[str, str]]) ->
             roles_known=True,
         )
         # a labelled question that detection misses is still judged (status is measured apart)
-        asked.append(found[0] if found else Asked(r["question"], 0.0, "customer", f"q{i}", f"q{i}", r["lang"]))
+        asked.append(
+            found[0]
+            if found
+            else Asked(r["question"], 0.0, "customer", f"q{i}", f"q{i}", r["lang"])
+        )
     grouped = []
     for a in asked:  # each labelled question on its own
         grouped += group_questions([a], customers=lambda c: c)
@@ -161,7 +167,9 @@ def judged(site: Path, tf: TermsFile, out: Path, *, baseline: bool) -> tuple[lis
         gap.SUGGEST_FLOOR, gap.utility_page = 1e-9, lambda page: False
     try:
         report = gap.analyze_gap(
-            out / "terms", site, settings=load_settings(overrides={"workspace": out / "ws"}),
+            out / "terms",
+            site,
+            settings=load_settings(overrides={"workspace": out / "ws"}),
             out_dir=out / ("base" if baseline else "gap"),
         )
     finally:
@@ -189,7 +197,9 @@ def status_and_suggestions(questions: list[dict[str, str]], terms: list[dict[str
     page_ok = page_n = 0
     for q in questions:
         r = by_q.get(q["question"]) or next(
-            x for x in rows if q["question"].endswith(x["question"]) or x["question"] in q["question"]
+            x
+            for x in rows
+            if q["question"].endswith(x["question"]) or x["question"] in q["question"]
         )
         confusion[q["status"], r["status"]] += 1
         if r["status"] == "answered" and q["status"] == "answered":
@@ -202,7 +212,10 @@ def status_and_suggestions(questions: list[dict[str, str]], terms: list[dict[str
     fp = sum(v for (g, p), v in confusion.items() if p == "unanswered" and g != "unanswered")
     fn = sum(v for (g, p), v in confusion.items() if g == "unanswered" and p != "unanswered")
     print(f"   unanswered: {_pr(tp, fp, fn)}")
-    print("   labelled -> found: " + ", ".join(f"{g}->{p} {v}" for (g, p), v in sorted(confusion.items())))
+    print(
+        "   labelled -> found: "
+        + ", ".join(f"{g}->{p} {v}" for (g, p), v in sorted(confusion.items()))
+    )
     print(f"   answered and labelled answered: the page is a labelled one {page_ok}/{page_n}")
     print("4. suggestions a content team would accept")
     for name, (qrows, trows) in (("this rule", results[False]), ("baseline", results[True])):
@@ -210,7 +223,9 @@ def status_and_suggestions(questions: list[dict[str, str]], terms: list[dict[str
         ok = total = legal = 0
         for q in questions:
             r = byq.get(q["question"]) or next(
-                x for x in qrows if x["question"] in q["question"] or q["question"].endswith(x["question"])
+                x
+                for x in qrows
+                if x["question"] in q["question"] or q["question"].endswith(x["question"])
             )
             if r["status"] == "answered" or q["status"] == "answered":
                 continue

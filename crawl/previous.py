@@ -54,7 +54,9 @@ def _row_problem(row: Any) -> str | None:
         return "headings are not a list of level and text"
     faq = row.get("faq")
     if not isinstance(faq, list) or not all(
-        isinstance(f, dict) and isinstance(f.get("question"), str) and isinstance(f.get("answer"), str)
+        isinstance(f, dict)
+        and isinstance(f.get("question"), str)
+        and isinstance(f.get("answer"), str)
         for f in faq
     ):
         return OLDER

@@ -25,7 +25,7 @@ from pipeline.config import Settings
 from pipeline.errors import InputError
 from pipeline.files import staged_files
 from pipeline.reading import read_record, shown
-from pipeline.records import GapFile, GapRow, Quote, QuestionRow, QuestionsFile
+from pipeline.records import GapFile, GapRow, QuestionRow, QuestionsFile, Quote
 from pipeline.state import register_for_calls
 
 QUOTES = 3
@@ -141,7 +141,7 @@ def slug(url: str) -> str:
 def _quotes(quotes: tuple[Quote, ...], lines: list[str]) -> None:
     for q in quotes[:QUOTES]:
         text = q.text if len(q.text) <= QUOTE_CHARS else q.text[: QUOTE_CHARS - 1] + "…"
-        lines.append(f"  > \"{md(text)}\" ({md(q.source)}, {q.start:.0f} s)")
+        lines.append(f'  > "{md(text)}" ({md(q.source)}, {q.start:.0f} s)')
 
 
 def _plan(gap: GapFile, asked: QuestionsFile | None) -> tuple[dict[str, _Page], list[Any]]:
@@ -200,7 +200,7 @@ def _brief(p: _Page, ui: dict[str, str], evidence: dict[str, tuple[Quote, ...]])
                 lines.append(f"  {ui['also_asked']}: " + " · ".join(md(w) for w in q.wordings[:3]))
             _quotes(q.evidence, lines)
             if q.status == "partly" and q.answer_passage:
-                lines.append(f"  {ui['site_now']}: \"{md(q.answer_passage)}\"")
+                lines.append(f'  {ui["site_now"]}: "{md(q.answer_passage)}"')
         lines.append("")
     if p.jargon:
         lines += [f"## {ui['jargon']}", ""]
@@ -213,9 +213,7 @@ def _brief(p: _Page, ui: dict[str, str], evidence: dict[str, tuple[Quote, ...]])
     return "\n".join(lines)
 
 
-def _index(
-    briefs: list[tuple[str, _Page]], new: list[Any], ui: dict[str, str]
-) -> str:
+def _index(briefs: list[tuple[str, _Page]], new: list[Any], ui: dict[str, str]) -> str:
     lines = [f"# {ui['index']}", "", ui["index_intro"], ""]
     if not briefs and not new:
         lines += [ui["none"], ""]
@@ -308,4 +306,3 @@ def write_briefs(gap_dir: Path, *, out: Path, settings: Settings) -> BriefResult
     written = [out / name for name in texts if name != MARKER]
     register_for_calls(settings.workspace, terms_meta, "brief", written)
     return BriefResult(out, len(named), len(new), tuple(str(p) for p in written))
-

@@ -58,8 +58,8 @@ from pipeline.shapes import (
 from pipeline.state import register_for_calls
 from pipeline.text import edit_distance
 from terms.analyze import Analyzer, zipf
-from terms.api import distinctiveness
 from terms.answers import SiteAnswers, about_page, utility_page
+from terms.api import distinctiveness
 from terms.boilerplate import Boilerplate
 from terms.inputs import PAGES_CAP
 from terms.nlp import BUNDLED_NL, LoadedPipeline, load_pipeline
@@ -777,8 +777,10 @@ def _question_rows(
         suggested, title, closest = "", "", ""
         if j.status != "answered":
             page = by_url.get(j.url)
-            if j.status == "partly" and page is not None and (
-                not utility_page(page) or about_page(q.topic, page)
+            if (
+                j.status == "partly"
+                and page is not None
+                and (not utility_page(page) or about_page(q.topic, page))
             ):
                 suggested, title = j.url, page.get("title") or ""
             elif site.index is not None:
@@ -933,9 +935,7 @@ def _write(data: GapFile, asked: QuestionsFile, out_dir: Path) -> list[Path]:
 
     table = pd.DataFrame([_gap_csv_row(r) for r in data.gaps], columns=GAP_COLUMNS)
     jtable = pd.DataFrame([_jargon_csv_row(r) for r in data.jargon], columns=JARGON_COLUMNS)
-    qtable = pd.DataFrame(
-        [_question_csv_row(r) for r in asked.questions], columns=QUESTION_COLUMNS
-    )
+    qtable = pd.DataFrame([_question_csv_row(r) for r in asked.questions], columns=QUESTION_COLUMNS)
     targets = [
         out_dir / "gap.json",
         out_dir / "gap.csv",

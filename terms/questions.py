@@ -122,7 +122,10 @@ def _strip_tag(text: str, words: list[str], q: QuestionWords) -> tuple[list[str]
 
 
 def _form(words: list[str], q: QuestionWords) -> bool:
-    """True when ``words`` have the form of a question: wh-word and verb, or verb-first."""
+    """True when ``words`` have the form of a question: wh-word and verb (a preposition may
+    stand before the wh-word: "na hoeveel jaar"), or verb-first with a subject."""
+    if len(words) > 2 and words[0] in q.prepositions and words[1] in q.wh:
+        words = words[1:]
     if not words:
         return False
     first = words[0]
@@ -145,20 +148,31 @@ def is_question(sentence: str, language: str) -> bool:
     q = rules(language)
     if q is None or len(sentence) > MAX_CHARS:
         return False
-    words = _drop_openers(tokens(sentence))
+    if sentence.rstrip().endswith("!"):
+        return False  # "How on earth do people afford this!"
+    words = _drop_openers(_expand(tokens(sentence), q))
     if not words:
         return False
     joined = " ".join(words)
     if joined in q.greetings or joined in q.tags or _starts(words, q.about_talk):
         return False
-    if joined in q.about_talk:
-        return False
+    if _starts(words, q.requests) or (
+        words[0] in q.verbs_first and set(words) & q.request_particles
+    ):
+        return False  # a request or an offer: "Wilt u koffie?", "Kunt u dat even mailen?"
     words, tagged = _strip_tag(sentence, words, q)
     if _form(words, q):
         return True
     if tagged:
         return False  # a statement with a tag: "Dat is best duur, toch?"
     return sentence.rstrip().endswith("?") and len(words) >= MIN_WORDS
+
+
+def _expand(words: list[str], q: QuestionWords) -> list[str]:
+    """``words`` with contracted wh-words written out ("what's" -> "what is")."""
+    if not q.contractions:
+        return words
+    return [part for w in words for part in q.contractions.get(w, w).split()]
 
 
 def _counted(u: Utterance, roles_known: bool) -> bool:
@@ -240,8 +254,11 @@ def topic(text: str, language: str) -> frozenset[str]:
     )
     words = [w for w in tokens(text) if w not in skip and not w.isdigit() and len(w) > 1]
     cues = _cue_stems(language)
-    return frozenset(s for w, s in zip(words, stems(" ".join(words), language), strict=False)
-                     if s not in cues and w not in cues and len(s) > 1)
+    return frozenset(
+        s
+        for w, s in zip(words, stems(" ".join(words), language), strict=False)
+        if s not in cues and w not in cues and len(s) > 1
+    )
 
 
 def intent(text: str, language: str) -> str:
@@ -269,7 +286,9 @@ def signature(asked: Asked) -> Signature:
     if not words and asked.context:
         from terms.analyze import zipf
 
-        ctx = sorted(topic(asked.context, asked.language), key=lambda w: (zipf(w, asked.language), w))
+        ctx = sorted(
+            topic(asked.context, asked.language), key=lambda w: (zipf(w, asked.language), w)
+        )
         words = frozenset(ctx[:CONTEXT_WORDS])
     return Signature(intent(asked.text, asked.language), words)
 
@@ -312,7 +331,9 @@ def group_questions(
         exact: dict[Signature, list[int]] = defaultdict(list)
         for i, s in enumerate(sigs):
             exact[s].append(i)
-        order = sorted(exact, key=lambda s: (-len({items[i].call_id for i in exact[s]}), exact[s][0]))
+        order = sorted(
+            exact, key=lambda s: (-len({items[i].call_id for i in exact[s]}), exact[s][0])
+        )
         leaders: list[Signature] = []
         members: list[list[int]] = []
         index: dict[tuple[str, str], list[int]] = defaultdict(list)  # (intent, word) -> groups
@@ -358,10 +379,18 @@ def _group_row(
         for a in items:
             if len(quotes) >= evidence:
                 break
-            if (rule == "new-call" and a.call_id in seen) or any(q.text == a.text and q.call_id == a.call_id for q in quotes):
+            if (rule == "new-call" and a.call_id in seen) or any(
+                q.text == a.text and q.call_id == a.call_id for q in quotes
+            ):
                 continue
             quotes.append(
-                Quote(call_id=a.call_id, source=a.source, start=round(a.start, 2), speaker=a.speaker, text=a.text)
+                Quote(
+                    call_id=a.call_id,
+                    source=a.source,
+                    start=round(a.start, 2),
+                    speaker=a.speaker,
+                    text=a.text,
+                )
             )
             seen.add(a.call_id)
     return AskedQuestion(
@@ -375,4 +404,3 @@ def _group_row(
         mentions=len(items),
         evidence=tuple(quotes),
     )
-

@@ -9,6 +9,7 @@ import pytest
 
 from pipeline.config import TERM_LANGUAGES
 from pipeline.records import (
+    AskedQuestion,
     GapFile,
     GapRow,
     JargonRow,
@@ -16,13 +17,12 @@ from pipeline.records import (
     ModelInfo,
     PageMentions,
     PageView,
+    QuestionRow,
+    QuestionsFile,
     Quote,
     SuggestedPage,
     Term,
     TermsFile,
-    AskedQuestion,
-    QuestionRow,
-    QuestionsFile,
     Transcript,
     Turn,
     Utterance,
