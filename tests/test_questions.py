@@ -426,3 +426,61 @@ def test_quotes_in_a_brief_cannot_add_markup(tmp_path: Path) -> None:
         assert made not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html  # shown as text
     assert md("a\nb\n# kop") == "a b # kop"  # one line: a quote cannot open a heading
+
+
+def test_mine_run_carries_questions_to_report_and_briefs_and_forget_erases_them(
+    tmp_path: Path,
+) -> None:
+    from tests.conftest import consented
+
+    said = tmp_path / "said"
+    said.mkdir()
+    (said / "jansen.txt").write_text(
+        "Sanne: Goedemiddag, ik ben Sanne van Zonnegloed.\n"
+        "Els: Kan de thuisbatterij ook in het kippenhok staan?\n"
+        "Els: En hoeveel subsidie krijg ik voor een warmtepomp?\n"
+        "Sanne: Dat zoek ik voor u uit.\n",
+        encoding="utf-8",
+    )
+    (said / "pieters.txt").write_text(
+        "Sanne: Goedemiddag, ik ben Sanne van Zonnegloed.\n"
+        "Joris: Werkt de laadpaal met elke auto?\n"
+        "Joris: Helpen jullie ook een vereniging van eigenaren met een collectief dak?\n"
+        "Sanne: Zeker.\n",
+        encoding="utf-8",
+    )
+    rec = tmp_path / "rec"
+    consented(rec, "jansen.txt", source=said, customer="Els Jansen")
+    consented(rec, "pieters.txt", source=said, customer="Joris Pieters")
+    site = write_site(tmp_path / "export")
+    ws = tmp_path / "ws"
+    args = ["run", str(rec), "--site", str(site), "--workspace", str(ws), "--rep", "Sanne", "-q"]
+    run = run_mine(*args, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    rows = json.loads((ws / "gap" / "questions.json").read_text())["questions"]
+    asked = {r["question"]: r for r in rows}
+    assert "Werkt de laadpaal met elke auto?" in asked
+    assert asked["Werkt de laadpaal met elke auto?"]["status"] == "answered"
+    assert not any("Goedemiddag" in q or "uit" == q for q in asked)  # the rep's lines
+    assert (ws / "gap" / "questions.csv").is_file()
+    report = (ws / "report.html").read_text(encoding="utf-8")
+    assert 'id="questions"' in report and "kippenhok" in report
+    assert (ws / "briefs" / "index.md").is_file()
+    briefs = " ".join(p.read_text(encoding="utf-8") for p in (ws / "briefs").glob("*.md"))
+    assert "kippenhok" in briefs
+    # the subject's export holds its own questions and quotes, none of the other customer's
+    out = tmp_path / "export-jansen"
+    exported = run_mine("export-subject", "Els Jansen", "--out", str(out), "--workspace", str(ws))
+    assert exported.returncode == 0, exported.stderr
+    dump = " ".join(p.read_text(encoding="utf-8") for p in out.rglob("*.json"))
+    assert "kippenhok" in dump and "laadpaal" not in dump and "vereniging" not in dump
+    # forget: no trace of the conversation's questions anywhere in the workspace
+    gone = run_mine("forget", str(rec / "jansen.txt"), "--yes", "--workspace", str(ws))
+    assert gone.returncode == 0, gone.stderr
+    again = run_mine(*args, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    everything = " ".join(
+        p.read_bytes().decode("utf-8", "replace") for p in ws.rglob("*") if p.is_file()
+    )
+    assert "kippenhok" not in everything
+    assert "laadpaal" in (ws / "gap" / "questions.json").read_text()  # the other stays
