@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -484,3 +485,49 @@ def test_mine_run_carries_questions_to_report_and_briefs_and_forget_erases_them(
     )
     assert "kippenhok" not in everything
     assert "laadpaal" in (ws / "gap" / "questions.json").read_text()  # the other stays
+
+
+def test_questions_section_in_a_real_browser(judged, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from reports.html import render_report
+    from tests.test_gap_report import HOSTILE, _chromium
+
+    root, settings, report, _rows = judged
+    gap = tmp_path / "gap"
+    shutil.copytree(root / "gap", gap)
+    data = json.loads((gap / "questions.json").read_text())
+    answered = [r for r in data["questions"] if r["status"] == "answered"]
+    answered[0]["answer_url"] = "https://zonnegloed.example/prijzen"
+    answered[1]["answer_url"] = "javascript:alert(1)"
+    first = data["questions"][0]
+    first["question"] = f"Wat kost {HOSTILE[0]} {HOSTILE[1]}?"
+    first["evidence"][0]["text"] = HOSTILE[2]
+    (gap / "questions.json").write_text(json.dumps(data), encoding="utf-8")
+    out = render_report(gap, out=tmp_path / "report.html", settings=settings)
+    requests, errors, dialogs = [], [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=["--no-sandbox"])
+        page = browser.new_page()
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(out.as_uri())
+        items = page.locator("#questions li.question")
+        assert items.count() == len(data["questions"])
+        statuses = [items.nth(i).get_attribute("data-status") for i in range(items.count())]
+        assert statuses == [r["status"] for r in data["questions"]]
+        assert statuses[0] == "unanswered" and statuses[-1] == "answered"
+        top = items.nth(0)
+        assert not top.locator("blockquote").first.is_visible()  # folded until asked
+        top.locator("summary").click()
+        assert top.locator("blockquote").first.inner_text().startswith(HOSTILE[2])
+        assert HOSTILE[0] in top.locator("summary").inner_text()  # text, never markup
+        links = page.locator("#questions a")
+        hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+        assert hrefs == ["https://zonnegloed.example/prijzen"]  # javascript: stays text
+        assert "Vragen die klanten stellen" in page.locator("#questions h2").inner_text()
+        browser.close()
+    assert errors == [] and dialogs == []
+    assert requests and all(u.startswith("file://") for u in requests), requests
