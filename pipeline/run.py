@@ -642,13 +642,14 @@ def _stage_gap(
 
 
 def _pages_seen(db: sqlite3.Connection, pages_jsonl: Path) -> object:
-    """What the pages say (address, text hash, title, headings, language), in a stable order;
+    """What the pages say (address, text hash, title, headings, language, FAQ entries), in a
+    stable order;
     a pages.jsonl mine cannot read is taken by its bytes, and ``analyze_gap`` names the fault."""
     try:
         with pages_jsonl.open(encoding="utf-8") as lines:
             return sorted(
                 json.dumps(
-                    [p.get(k) for k in ("url", "content_hash", "title", "headings", "lang")],
+                    [p.get(k) for k in ("url", "content_hash", "title", "headings", "lang", "faq")],
                     sort_keys=True,
                 )
                 for p in (json.loads(line) for line in lines if line.strip())
