@@ -643,8 +643,8 @@ def _stage_gap(
 
 def _pages_seen(db: sqlite3.Connection, pages_jsonl: Path) -> object:
     """What the pages say (address, text hash, title, headings, language, FAQ entries), in a
-    stable order;
-    a pages.jsonl mine cannot read is taken by its bytes, and ``analyze_gap`` names the fault."""
+    stable order; a pages.jsonl mine cannot read is taken by its bytes, and ``analyze_gap``
+    names the fault."""
     try:
         with pages_jsonl.open(encoding="utf-8") as lines:
             return sorted(
