@@ -113,6 +113,8 @@ class Language:
         utility_pages: words of a page's address or title that make it a legal or utility
             page (privacy, terms, cookies, contact, search): never where copy is suggested,
             unless the term itself is about it.
+        article_pages: address path words of dated articles (blog, news): suggested only
+            when clearly closer than an evergreen page.
         ui: the report's interface strings (keys as in the English entry).
     """
 
@@ -132,6 +134,7 @@ class Language:
     self_introductions: tuple[str, ...] = ()
     questions: QuestionWords = field(default_factory=QuestionWords)
     utility_pages: frozenset[str] = frozenset()
+    article_pages: frozenset[str] = frozenset()
     ui: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -514,6 +517,7 @@ DUTCH = Language(
         "contact contactformulier zoeken zoekresultaten inloggen account winkelwagen afrekenen "
         "sitemap tag tags categorie categorieen archief auteur colofon vacatures"
     ),
+    article_pages=_words("blog blogs nieuws actueel artikel artikelen persberichten"),
     ui={
         "title": "Wat klanten zeggen en de website niet",
         "summary": "Samenvatting",
@@ -853,6 +857,7 @@ ENGLISH = Language(
         "contact-us search login log-in sign-in account cart basket checkout sitemap tag tags "
         "category categories archive author careers jobs"
     ),
+    article_pages=_words("blog blogs news posts post articles article press"),
     ui=_UI_EN,
 )
 

@@ -216,6 +216,19 @@ def _utility_words(generation: int) -> frozenset[str]:
     return frozenset().union(*(lang.utility_pages for lang in languages.languages()))
 
 
+@cache
+def _article_words(generation: int) -> frozenset[str]:
+    del generation  # the cache key: the registry's state
+    return frozenset().union(*(lang.article_pages for lang in languages.languages()))
+
+
+def article_page(page: dict[str, Any]) -> bool:
+    """True for a dated article (a blog or news post): a folder of its address path names one
+    ("/blog/...", "/nieuws/..."); the listing itself is a utility page."""
+    folders = [s for s in _path(page["url"]).split("/") if s][:-1]
+    return bool(set(folders) & _article_words(languages.generation()))
+
+
 _PARTS = re.compile(r"[^\w-]+|_")
 
 

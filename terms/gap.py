@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -58,7 +59,7 @@ from pipeline.shapes import (
 from pipeline.state import register_for_calls
 from pipeline.text import edit_distance
 from terms.analyze import Analyzer, zipf
-from terms.answers import SiteAnswers, about_page, utility_page
+from terms.answers import SiteAnswers, about_page, article_page, utility_page
 from terms.api import distinctiveness
 from terms.boilerplate import Boilerplate
 from terms.inputs import PAGES_CAP
@@ -73,6 +74,9 @@ SUGGESTIONS = 3
 #: TF-IDF cosine below which a page is not suggested for a term or question: no page fits,
 #: it needs a new page (the closest page's title is given as its topic).
 SUGGEST_FLOOR = 0.05
+#: A dated article's (blog, news) similarity counts for this share: copy is fixed on the
+#: evergreen page when one is about as close.
+ARTICLE_WEIGHT = 0.6
 JARGON_ROWS = 100
 
 
@@ -517,6 +521,13 @@ class _PageIndex:
     def _utility(self) -> np.ndarray:
         return np.array([utility_page(p) for p in self.site.pages], dtype=bool)
 
+    @cached_property
+    def _weight(self) -> np.ndarray:
+        """A page's weight as a place for copy: ``ARTICLE_WEIGHT`` for a dated article."""
+        return np.array(
+            [ARTICLE_WEIGHT if article_page(p) else 1.0 for p in self.site.pages], dtype=float
+        )
+
     def suggest(
         self, keys: list[str], about: Iterable[str] = ()
     ) -> tuple[tuple[SuggestedPage, ...], str]:
@@ -526,7 +537,9 @@ class _PageIndex:
         ``about`` (the term's or question's own words) names them."""
         from scipy.sparse import csr_matrix
 
-        cols = [self.site.ids[k] for k in keys if k in self.site.ids]
+        # a compound's or phrase's parts too: "gas+rekening" fits where "gas" is the topic
+        parts = [p for k in keys for p in re.split(r"[+ ]", k) if p and p != k]
+        cols = sorted({self.site.ids[k] for k in [*keys, *parts] if k in self.site.ids})
         if not cols:
             return (), ""
         ones = np.ones(len(cols), dtype=np.int64)
@@ -534,6 +547,7 @@ class _PageIndex:
             (ones, (np.zeros(len(cols), dtype=np.int64), cols)), shape=(1, len(self.site.keys))
         )
         sims = np.asarray((self.matrix @ self.tfidf.transform(query).T).todense()).ravel()
+        sims = sims * self._weight
         pages = self.site.pages
         about = [w for k in about for w in k.split("+")]
         for i in np.nonzero(self._utility)[0]:
