@@ -218,13 +218,24 @@ def _in_boiler(el: Any) -> bool:
     return any(a.tag in _BOILER for a in el.iterancestors())
 
 
+_TAGS = re.compile(r"<[^>]*>")
+_HIDDEN = re.compile(r"<(script|style|noscript|template)\b.*?(?:</\1\s*>|\Z)", re.I | re.S)
+
+
 def _html_text(value: Any) -> str:
-    """An answer's text: JSON-LD answers may hold HTML; its markup is dropped, never run."""
+    """The text of a JSON-LD question or answer, which may hold HTML: its markup is dropped
+    (scripts, styles and templates with their content), never run."""
     text = str(value)
-    if "<" in text:
-        tree = _parse(text)
-        text = tree.text_content() if tree is not None else text
-    return text
+    if "<" not in text:
+        return text
+    try:
+        tree = lxml.html.fragment_fromstring(text, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        tree = None
+    if tree is None:  # what lxml will not parse loses its tags all the same
+        return _TAGS.sub(" ", _HIDDEN.sub(" ", text))
+    lxml.etree.strip_elements(tree, "script", "style", "noscript", "template", with_tail=False)
+    return tree.text_content()
 
 
 def _jsonld_faq(tree: Any) -> list[tuple[str, str]]:
@@ -250,7 +261,7 @@ def _jsonld_faq(tree: Any) -> list[tuple[str, str]]:
                 answer = answer[0] if answer else None
             text = answer.get("text") if isinstance(answer, dict) else answer
             if isinstance(node.get("name"), str) and isinstance(text, str):
-                found.append((node["name"], _html_text(text)))
+                found.append((_html_text(node["name"]), _html_text(text)))
             return
         for key in ("mainEntity", "@graph", "hasPart"):
             if key in node:
@@ -292,9 +303,17 @@ def _faq(tree: Any) -> list[dict[str, str]]:
         summary = details.find(".//summary")
         if summary is None or _in_boiler(details):
             continue
-        question = summary.text_content()
-        whole = details.text_content()
-        add(question, whole.replace(question, "", 1), "details")
+        # the answer: what the details hold besides its summary and any details inside it
+        answer = [details.text or ""] + [
+            part
+            for child in details
+            if child is not summary
+            for part in (
+                ("" if child.tag in ("details", "summary") else child.text_content()),
+                child.tail or "",
+            )
+        ]
+        add(summary.text_content(), " ".join(answer), "details")
     for dt in tree.iter("dt"):
         question = _clean(dt.text_content(), MAX_FAQ_QUESTION)
         if not question.endswith("?") or _in_boiler(dt):

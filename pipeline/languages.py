@@ -64,8 +64,9 @@ class QuestionWords:
             ``amount`` and so on; the first intent whose cue is in the question wins.
         answer_cues: per intent, a pattern an answering passage must match (a price for
             ``cost``, a duration for ``time``); intents without one need only the topic.
-        synonyms: stem -> the stem it is compared as ("betaal" -> "kost"), so paraphrases of
-            one question share their words.
+        synonyms: stem -> the stem it is compared as ("betaal" -> "kost"; the target is what
+            the stemmer makes of a word: "luid" for "geluid"), so paraphrases of one question
+            share their words.
         stemmer: the Snowball stemmer's name for this language, or "" for none.
     """
 
@@ -500,8 +501,8 @@ DUTCH = Language(
             "aanleg": "installeer",
             "monter": "installeer",
             "lever": "leveer",
-            "herrie": "geluid",
-            "lawaai": "geluid",
+            "herrie": "luid",  # the stem of "geluid": a synonym's target is a stem
+            "lawaai": "luid",
             "accu": "bat",
             "duurt": "tijd",
             "lang": "tijd",

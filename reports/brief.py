@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,11 @@ QUESTIONS_PER_PAGE = 10
 JARGON_PER_PAGE = 10
 #: Marks a folder as written by ``mine brief``; lists the briefs it wrote (one name a line).
 MARKER = ".mine-briefs"
+MARKER_CAP = 1 << 20  # bytes of a marker read (a brief name a line)
+_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\.md")
+#: Names Windows reserves for devices: a brief is not named so.
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10))}
+_RESERVED |= {f"lpt{i}" for i in range(1, 10)}
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -118,10 +124,17 @@ _STRINGS = {
 }
 
 
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def md(text: str) -> str:
-    """``text`` on one line, with every Markdown and HTML control character escaped."""
-    text = " ".join(str(text).split())
-    return re.sub(r"([\\`*_\[\]<>|&~])", r"\\\1", text)
+    """``text`` on one line, with every Markdown and HTML control character escaped, the
+    patterns viewers turn into links broken ("https\\://", "www\\.", "\\@") and direction
+    controls (which could reorder a quote on screen) removed."""
+    text = " ".join(_BIDI.sub("", str(text)).split())
+    text = re.sub(r"([\\`*_\[\]<>|&~@])", r"\\\1", text)
+    text = re.sub(r"://", r"\\://", text)
+    return re.sub(r"(?i)\b(www)\.", r"\1\\.", text)
 
 
 def slug(url: str) -> str:
@@ -135,7 +148,7 @@ def slug(url: str) -> str:
     name = _SLUG.sub("-", path).strip("-") or "home"
     if len(name) > 60:
         name = name[:50].strip("-") + "-" + hashlib.sha256(url.encode()).hexdigest()[:8]
-    return name
+    return f"{name}-page" if name in _RESERVED else name
 
 
 def _quotes(quotes: tuple[Quote, ...], lines: list[str]) -> None:
@@ -250,8 +263,10 @@ def _previous(out: Path) -> list[str]:
                 "folder as --out"
             )
         return []
-    names = marker.read_text(encoding="utf-8", errors="replace").split("\n")
-    return [n for n in names if n.endswith(".md") and "/" not in n and not n.startswith(".")]
+    with marker.open("rb") as fh:
+        listed = fh.read(MARKER_CAP).decode("utf-8", "replace").split("\n")
+    # only names this module makes (``slug``): never a path, a hidden file or anything else
+    return [n for n in listed if _NAME.fullmatch(n)]
 
 
 def write_briefs(gap_dir: Path, *, out: Path, settings: Settings) -> BriefResult:
@@ -295,13 +310,20 @@ def write_briefs(gap_dir: Path, *, out: Path, settings: Settings) -> BriefResult
     texts[MARKER] = "\n".join(sorted(texts)) + "\n"
     out.mkdir(parents=True, exist_ok=True)
     targets = [out / name for name in texts]
+    for target in targets:  # checked before anything is replaced: all or nothing
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            raise InputError(
+                f"{shown(target)}: not a file mine brief wrote (a folder or a link); move it "
+                "away or pass another --out"
+            )
     with staged_files(targets) as temps:
         for temp, text in zip(temps, texts.values(), strict=True):
             temp.write_text(text, encoding="utf-8")
-    for name in set(old) - set(texts):
+    for name in sorted(set(old) - set(texts)):
         try:
-            os.unlink(out / name)  # a link is removed, never followed
-        except FileNotFoundError:
+            if stat.S_ISREG(os.lstat(out / name).st_mode):  # a file this module wrote
+                os.unlink(out / name)
+        except OSError:  # gone already, or not ours to remove: left as it is
             pass
     written = [out / name for name in texts if name != MARKER]
     register_for_calls(settings.workspace, terms_meta, "brief", written)

@@ -9,7 +9,7 @@ has counts little, a rare one much; a word the site never uses counts most).
 
 Status of a question (documented rule):
 
-- ``answered``: an FAQ entry asks the same thing (same intent, Dice of topic words at least
+- ``answered``: an FAQ entry asks the same thing (same intent, Dice of topic words above
   ``FAQ_MATCH``) and its answer holds what the intent asks for; or a unit covers at least
   ``ANSWER_COVERAGE`` of the question's topic (idf-weighted) and holds what the intent asks for
   (a price for ``cost``, a duration for ``time``, a number for ``amount``: the language's
@@ -187,7 +187,7 @@ class SiteAnswers:
 
     def _faq_match(self, q: AskedQuestion) -> int | None:
         """The unit of the FAQ entry that asks what ``q`` asks, or None."""
-        best, best_sim = None, FAQ_MATCH - 1e-9
+        best, best_sim = None, FAQ_MATCH  # above it: two words of two share one is not a match
         topic_words = frozenset(q.topic)
         for k in sorted({k for w in topic_words for k in self.faq_by_word.get(w, ())}):
             unit, faq_intent, asked = self.faq_topics[k]

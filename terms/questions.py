@@ -21,8 +21,9 @@ Grouping: each question is reduced to what it asks for (``intent``: cost, time, 
 reason, place, who, choice, how, or yes/no) and its topic words (Snowball stems of its
 content words, with the language's synonyms; for a question with no topic of its own, "Wat
 kost dat?", the words of the sentence said before it). Two questions are one when their
-intents are equal and the Dice coefficient of their topic words is at least
-``GROUP_SIMILARITY``; each group is compared through its first (most asked) question, so
+intents are equal and the Dice coefficient of their topic words is above
+``GROUP_SIMILARITY`` ("subsidie voor de warmtepomp" and "herrie van de warmtepomp" share one
+word of two each: 0.5, two questions); each group is compared through its first (most asked) question, so
 groups do not drift.
 """
 
@@ -42,6 +43,8 @@ from pipeline.records import AskedQuestion, Quote, Utterance
 MIN_WORDS = 3
 #: Dice coefficient of topic words from which two questions with one intent are one.
 GROUP_SIMILARITY = 0.5
+#: Groups kept per topic word for finding candidates (the most asked ones).
+POSTINGS = 64
 #: Topic words taken from the sentence before a question that has none of its own.
 CONTEXT_WORDS = 3
 #: A question longer than this many characters is not kept (a run-on transcript line).
@@ -108,11 +111,16 @@ def _starts(words: list[str], phrases: Iterable[str]) -> bool:
     return any(joined.startswith(p + " ") for p in phrases)
 
 
+@cache
+def _longest_first(tags: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted(tags, key=len, reverse=True))
+
+
 def _strip_tag(text: str, words: list[str], q: QuestionWords) -> tuple[list[str], bool]:
     """``words`` without a closing tag ("..., toch?"), and whether one was there. A tag of one
     word closes a sentence as is; a longer one ("is it") only after a comma."""
     body = text.rstrip(" ?!.…").rstrip()
-    for tag in sorted(q.tags, key=len, reverse=True):
+    for tag in _longest_first(q.tags):
         n = len(tag.split())
         if len(words) > n and words[-n:] == tag.split():
             before = body[: len(body) - len(tag)].rstrip() if body.lower().endswith(tag) else ""
@@ -300,6 +308,28 @@ def dice(a: frozenset[str], b: frozenset[str]) -> float:
     return 2 * len(a & b) / (len(a) + len(b))
 
 
+def _best_group(
+    s: Signature, leaders: list[Signature], index: dict[tuple[str, str], list[int]]
+) -> int:
+    """The group whose leader ``s`` is most like (Dice above ``GROUP_SIMILARITY``), or -1.
+
+    Candidates are the groups that share a word with ``s``, counted from the postings of each
+    word (at most ``POSTINGS`` groups a word, the most asked ones: groups are made most asked
+    first), so 20,000 questions on one common topic stay linear."""
+    if not s.words:
+        found = index[s.intent, ""]
+        return found[0] if found else -1
+    shared: Counter = Counter()
+    for w in s.words:
+        shared.update(index[s.intent, w])
+    best, best_sim = -1, GROUP_SIMILARITY
+    for g, n in sorted(shared.items()):
+        sim = 2 * n / (len(s.words) + len(leaders[g].words))
+        if sim > best_sim:
+            best, best_sim = g, sim
+    return best
+
+
 def _representative(texts: list[str], calls: dict[str, set[str]]) -> str:
     """The wording said in most conversations, then one with a question mark, then the one
     closest to 60 characters."""
@@ -338,20 +368,14 @@ def group_questions(
         members: list[list[int]] = []
         index: dict[tuple[str, str], list[int]] = defaultdict(list)  # (intent, word) -> groups
         for s in order:
-            best, best_sim = -1, GROUP_SIMILARITY
-            candidates = (
-                {g for w in s.words for g in index[s.intent, w]} if s.words else index[s.intent, ""]
-            )
-            for g in sorted(candidates):
-                sim = dice(s.words, leaders[g].words)
-                if sim >= best_sim and (best < 0 or sim > best_sim):
-                    best, best_sim = g, sim
+            best = _best_group(s, leaders, index)
             if best < 0:
                 best = len(leaders)
                 leaders.append(s)
                 members.append([])
                 for w in s.words or {""}:
-                    index[s.intent, w].append(best)
+                    if len(index[s.intent, w]) < POSTINGS:
+                        index[s.intent, w].append(best)
             members[best].extend(exact[s])
         for lead, idx in zip(leaders, members, strict=True):
             out.append(_group_row(lang, lead, [items[i] for i in sorted(idx)], customers, evidence))

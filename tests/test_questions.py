@@ -531,3 +531,73 @@ def test_questions_section_in_a_real_browser(judged, tmp_path: Path) -> None:
         browser.close()
     assert errors == [] and dialogs == []
     assert requests and all(u.startswith("file://") for u in requests), requests
+
+
+def test_questions_sharing_one_word_of_two_are_two_questions() -> None:
+    said = ["Is er subsidie voor de warmtepomp?", "Maakt zo'n warmtepomp veel herrie?"]
+    asked = asked_in(
+        [_u(i, "customer", t) for i, t in enumerate(said)],
+        call_id="a",
+        source="a.json",
+        language="nl",
+        roles_known=True,
+    )
+    assert len(group_questions(asked, customers=lambda c: c)) == 2
+
+
+def test_faq_answers_lose_scripts_styles_and_nested_entries() -> None:
+    answer = "<script>alert(1)</script><style>b{color:red}</style><p>Het kost 5 euro</p>"
+    ld = json.dumps(
+        {
+            "@type": "FAQPage",
+            "mainEntity": [
+                {
+                    "@type": "Question",
+                    "name": "Wat kost een <b>thuisbatterij</b>?",
+                    "acceptedAnswer": {"@type": "Answer", "text": answer},
+                }
+            ],
+        }
+    )
+    ld = ld.replace("</", "<\\/")  # as a page writes it: "</script>" would end the block
+    html = (
+        f'<html><head><script type="application/ld+json">{ld}</script></head><body><main>'
+        "<details><summary>A?</summary><p>x</p><details><summary>B?</summary><p>y</p></details>"
+        "</details></main></body></html>"
+    )
+    faq = extract_html(html).faq
+    assert [(f["question"], f["answer"]) for f in faq] == [
+        ("Wat kost een thuisbatterij?", "Het kost 5 euro"),
+        ("A?", "x"),
+        ("B?", "y"),
+    ]
+
+
+def test_a_planted_marker_or_a_folder_in_the_way_touches_nothing(judged, tmp_path: Path) -> None:
+    root, settings, _report, _rows = judged
+    out = tmp_path / "briefs"
+    write_briefs(root / "gap", out=out, settings=settings)
+    index = (out / "index.md").read_text(encoding="utf-8")
+    victim = tmp_path / "victim.md"
+    victim.write_text("keep")
+    (out / "notes.txt").write_text("keep")
+    (out / "sub.md").mkdir()
+    (out / MARKER).write_bytes(b"../victim.md\nsub.md\nnotes.txt\na\x00b.md\n/etc/passwd\n")
+    write_briefs(root / "gap", out=out, settings=settings)
+    assert victim.read_text() == "keep" and (out / "notes.txt").read_text() == "keep"
+    assert (out / "sub.md").is_dir()
+    (out / "index.md").unlink()
+    (out / "index.md").mkdir()  # a brief's name taken by a folder: refused, nothing replaced
+    before = {p.name: p.read_bytes() for p in out.glob("*.md") if p.is_file()}
+    with pytest.raises(InputError, match="index.md: not a file mine brief wrote"):
+        write_briefs(root / "gap", out=out, settings=settings)
+    assert {p.name: p.read_bytes() for p in out.glob("*.md") if p.is_file()} == before
+    assert index
+
+
+def test_bare_addresses_in_quotes_do_not_become_links() -> None:
+    from reports.brief import md
+
+    text = md("zie https://evil.example/x of www.evil.example of x@y.z \u202eabc")
+    assert "https://" not in text and "www.evil" not in text and "x@y" not in text
+    assert "\u202e" not in text and "evil.example" in text
