@@ -58,6 +58,17 @@ def main() -> int:
         print(f"\n--- {txt.relative_to(ROOT)} ({len(lines)} lines) ---")
         print("\n".join(lines[:SHOWN] + (["…"] if len(lines) > SHOWN else [])))
     print("\nThe recording without consent was left out, as it should be.")
+    workspace = OUT / "workspace"
+    asked = json.loads((workspace / "gap" / "questions.json").read_text(encoding="utf-8"))
+    counts = asked["meta"]["status_counts"]
+    print(
+        f"\nQuestions customers asked: {len(asked['questions'])} "
+        f"({counts['unanswered']} unanswered by the site, {counts['partly']} partly, "
+        f"{counts['answered']} answered); first: {asked['questions'][0]['question']!r}"
+        if asked["questions"]
+        else "\nNo customer questions found."
+    )
+    print(f"Writing briefs: {workspace / 'briefs' / 'index.md'}")
     print(f"Report: {summary['report']}")
     return 0
 

@@ -245,27 +245,42 @@ def _cue_stems(language: str) -> frozenset[str]:
     return frozenset(one) | frozenset(stems(" ".join(one), language))
 
 
-def topic(text: str, language: str) -> frozenset[str]:
-    """The topic stems of ``text``: its content words (no function words, auxiliaries,
-    wh-words, subjects or intent cues), stemmed, of two letters or more."""
-    q = rules(language)
-    if q is None:
-        return frozenset(tokens(text))
-    entry = languages.get(language)
-    skip = (
+@cache
+def _skip(language: str, generation: int) -> frozenset[str]:
+    """The words of ``language`` that carry no topic (``generation``: the registry's state)."""
+    del generation
+    q, entry = rules(language), languages.get(language)
+    if q is None or entry is None:
+        return frozenset()
+    return (
         q.function_words
         | q.auxiliaries
         | q.wh
         | q.subjects
         | q.verbs_first
-        | (entry.stop_words | entry.fillers | entry.determiners if entry else frozenset())
+        | entry.stop_words
+        | entry.fillers
+        | entry.determiners
     )
+
+
+def topic(text: str, language: str) -> frozenset[str]:
+    """The topic stems of ``text``: its content words (no function words, auxiliaries,
+    wh-words, subjects or intent cues), stemmed, of two letters or more. Compounds stay whole:
+    adding their parts ("geluidsniveau": "geluid", "niveau") was tried and found more topics
+    partly covered, not more answers (BENCHMARKS.md)."""
+    q = rules(language)
+    if q is None:
+        return frozenset(tokens(text))
+    skip = _skip(language, languages.generation())
     words = [w for w in tokens(text) if w not in skip and not w.isdigit() and len(w) > 1]
     cues = _cue_stems(language)
     return frozenset(
         s
-        for w, s in zip(words, stems(" ".join(words), language), strict=False)
-        if s not in cues and w not in cues and len(s) > 1
+        for w in words
+        if w not in skip and w not in cues
+        for s in stems(w, language)
+        if s not in cues and len(s) > 1
     )
 
 
