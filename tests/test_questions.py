@@ -601,3 +601,16 @@ def test_bare_addresses_in_quotes_do_not_become_links() -> None:
     text = md("zie https://evil.example/x of www.evil.example of x@y.z \u202eabc")
     assert "https://" not in text and "www.evil" not in text and "x@y" not in text
     assert "\u202e" not in text and "evil.example" in text
+
+
+def test_mine_brief_command(judged, tmp_path: Path) -> None:
+    root, _settings, _report, _rows = judged
+    env = {"MINE_WORKSPACE": str(root / "ws")}
+    done = run_mine("brief", "--gap", str(root / "gap"), "--out", str(tmp_path / "b"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(tmp_path / "b") and (tmp_path / "b" / "index.md").is_file()
+    assert "page briefs" in done.stderr
+    missing = run_mine("brief", "--gap", str(tmp_path / "nowhere"), "--out", str(tmp_path / "c"))
+    assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
+    assert "nowhere" in missing.stderr and "mine gap" in missing.stderr
+    assert not (tmp_path / "c").exists()
