@@ -385,6 +385,13 @@ def consent_add(
         str | None,
         typer.Option("--obtained-at", help="When consent was given, ISO date/time (default now)."),
     ] = None,
+    recorded_at: Annotated[
+        str | None,
+        typer.Option(
+            "--recorded-at",
+            help="When the conversation was recorded, YYYY-MM-DD (default: from the file).",
+        ),
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing consent record.")
     ] = False,
@@ -402,6 +409,7 @@ def consent_add(
     settings = _settings(config, None)
     try:
         when = datetime.fromisoformat(obtained_at) if obtained_at else None
+        recorded = date.fromisoformat(recorded_at) if recorded_at else None
         until = (
             date.fromisoformat(retain_until)
             if retain_until
@@ -420,6 +428,7 @@ def consent_add(
         scope=tuple(s.strip() for s in scope.split(",") if s.strip()),
         obtained_at=when,
         retain_audio_until=until,
+        recorded_at=recorded,
         force=force,
     )
     err.print(f"wrote {path} (audio kept until {until})")

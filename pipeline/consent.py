@@ -27,7 +27,7 @@ import shlex
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ REGISTER_FIELDS = (
     "withdrawn_at",
     "call_id",
     "record_sha256",
+    "recorded_at",
 )
 #: Columns a register must have (the others are optional).
 REGISTER_REQUIRED = ("file", "customer", "obtained_at", "obtained_by", "method", "purpose", "scope")
@@ -196,6 +197,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "obtained_at": _as_datetime,
     "withdrawn_at": _as_datetime,
     "retain_audio_until": _as_date,
+    "recorded_at": _as_date,
     "participants": _as_list,
     "scope": _as_list,
 }
@@ -229,6 +231,9 @@ def _value_problems(fields: dict[str, Any], found: list[str]) -> list[str]:
     obtained, until = fields.get("obtained_at"), fields.get("retain_audio_until")
     if isinstance(obtained, datetime) and isinstance(until, date) and until < obtained.date():
         problems.append(f"retain_audio_until {until} is before obtained_at {obtained:%Y-%m-%d}")
+    recorded = fields.get("recorded_at")
+    if isinstance(recorded, date) and recorded > date.today() + timedelta(days=1):
+        problems.append(f"recorded_at {recorded} is in the future")
     return problems
 
 
@@ -683,15 +688,17 @@ def _chosen_record(path: Path, real: Path, records: list[RawRecord]) -> tuple[Ra
     return chosen, consent
 
 
-def refuse_if_recorded(path: Path) -> None:
+def refuse_if_recorded(path: Path) -> Consent | None:
     """Raise ``ConsentError`` when a consent record is about ``path`` and refuses it (withdrawn,
     expired, for other bytes, malformed); a file without any record passes (``mine terms``
-    reads the transcripts it is given, and a withdrawal must still stop it)."""
+    reads the transcripts it is given, and a withdrawal must still stop it). Returns the
+    valid record, or None when there is none."""
     real = real_file(path)
     records, problems = records_for(real)
     pointing = records_for(real, pointing=True)[0]
     if records or problems or pointing:
-        admit(path)
+        return admit(path).consent
+    return None
 
 
 def gate(audio: Path, *, now: datetime | None = None) -> Consent:
@@ -783,6 +790,7 @@ def add_consent(
     scope: tuple[str, ...] = CONSENT_SCOPES,
     obtained_at: datetime | None = None,
     retain_audio_until: date | None = None,
+    recorded_at: date | None = None,
     force: bool = False,
 ) -> tuple[Path, Consent]:
     """Write the consent sidecar for ``audio``, bound to its bytes, and return its path and record.
@@ -822,6 +830,8 @@ def add_consent(
     }
     if retain_audio_until is not None:
         table["retain_audio_until"] = retain_audio_until
+    if recorded_at is not None:
+        table["recorded_at"] = recorded_at
     try:
         parse_consent(table, source=str(target))
     except ValueError as exc:

@@ -106,6 +106,7 @@ class Language:
         noun_suffixes: endings that make a word a noun where a tagger says adjective.
         calendar: the names of days and months: capitalised, yet never a name customers use
             for their own situation.
+        months: the months' names, January first (dates in transcript headers).
         splits_compounds: whether closed compounds ("warmtepompinstallatie") get split keys.
         spoken_numbers: number words (0-90) that redaction reads as digits in spoken numbers.
         hallucinations: phrases Whisper is known to invent over silence in this language.
@@ -129,6 +130,7 @@ class Language:
     determiners: frozenset[str] = frozenset()
     noun_suffixes: tuple[str, ...] = ()
     calendar: frozenset[str] = frozenset()
+    months: tuple[str, ...] = ()
     splits_compounds: bool = False
     spoken_numbers: Mapping[str, int] = field(default_factory=dict)
     hallucinations: tuple[str, ...] = ()
@@ -233,6 +235,10 @@ DUTCH = Language(
     calendar=_words(
         "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag januari februari maart "
         "april mei juni juli augustus september oktober november december"
+    ),
+    months=tuple(
+        "januari februari maart april mei juni juli augustus september oktober november "
+        "december".split()
     ),
     splits_compounds=True,
     spoken_numbers={
@@ -596,6 +602,10 @@ ENGLISH = Language(
     calendar=_words(
         "monday tuesday wednesday thursday friday saturday sunday january february march april "
         "may june july august september october november december christmas easter"
+    ),
+    months=tuple(
+        "january february march april may june july august september october november "
+        "december".split()
     ),
     fillers=_words(
         "um uh uhm erm er hmm mm mhm yeah yes yep no nope okay ok right like well so actually "

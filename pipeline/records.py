@@ -61,6 +61,7 @@ TRANSCRIPT_SHAPE: dict[str, Any] = {
     "language": (str, None),
     "model": {"name": str, "sha256": str, "source": str},
     "redacted?": bool,
+    "recorded_at?": str,
     "utterances": [
         {
             "idx": NUMBER,
@@ -96,6 +97,7 @@ class Consent:
     file: str = ""  # the recording's name, as the record gives it
     source: str = ""  # where the record was read from: sidecar path or "consent.csv:<row>"
     record_sha256: str = ""  # hash of the record as written: kept by the audit after erasure
+    recorded_at: date | None = None  # when the conversation was recorded, if the record says
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,10 @@ class Transcript:
     schema: int = TRANSCRIPT_SCHEMA
     created_at: str = ""
     mine_version: str = ""
+    #: when the conversation was recorded (YYYY-MM-DD) and where that came from: "consent",
+    #: "transcript" (a date in the file), "media" (its creation-time tag) or "file" (mtime)
+    recorded_at: str = ""
+    recorded_at_source: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -350,6 +356,7 @@ QUOTE_SHAPE: dict[str, Any] = {
     "call_id?": (str, None),
     "source?": str,
     "speaker?": str,
+    "recorded_at?": str,
 }
 
 
@@ -362,6 +369,7 @@ class Quote(JsonRecord):
     start: float  # seconds from the start of the call
     speaker: str = ""
     text: str
+    recorded_at: str = ""  # the conversation's recording date (YYYY-MM-DD), when known
 
     SHAPE: ClassVar[dict[str, Any]] = QUOTE_SHAPE
 
@@ -382,6 +390,7 @@ TERMS_META_SHAPE: dict[str, Any] = {
             "source?": str,
             "language?": (str, None),
             "roles_known?": bool,
+            "recorded_at?": str,
             "speech_seconds?": AMOUNT,
             "customer_seconds?": AMOUNT,
             "role_seconds?": AMOUNT,

@@ -162,7 +162,7 @@ def analysis_key(conv: Conversation, pipeline: str) -> str:
 
 #: Bumped when reading a mine transcript JSON into a ``Conversation`` changes: stored
 #: conversations (below) read under another version are read again.
-READER = "1"
+READER = "2"
 
 
 def _file_key(path: Path, language: str, include_raw: bool) -> str | None:
@@ -201,6 +201,7 @@ def _compact(conv: Conversation) -> dict[str, Any]:
         "source": conv.source,
         "language": conv.language,
         "model": conv.model,
+        "recorded_at": conv.recorded_at,
         "utterances": [[u.start, u.end, u.speaker, u.text, list(u.flags)] for u in conv.utterances],
     }
 
@@ -217,6 +218,7 @@ def _from_compact(call_id: str, data: Any) -> Conversation | None:
         and isinstance(data.get("source"), str)
         and isinstance(data.get("language"), str | None)
         and isinstance(data.get("model"), str)
+        and isinstance(data.get("recorded_at", ""), str)
         and isinstance(data.get("utterances"), list)
     ):
         return None
@@ -236,7 +238,13 @@ def _from_compact(call_id: str, data: Any) -> Conversation | None:
         start, end, speaker, text, flags = row
         utterances.append(Utterance(i, start, end, speaker, text, flags=tuple(flags)))
     return Conversation(
-        call_id, data["source"], data["language"], tuple(utterances), data["model"], mine=True
+        call_id,
+        data["source"],
+        data["language"],
+        tuple(utterances),
+        data["model"],
+        mine=True,
+        recorded_at=data.get("recorded_at", ""),
     )
 
 
@@ -366,6 +374,7 @@ def _merge(conv: Conversation, terms: ConversationTerms, stats: dict[str, _Stats
                     start=u.start,
                     speaker=u.speaker,
                     text=u.text,
+                    recorded_at=conv.recorded_at,
                 )
             )
 
@@ -598,6 +607,7 @@ def _count_and_rank(
                     source=conv.source,
                     language=lang,
                     roles_known=conv.roles_known,
+                    recorded_at=conv.recorded_at,
                 )
             )
             read.append(_source_info(conv))
@@ -665,6 +675,7 @@ def _source_info(c: Conversation) -> dict[str, Any]:
         "source": c.source,
         "language": c.language,
         "roles_known": c.roles_known,
+        "recorded_at": c.recorded_at,
         "speech_seconds": round(spoken, 1),
         "customer_seconds": round(customer, 1),
         "role_seconds": round(with_role, 1),

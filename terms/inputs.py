@@ -26,6 +26,7 @@ from pathlib import Path
 
 from pipeline.config import term_languages
 from pipeline.consent import refuse_if_recorded
+from pipeline.dates import recording_date
 from pipeline.errors import InputError
 from pipeline.formats import TRANSCRIPT_CAP, TRANSCRIPT_SUFFIXES, Parsed, detect, parse
 from pipeline.formats.convert import MAX_UTTERANCE, pieces, spoken, to_transcript
@@ -53,6 +54,7 @@ class Conversation:
     utterances: tuple[Utterance, ...]
     model: str = ""  # the speech model that made a mine transcript: "base 905e5bf8336b"
     mine: bool = False  # read from a mine transcript JSON (not another tool's file)
+    recorded_at: str = ""  # YYYY-MM-DD (``pipeline.dates``); "" when not known
 
     @property
     def roles_known(self) -> bool:
@@ -105,6 +107,7 @@ def _from_json(text: str, path: Path, language: str | None) -> tuple[Conversatio
         language or t.language or None,
         _short(list(t.utterances)),
         f"{t.model.name} {t.model.sha256[:12]}",
+        recorded_at=t.recorded_at,
     )
     return conv, data.get("redacted") is True
 
@@ -163,7 +166,15 @@ def read_conversation(
         utterances = tuple(
             replace(u, text=redactor.redact(u.text)[0], words=()) for u in utterances
         )
-    return Conversation(conv.call_id, conv.source, lang, utterances, conv.model, mine=True)
+    return Conversation(
+        conv.call_id,
+        conv.source,
+        lang,
+        utterances,
+        conv.model,
+        mine=True,
+        recorded_at=conv.recorded_at,
+    )
 
 
 def _other_tool(
@@ -179,7 +190,7 @@ def _other_tool(
     A consent record about the file that refuses it (withdrawn, expired, for other bytes)
     refuses it here too; a file without any record is read as given.
     """
-    refuse_if_recorded(original)
+    consent = refuse_if_recorded(original)
     parsed: Parsed = parse(raw, path)
     if not spoken(parsed).strip():
         raise InputError(f"{path}: the transcript is empty; nothing to extract terms from")
@@ -190,7 +201,23 @@ def _other_tool(
     if corrections is not None:
         hints = replace(hints, corrections=corrections(call_id))
     t = to_transcript(parsed, call_id=call_id, source=path.name, language=lang, hints=hints)
-    return Conversation(call_id, path.name, lang, _short(list(t.utterances)), f"{parsed.format}")
+    try:
+        mtime_ns: int | None = original.stat().st_mtime_ns
+    except OSError:
+        mtime_ns = None
+    recorded_at, _source = recording_date(
+        consent=consent.recorded_at if consent else None,
+        transcript=parsed.recorded_on,
+        mtime_ns=mtime_ns,
+    )
+    return Conversation(
+        call_id,
+        path.name,
+        lang,
+        _short(list(t.utterances)),
+        f"{parsed.format}",
+        recorded_at=recorded_at,
+    )
 
 
 def _transcript_bytes(path: Path, shown_path: Path, *, include_raw: bool) -> bytes:

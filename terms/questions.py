@@ -70,6 +70,7 @@ class Asked:
     source: str
     language: str
     context: str = ""  # the sentence said before it (for a question without a topic)
+    recorded_at: str = ""  # the conversation's recording date
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,7 @@ def asked_in(
     source: str,
     language: str,
     roles_known: bool,
+    recorded_at: str = "",
 ) -> list[Asked]:
     """The questions customers asked in one conversation, in the order asked."""
     if rules(language) is None:
@@ -210,7 +212,16 @@ def asked_in(
             for s in parts:
                 if is_question(s, language):
                     found.append(
-                        Asked(s, u.start, u.speaker, call_id, source, language, context=before)
+                        Asked(
+                            s,
+                            u.start,
+                            u.speaker,
+                            call_id,
+                            source,
+                            language,
+                            context=before,
+                            recorded_at=recorded_at,
+                        )
                     )
                 before = s
         elif parts:
@@ -429,6 +440,7 @@ def _group_row(
                     start=round(a.start, 2),
                     speaker=a.speaker,
                     text=a.text,
+                    recorded_at=a.recorded_at,
                 )
             )
             seen.add(a.call_id)

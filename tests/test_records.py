@@ -128,7 +128,7 @@ RECORDS += list(GAP_ROW.suggested_pages)
 
 #: The keys mine terms and mine gap have always written, in their order.
 KEYS = {
-    Quote: ["call_id", "source", "start", "speaker", "text"],
+    Quote: ["call_id", "source", "start", "speaker", "text", "recorded_at"],
     Term: [
         "term",
         "key",
@@ -246,6 +246,7 @@ def test_a_record_read_gives_back_the_json_it_was_read_from() -> None:
         "start": 1,
         "speaker": "",
         "text": "other",
+        "recorded_at": "",
     }
     row = GapRow(**{**dataclasses.asdict(GAP_ROW), "evidence": (read,)})
     assert row.to_dict()["evidence"] == [quote]  # inside a new row, still as read

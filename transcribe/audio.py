@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -239,3 +240,24 @@ def window_samples(samples: np.ndarray, start: float, end: float) -> np.ndarray:
     """Return ``samples[start:end]`` (seconds) as float32 in [-1, 1] for the model."""
     a, b = int(start * SAMPLE_RATE), int(end * SAMPLE_RATE)
     return samples[a:b].astype(np.float32) / 32768.0
+
+
+def media_created(path: Path) -> date | None:
+    """The recording date a media file's tags give (``creation_time`` of the container or its
+    audio stream, as phones and recorders write it), or None: no tag, an unreadable one, or a
+    file that cannot be opened (the date then comes from elsewhere, never an error)."""
+    try:
+        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+            tags = [container.metadata, *(s.metadata for s in container.streams.audio[:1])]
+    except Exception:  # noqa: BLE001 - any file PyAV cannot open: no tag to read
+        return None
+    for meta in tags:
+        value = str(meta.get("creation_time") or meta.get("date") or "").strip()
+        if len(value) >= 10:
+            try:
+                found = datetime.fromisoformat(value[:10]).date()
+            except ValueError:
+                continue
+            if 1990 <= found.year and found <= date.today() + timedelta(days=1):
+                return found
+    return None

@@ -19,12 +19,14 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.config import Settings, TranscribeOptions, options_dict
 from pipeline.consent import Admission, Hasher, admit, record_decision
+from pipeline.dates import recording_date
 from pipeline.errors import ConsentError, InputError, MineError
 from pipeline.files import staged_files
 from pipeline.privacy import Redactor, ner_for
@@ -40,7 +42,7 @@ from pipeline.state import (
     unregister_recording,
     voice_embeddings,
 )
-from transcribe.audio import check_path, decode
+from transcribe.audio import check_path, decode, media_created
 from transcribe.diarize import Diarizer, wants_diarization
 from transcribe.engine import Transcriber
 from transcribe.imported import ImportHints, import_transcript, is_transcript
@@ -404,10 +406,12 @@ def persist(job: Job, processed: Processed, *, settings: Settings) -> FileResult
     Raises:
         OutputError: the outputs or the state cannot be written.
     """
-    adm, transcript, targets = job.admission, processed.transcript, job.targets
+    adm, targets = job.admission, job.targets
+    transcript, raw = dated(processed.transcript, adm), processed.raw
+    raw = dated(raw, adm) if raw is not None else None
     _register(settings, adm, transcript, targets)
     try:
-        outputs = _write(transcript, targets, job.options.formats, raw=processed.raw)
+        outputs = _write(transcript, targets, job.options.formats, raw=raw)
     except Exception:
         with open_state(settings.workspace) as db:
             unregister_recording(db, adm.real, adm.call_id)
@@ -424,6 +428,27 @@ def persist(job: Job, processed: Processed, *, settings: Settings) -> FileResult
         sum(bool(u.flags) for u in transcript.utterances),
         _speakers_line(transcript),
     )
+
+
+def dated(transcript: Transcript, adm: Admission) -> Transcript:
+    """``transcript`` with its recording date: the consent record's ``recorded_at``, else a
+    date in the transcript file (set when it was read), else the media's creation-time tag,
+    else the file's modification time (``pipeline.dates``). Done here, where the file lies:
+    a cluster worker may have had only a copy of its bytes."""
+    media = None
+    if adm.consent.recorded_at is None and transcript.recorded_at_source != "transcript":
+        media = media_created(adm.real)
+    found = recording_date(
+        consent=adm.consent.recorded_at,
+        transcript=(
+            date.fromisoformat(transcript.recorded_at)
+            if transcript.recorded_at_source == "transcript"
+            else None
+        ),
+        media=media,
+        mtime_ns=adm.identity.mtime_ns,
+    )
+    return replace(transcript, recorded_at=found[0], recorded_at_source=found[1])
 
 
 def _speakers_line(t: Transcript) -> str:

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
+from pipeline.dates import date_in_text
 from pipeline.errors import InputError
 from pipeline.formats.decode import decode_text
 from pipeline.formats.readers import (
@@ -55,6 +57,7 @@ class Parsed:
 
     format: str
     lines: tuple[Line, ...]
+    recorded_on: date | None = None  # a date written in the file's head (a Teams header)
 
 
 def detect(raw: bytes, text: str | None) -> str:
@@ -89,7 +92,9 @@ def parse(raw: bytes, path: Path) -> Parsed:
     if fmt == "text" and path.suffix.lower() in (".srt", ".vtt"):
         fmt = "srt"  # named a subtitle file, holding no cue: say so, not read as prose
     if fmt == "docx":
-        lines = read_rows(docx_rows(raw, path))
+        rows = list(docx_rows(raw, path))
+        text = "\n".join(rows)
+        lines = read_rows(rows)
     elif fmt == "json":
         assert text is not None
         lines = read_segments(load_json_object(text, path), path)
@@ -105,7 +110,19 @@ def parse(raw: bytes, path: Path) -> Parsed:
     else:
         assert text is not None
         lines = read_rows(text.split("\n"))
-    return Parsed(fmt, tuple(lines))
+    return Parsed(fmt, tuple(lines), date_in_text(_head(text or "")))
+
+
+#: Lines of a transcript file's head (title, date, attendees) a recording date is read from:
+#: not further, where a customer's "we bought the house on 3 May 2019" would be taken for it.
+HEAD_LINES = 5
+
+
+def _head(text: str) -> str:
+    """The first ``HEAD_LINES`` non-blank lines of ``text`` (a WebVTT's ``WEBVTT`` line not
+    counted)."""
+    lines = [ln for ln in text[:20_000].split("\n") if ln.strip() and ln.strip() != "WEBVTT"]
+    return "\n".join(lines[:HEAD_LINES])
 
 
 #: The note block that starts mine's WebVTT view (players ignore NOTE blocks).

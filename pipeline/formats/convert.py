@@ -139,6 +139,9 @@ def to_transcript(
         diarization=_speakers(labels, decisions, utterances, parsed.format),
         created_at=now(),
         mine_version=_version(),
+        # a date in the file's head; the caller may know better (consent) or only worse (mtime)
+        recorded_at=parsed.recorded_on.isoformat() if parsed.recorded_on else "",
+        recorded_at_source="transcript" if parsed.recorded_on else "",
         extra={"format": parsed.format},
     )
 
