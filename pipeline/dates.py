@@ -19,7 +19,7 @@ HEAD_CHARS = 4_000
 FIRST_YEAR = 1990
 SOURCES: tuple[str, ...] = ("consent", "transcript", "media", "file")
 
-_ISO = re.compile(r"\b((?:19|20)\d\d)[-/.](\d{1,2})[-/.](\d{1,2})\b")
+_ISO = re.compile(r"\b((?:19|20)\d\d)[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
 _DAY_MONTH_YEAR = re.compile(
     r"\b(\d{1,2})(?:st|nd|rd|th|e)?\.?\s+([^\W\d_]{3,10})\.?,?\s+((?:19|20)\d\d)\b"
 )
