@@ -188,6 +188,7 @@ _UI_EN = {
     "few_pages_in": "Only {pages} of the site's {total} pages are in {language}: a term may show "
     "as missing because the site says little in {language}.",
     "own_names": "Your own names (not counted as jargon)",
+    "period": "Recorded",
     "questions": "Questions customers ask",
     "questions_intro": "What customers asked in the conversations, unanswered by the site first.",
     "q_unanswered": "unanswered",
@@ -573,6 +574,7 @@ DUTCH = Language(
         "few_pages_in": "Maar {pages} van de {total} pagina's van de site zijn in het {language}: "
         "een term kan als ontbrekend gelden omdat de site weinig in het {language} zegt.",
         "own_names": "Uw eigen namen (niet als jargon geteld)",
+        "period": "Opgenomen",
         "questions": "Vragen die klanten stellen",
         "questions_intro": "Wat klanten in de gesprekken vroegen, eerst wat de site niet "
         "beantwoordt.",

@@ -93,8 +93,15 @@ def _summary(meta: dict[str, Any], left_out: list[dict[str, str]] | None) -> dic
     """The summary cards: conversations, customer minutes, pages, counts, what was left out."""
     terms_meta = meta.get("terms", {})
     sources = terms_meta.get("sources", [])
+    dates = sorted(
+        s["recorded_at"]
+        for s in sources
+        if isinstance(s.get("recorded_at"), str) and len(s["recorded_at"]) == 10
+    )
     return {
         "conversations": terms_meta.get("conversations", len(sources)),
+        # the period the conversations were recorded in (first and last date), when known
+        "period": (dates[0], dates[-1]) if dates else None,
         "minutes": round(sum(s.get("customer_seconds", 0) for s in sources) / 60, 1),
         "roles_known": sum(bool(s.get("roles_known")) for s in sources),
         "roles_share": round(

@@ -132,3 +132,26 @@ def test_imported_transcripts_take_the_date_in_their_head_and_quotes_carry_it(
     quotes = [q for t in made["terms"] for q in t["evidence"]]
     quotes += [q for g in made["questions"] for q in g["evidence"]]
     assert quotes and {q["recorded_at"] for q in quotes} == {"2026-10-14"}
+
+
+def test_the_report_shows_the_period_covered(tmp_path: Path) -> None:
+    from pipeline.config import load_settings
+    from reports.html import render_report
+    from tests.test_questions import write_site
+
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    for day, name in (("3 februari 2026", "a"), ("17 november 2026", "b")):
+        (calls / f"{name}.txt").write_text(
+            f"Gesprek\n{day}\n\nSanne: Goedemiddag.\nKlant: Wat kost een thuisbatterij?\n",
+            encoding="utf-8",
+        )
+    settings = load_settings(overrides={"workspace": tmp_path / "ws"})
+    assert run_mine("terms", str(calls), "--out", str(tmp_path / "t")).returncode == 0
+    crawl = run_mine("crawl", str(write_site(tmp_path / "site")), "--out", str(tmp_path / "s"))
+    assert crawl.returncode == 0, crawl.stderr
+    gap = run_mine("gap", "--terms", str(tmp_path / "t"), "--pages", str(tmp_path / "s"),
+                   "--out", str(tmp_path / "g"))  # fmt: skip
+    assert gap.returncode == 0, gap.stderr
+    html = render_report(tmp_path / "g", out=tmp_path / "r.html", settings=settings).read_text()
+    assert "2026-02-03 – 2026-11-17" in html and "Opgenomen" in html
