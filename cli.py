@@ -1010,6 +1010,61 @@ def status(
 
 
 @app.command()
+def trends(
+    by: Annotated[str, typer.Option("--by", help="Periods: month | quarter.")] = "month",
+    since: Annotated[
+        str | None, typer.Option("--since", help="Leave out conversations before YYYY-MM-DD.")
+    ] = None,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    verbose: VerboseOpt = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """What changed: per period conversations and customer minutes, new, rising and falling
+    customer terms, and the website gaps closed or opened between runs.
+
+    Example: mine trends --workspace /srv/mine --by quarter --since 2026-01-01
+    """
+    from terms.trends import from_workspace
+
+    if by not in ("month", "quarter"):
+        raise ConfigError("--by must be month or quarter")
+    try:
+        start = date.fromisoformat(since) if since else None
+    except ValueError:
+        raise ConfigError(f"--since {since}: use a date, YYYY-MM-DD") from None
+    found = from_workspace(_settings(config, workspace), by=by, since=start)
+    if as_json:
+        _print_json(found.data)
+        return
+    data = found.data
+    meta = data["meta"]
+    undated = f", {meta['undated']} without a date" if meta["undated"] else ""
+    print(f"{meta['conversations']} conversations in {len(data['periods'])} periods{undated}")
+    for p in data["periods"]:
+        marks = "; ".join(
+            f"{kind} " + ", ".join(t["term"] for t in p[kind][:8])
+            for kind in ("new", "rising", "falling")
+            if p[kind]
+        )
+        print(
+            f"  {p['period']}: {p['conversations']} conversations, "
+            f"{p['customer_minutes']} customer minutes" + (f"; {marks}" if marks else "")
+        )
+    for name in ("since_previous", "since_first"):
+        g = data["gaps"].get(name)
+        if not g:
+            continue
+        print(f"gaps {name.replace('_', ' ')} ({g['run_at'][:10]}):")
+        for c in g["closed"]:
+            print(f"  closed  {c['label']} ({c['kind']}): {c['page']}, crawl {c['crawl_at'][:10]}")
+        for c in g["opened"]:
+            print(f"  opened  {c['label']} ({c['kind']}): {c['page']}, crawl {c['crawl_at'][:10]}")
+        if not g["closed"] and not g["opened"]:
+            print("  none")
+
+
+@app.command()
 def redact(
     file: Annotated[
         str, typer.Argument(help="Text file to redact, or - for standard input.")

@@ -391,6 +391,7 @@ TERMS_META_SHAPE: dict[str, Any] = {
             "language?": (str, None),
             "roles_known?": bool,
             "recorded_at?": str,
+            "recorded_at_source?": str,
             "speech_seconds?": AMOUNT,
             "customer_seconds?": AMOUNT,
             "role_seconds?": AMOUNT,
@@ -468,6 +469,8 @@ class AskedQuestion(JsonRecord):
     customers: int
     mentions: int = 0
     evidence: tuple[Quote, ...] = ()
+    key: str = ""  # intent and topic stems: the same question in every run ("cost|maand")
+    calls: tuple[str, ...] = ()  # every call that asked it
 
     #: What ``mine gap`` relies on.
     SHAPE: ClassVar[dict[str, Any]] = {
@@ -482,6 +485,8 @@ class AskedQuestion(JsonRecord):
         "topic": [str],
         "wordings": [str],
         "mentions": AMOUNT,
+        "key": str,
+        "calls": [str],
     }
     ITEMS: ClassVar[dict[str, type[JsonRecord]]] = {"evidence": Quote}
 
@@ -668,6 +673,8 @@ class QuestionRow(JsonRecord):
     suggested_title: str = ""
     closest_topic: str = ""  # with no suggested page: the title of the closest page
     evidence: tuple[Quote, ...] = ()
+    key: str = ""  # as terms.json's question: the same question in every run
+    calls: tuple[str, ...] = ()  # every call that asked it
 
     #: What ``mine report`` and ``mine brief`` rely on.
     SHAPE: ClassVar[dict[str, Any]] = {
@@ -689,6 +696,8 @@ class QuestionRow(JsonRecord):
         "coverage": AMOUNT,
         "suggested_title": str,
         "closest_topic": str,
+        "key": str,
+        "calls": [str],
     }
     ITEMS: ClassVar[dict[str, type[JsonRecord]]] = {"evidence": Quote}
 

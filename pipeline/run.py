@@ -225,6 +225,8 @@ def _run(
     with open_state(ws) as db:
         transcripts = _stage_transcribe(db, recordings, settings, force, result, log, on_progress)
         terms_dir = _stage_terms(db, transcripts, settings, force, result, log)
+        if terms_dir:
+            _record_conversations(db, terms_dir / "terms.json")
         pages_dir = _stage_crawl(db, site, settings, force, result, log) if site else None
         gap_dir = (
             _stage_gap(db, terms_dir, pages_dir, settings, force, result, log)
@@ -633,12 +635,99 @@ def _stage_gap(
 
         report = analyze_gap(terms_dir, pages_dir, settings=settings, out_dir=out)
         result.warnings.extend(report.meta["warnings"])
+        _record_gap(db, report, pages_dir / "pages.jsonl")
         return list(report.outputs), f"{len(report.rows)} rows"
 
     ok = _corpus_stage(
         db, "gap", input_hash, opts_hash, force=force, result=result, log=log, work=work
     )
     return out if ok else None
+
+
+def _record_conversations(db: sqlite3.Connection, terms_json: Path) -> None:
+    """Keep each conversation of the corpus with its recording date (the history the trends
+    are computed from). A conversation whose transcript has no date (one made before dates
+    were kept) takes its recording's modification time."""
+    from pipeline.state import ConversationDate, put_conversations
+
+    try:
+        sources = json.loads(terms_json.read_text(encoding="utf-8"))["meta"]["sources"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # no readable terms.json: the history keeps what it had
+    paths = {r.call_id: r.path for r in state_recordings(db)}
+    rows = []
+    for s in sources if isinstance(sources, list) else []:
+        if not isinstance(s, dict) or not isinstance(s.get("call_id"), str):
+            continue
+        recorded, source = s.get("recorded_at") or "", s.get("recorded_at_source") or ""
+        if not recorded and s["call_id"] in paths:
+            try:
+                mtime = os.stat(paths[s["call_id"]]).st_mtime
+            except OSError:
+                mtime = None
+            if mtime is not None:
+                recorded = datetime.fromtimestamp(mtime, UTC).date().isoformat()
+                source = "file"
+        seconds = s.get("customer_seconds")
+        rows.append(
+            ConversationDate(
+                s["call_id"],
+                recorded if isinstance(recorded, str) else "",
+                source,
+                str(s.get("language") or ""),
+                float(seconds) if isinstance(seconds, int | float) else 0.0,
+            )
+        )
+    put_conversations(db, rows)
+
+
+def _record_gap(db: sqlite3.Connection, report: Any, pages_jsonl: Path) -> None:
+    """Keep this gap run's snapshot: every term's and question's status and page, the calls
+    that said them, and each page's content hash at the crawl."""
+    from pipeline.state import GapState, add_gap_snapshot, add_pages, term_analyses_of
+
+    said: dict[str, set[str]] = {}
+    for call_id, data in term_analyses_of(db):
+        for key, entry in (data.get("terms") or {}).items() if isinstance(data, dict) else ():
+            if isinstance(entry, list) and len(entry) == 5 and entry[2]:
+                said.setdefault(key, set()).add(call_id)
+    pages: list[tuple[str, str]] = []
+    crawl_at = ""
+    try:
+        with pages_jsonl.open(encoding="utf-8") as lines:
+            for line in lines:
+                row = json.loads(line) if line.strip() else None
+                if isinstance(row, dict) and isinstance(row.get("url"), str):
+                    pages.append((row["url"], str(row.get("content_hash") or "")))
+                    crawl_at = max(crawl_at, str(row.get("fetched_at") or ""))
+    except (OSError, ValueError):
+        pass
+    rows = [
+        GapState(
+            "term",
+            g.key or g.term,
+            g.language,
+            g.status,
+            g.site_pages[0].url if g.site_pages else "",
+            tuple(sorted(said.get(g.key, ()))),
+        )
+        for g in report.data.gaps
+    ]
+    rows += [
+        GapState(
+            "question",
+            q.key,
+            q.language,
+            q.status,
+            q.answer_url if q.status == "answered" else q.suggested_page,
+            q.calls,
+        )
+        for q in (report.asked.questions if report.asked else ())
+        if q.key
+    ]
+    add_gap_snapshot(db, now(), crawl_at, rows)
+    if crawl_at:
+        add_pages(db, crawl_at, pages)
 
 
 def _pages_seen(db: sqlite3.Connection, pages_jsonl: Path) -> object:
@@ -674,24 +763,36 @@ def _stage_report(
     result: RunResult,
     log: _Log,
 ) -> None:
+    from terms.trends import from_workspace, write_trends
+
     out = settings.workspace / "report.html"
     briefs = settings.workspace / "briefs"
     asked = gap_dir / "questions.json"
+    trends = from_workspace(settings)
     input_hash = _digest(
         _file_hash(db, gap_dir / "gap.json"),
         _file_hash(db, asked) if asked.is_file() else None,
         result.left_out,
+        trends.data,
     )
-    opts_hash = _digest("report-2")
+    opts_hash = _digest("report-3")
     result.report = str(out)
 
     def work() -> tuple[list[str], str]:
+        from pipeline.state import register_for_calls
         from reports.brief import write_briefs
         from reports.html import render_report
 
-        render_report(gap_dir, out=out, settings=settings, left_out=result.left_out)
+        made = [str(p) for p in write_trends(trends, settings.workspace)]
+        terms_meta = json.loads((gap_dir / "gap.json").read_text(encoding="utf-8"))["meta"]
+        register_for_calls(settings.workspace, terms_meta.get("terms", {}), "trends", made)
+        render_report(
+            gap_dir, out=out, settings=settings, left_out=result.left_out, trends=trends.data
+        )
         written = write_briefs(gap_dir, out=briefs, settings=settings)
-        return [str(out), *written.outputs], f"{out}, {written.pages} page briefs in {briefs}"
+        return [str(out), *made, *written.outputs], (
+            f"{out}, trends over {len(trends.periods)} periods, {written.pages} page briefs"
+        )
 
     _corpus_stage(
         db, "report", input_hash, opts_hash, force=force, result=result, log=log, work=work

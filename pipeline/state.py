@@ -28,7 +28,7 @@ from pipeline.errors import ConfigError, OutputError, StateError
 from pipeline.files import FileIdentity
 
 #: The layout version this release writes; older workspaces are migrated up to it.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS recordings (
@@ -93,6 +93,31 @@ CREATE TABLE IF NOT EXISTS term_analyses (
     PRIMARY KEY (call_id, analysis)
 );
 CREATE INDEX IF NOT EXISTS term_analyses_analysis ON term_analyses (analysis);
+CREATE TABLE IF NOT EXISTS conversations (
+    call_id TEXT PRIMARY KEY,
+    recorded_at TEXT NOT NULL DEFAULT '',        -- YYYY-MM-DD ('' when not known)
+    recorded_at_source TEXT NOT NULL DEFAULT '', -- consent, transcript, media, file
+    language TEXT NOT NULL DEFAULT '',
+    customer_seconds REAL NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS gap_history (
+    run_at TEXT NOT NULL,             -- when the gap stage ran
+    crawl_at TEXT NOT NULL DEFAULT '',-- when the pages it compared with were crawled
+    kind TEXT NOT NULL,               -- 'term' or 'question'
+    key TEXT NOT NULL,                -- a term's key; a question's intent and topic stems
+    language TEXT NOT NULL,
+    status TEXT NOT NULL,
+    page TEXT NOT NULL DEFAULT '',    -- the page that uses the term / answers the question
+    calls TEXT NOT NULL,              -- JSON list of the calls that said or asked it
+    PRIMARY KEY (run_at, kind, key, language)
+);
+CREATE TABLE IF NOT EXISTS page_history (
+    crawl_at TEXT NOT NULL,
+    url TEXT NOT NULL,
+    content_hash TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (crawl_at, url)
+);
 CREATE TABLE IF NOT EXISTS file_hashes (
     path TEXT PRIMARY KEY,            -- real path (normal form)
     dev INTEGER NOT NULL,
@@ -192,7 +217,7 @@ def _prepare(db: sqlite3.Connection, path: Path) -> None:
             if current < SCHEMA_VERSION:
                 if current < 2:
                     _migrate_v1(db)
-                _create_tables(db)  # 3: term_analyses
+                _create_tables(db)  # 3: term_analyses; 4: conversations, gap and page history
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
@@ -504,6 +529,106 @@ def term_analysis_calls(db: sqlite3.Connection) -> set[str]:
     return {c for (c,) in db.execute("SELECT DISTINCT call_id FROM term_analyses")}
 
 
+# ------------------------------------------------------------------ history (trends)
+
+
+@dataclass(frozen=True)
+class ConversationDate:
+    """One conversation of the corpus as the trends see it."""
+
+    call_id: str
+    recorded_at: str
+    recorded_at_source: str
+    language: str
+    customer_seconds: float
+
+
+def put_conversations(db: sqlite3.Connection, rows: list[ConversationDate]) -> None:
+    """Make ``rows`` the corpus's conversations (the terms stage's sources), and commit."""
+    db.execute("DELETE FROM conversations")
+    db.executemany(
+        "INSERT OR REPLACE INTO conversations VALUES (?,?,?,?,?,?)",
+        [
+            (r.call_id, r.recorded_at, r.recorded_at_source, r.language, r.customer_seconds, now())
+            for r in rows
+        ],
+    )
+    db.commit()
+
+
+def conversation_dates(db: sqlite3.Connection) -> list[ConversationDate]:
+    """The corpus's conversations, by call."""
+    rows = db.execute(
+        "SELECT call_id, recorded_at, recorded_at_source, language, customer_seconds "
+        "FROM conversations ORDER BY call_id"
+    ).fetchall()
+    return [ConversationDate(*r) for r in rows]
+
+
+def term_analyses_of(db: sqlite3.Connection) -> Iterator[tuple[str, Any]]:
+    """(call, stored analysis) for each call's newest stored term analysis."""
+    rows = db.execute(
+        "SELECT call_id, data FROM term_analyses t WHERE created_at = (SELECT max(created_at) "
+        "FROM term_analyses u WHERE u.call_id = t.call_id) ORDER BY call_id"
+    )
+    seen: set[str] = set()
+    for call_id, data in rows:
+        if call_id in seen:
+            continue
+        seen.add(call_id)
+        try:
+            yield call_id, json.loads(data)
+        except ValueError:  # a damaged row: that conversation counts no terms
+            continue
+
+
+@dataclass(frozen=True)
+class GapState:
+    """One term or question in one gap snapshot."""
+
+    kind: str  # "term" or "question"
+    key: str
+    language: str
+    status: str
+    page: str
+    calls: tuple[str, ...]
+
+
+def add_gap_snapshot(
+    db: sqlite3.Connection, run_at: str, crawl_at: str, rows: list[GapState]
+) -> None:
+    """Keep the status of every term and question of one gap run, and commit."""
+    db.executemany(
+        "INSERT OR REPLACE INTO gap_history VALUES (?,?,?,?,?,?,?,?)",
+        [
+            (run_at, crawl_at, r.kind, r.key, r.language, r.status, r.page, json.dumps(r.calls))
+            for r in rows
+        ],
+    )
+    db.commit()
+
+
+def gap_snapshots(db: sqlite3.Connection) -> list[tuple[str, str, list[GapState]]]:
+    """Every gap snapshot, oldest first: (run_at, crawl_at, its rows)."""
+    found: dict[tuple[str, str], list[GapState]] = {}
+    for run_at, crawl_at, kind, key, lang, status, page, calls in db.execute(
+        "SELECT * FROM gap_history ORDER BY run_at, kind, key, language"
+    ):
+        found.setdefault((run_at, crawl_at), []).append(
+            GapState(kind, key, lang, status, page, tuple(json.loads(calls)))
+        )
+    return [(run_at, crawl_at, rows) for (run_at, crawl_at), rows in found.items()]
+
+
+def add_pages(db: sqlite3.Connection, crawl_at: str, pages: list[tuple[str, str]]) -> None:
+    """Keep each page's content hash at one crawl (url, content_hash), and commit."""
+    db.executemany(
+        "INSERT OR REPLACE INTO page_history VALUES (?,?,?)",
+        [(crawl_at, url, content) for url, content in pages],
+    )
+    db.commit()
+
+
 # ------------------------------------------------------------------ content hashes
 
 
@@ -730,9 +855,24 @@ def erase_recording(
     db.execute("DELETE FROM recordings WHERE path=? AND call_id=?", (path, call_id))
     if call_id:
         db.execute("DELETE FROM term_analyses WHERE call_id=?", (call_id,))
+        db.execute("DELETE FROM conversations WHERE call_id=?", (call_id,))
+        _drop_call_from_history(db, call_id)
     for p in {path, *other_paths}:
         db.execute("DELETE FROM file_hashes WHERE path=?", (normal_path(p),))
     db.executemany("DELETE FROM stages WHERE item=?", [(p,) for p in {path, *other_paths}])
+
+
+def _drop_call_from_history(db: sqlite3.Connection, call_id: str) -> None:
+    """Take a call out of every gap snapshot: a term or question only it said goes."""
+    rows = db.execute(
+        "SELECT rowid, calls FROM gap_history WHERE instr(calls, ?) > 0", (call_id,)
+    ).fetchall()
+    for rowid, calls in rows:
+        left = [c for c in json.loads(calls) if c != call_id]
+        if left:
+            db.execute("UPDATE gap_history SET calls=? WHERE rowid=?", (json.dumps(left), rowid))
+        else:
+            db.execute("DELETE FROM gap_history WHERE rowid=?", (rowid,))
 
 
 def delete_speaker_roles(db: sqlite3.Connection, call_id: str) -> None:

@@ -159,6 +159,50 @@ def _settings_view(meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: Terms shown as new and as rising in "What changed" (all are in trends.csv).
+CHANGES_SHOWN = 15
+_SPARK_W, _SPARK_H = 120, 24
+
+
+def _spark(shares: list[float]) -> str:
+    """An SVG polyline's points for a term's share per period (numbers only)."""
+    top = max(shares, default=0.0) or 1.0
+    step = _SPARK_W / max(len(shares) - 1, 1)
+    return " ".join(
+        f"{i * step:.1f},{_SPARK_H - 2 - (v / top) * (_SPARK_H - 4):.1f}"
+        for i, v in enumerate(shares)
+    )
+
+
+def _changes(trends: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The "What changed" section: the latest period's new and rising terms, each with a small
+    line of its share per period, and the gaps closed (or opened) since the previous run and
+    since the first; None without trends (``mine report`` on its own)."""
+    if not trends:
+        return None
+    periods = [p["period"] for p in trends.get("periods", [])]
+    series = {(s["language"], s["key"]): s["shares"] for s in trends.get("series", [])}
+    latest = trends["periods"][-1] if periods else {}
+
+    def terms(kind: str) -> list[dict[str, Any]]:
+        return [
+            {**t, "points": _spark(series.get((t["language"], t["key"]), []))}
+            for t in latest.get(kind, [])[:CHANGES_SHOWN]
+        ]
+
+    gaps = trends.get("gaps", {})
+    return {
+        "periods": periods,
+        "latest": periods[-1] if periods else "",
+        "new": terms("new"),
+        "rising": terms("rising"),
+        "since_previous": gaps.get("since_previous"),
+        "since_first": gaps.get("since_first"),
+        "width": _SPARK_W,
+        "height": _SPARK_H,
+    }
+
+
 #: Questions listed in the report (all are in questions.csv).
 QUESTIONS_SHOWN = 200
 
@@ -191,8 +235,10 @@ def render_report(
     link_audio: bool = False,
     template_dir: Path | None = None,
     left_out: list[dict[str, str]] | None = None,
+    trends: dict[str, Any] | None = None,
 ) -> Path:
-    """Write the term-gap report as one self-contained HTML file.
+    """Write the term-gap report as one self-contained HTML file (with ``trends``, the
+    trends.json of ``mine run``: a "What changed" section).
 
     Raises:
         InputError: the gap folder has no gap.json, or not one ``mine gap`` wrote.
@@ -219,6 +265,7 @@ def render_report(
             pages=[{**p.to_dict(), "title": p.title} for p in gap.pages[:200]],
             settings=_settings_view(gap.meta),
             languages=sorted(languages),
+            changes=_changes(trends),
             questions=questions[:QUESTIONS_SHOWN],
             questions_more=max(0, len(questions) - QUESTIONS_SHOWN),
             question_counts={

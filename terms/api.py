@@ -202,6 +202,7 @@ def _compact(conv: Conversation) -> dict[str, Any]:
         "language": conv.language,
         "model": conv.model,
         "recorded_at": conv.recorded_at,
+        "recorded_at_source": conv.recorded_at_source,
         "utterances": [[u.start, u.end, u.speaker, u.text, list(u.flags)] for u in conv.utterances],
     }
 
@@ -219,6 +220,7 @@ def _from_compact(call_id: str, data: Any) -> Conversation | None:
         and isinstance(data.get("language"), str | None)
         and isinstance(data.get("model"), str)
         and isinstance(data.get("recorded_at", ""), str)
+        and isinstance(data.get("recorded_at_source", ""), str)
         and isinstance(data.get("utterances"), list)
     ):
         return None
@@ -245,6 +247,7 @@ def _from_compact(call_id: str, data: Any) -> Conversation | None:
         data["model"],
         mine=True,
         recorded_at=data.get("recorded_at", ""),
+        recorded_at_source=data.get("recorded_at_source", ""),
     )
 
 
@@ -676,6 +679,7 @@ def _source_info(c: Conversation) -> dict[str, Any]:
         "language": c.language,
         "roles_known": c.roles_known,
         "recorded_at": c.recorded_at,
+        "recorded_at_source": c.recorded_at_source,
         "speech_seconds": round(spoken, 1),
         "customer_seconds": round(customer, 1),
         "role_seconds": round(with_role, 1),

@@ -819,6 +819,8 @@ def _question_rows(
                 suggested_title=title,
                 closest_topic=closest,
                 evidence=q.evidence,
+                key=q.key,
+                calls=q.calls,
             )
         )
     return rows

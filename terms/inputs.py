@@ -55,6 +55,7 @@ class Conversation:
     model: str = ""  # the speech model that made a mine transcript: "base 905e5bf8336b"
     mine: bool = False  # read from a mine transcript JSON (not another tool's file)
     recorded_at: str = ""  # YYYY-MM-DD (``pipeline.dates``); "" when not known
+    recorded_at_source: str = ""  # consent, transcript, media or file
 
     @property
     def roles_known(self) -> bool:
@@ -108,6 +109,7 @@ def _from_json(text: str, path: Path, language: str | None) -> tuple[Conversatio
         _short(list(t.utterances)),
         f"{t.model.name} {t.model.sha256[:12]}",
         recorded_at=t.recorded_at,
+        recorded_at_source=t.recorded_at_source,
     )
     return conv, data.get("redacted") is True
 
@@ -174,6 +176,7 @@ def read_conversation(
         conv.model,
         mine=True,
         recorded_at=conv.recorded_at,
+        recorded_at_source=conv.recorded_at_source,
     )
 
 
@@ -205,7 +208,7 @@ def _other_tool(
         mtime_ns: int | None = original.stat().st_mtime_ns
     except OSError:
         mtime_ns = None
-    recorded_at, _source = recording_date(
+    recorded_at, source = recording_date(
         consent=consent.recorded_at if consent else None,
         transcript=parsed.recorded_on,
         mtime_ns=mtime_ns,
@@ -217,6 +220,7 @@ def _other_tool(
         _short(list(t.utterances)),
         f"{parsed.format}",
         recorded_at=recorded_at,
+        recorded_at_source=source,
     )
 
 

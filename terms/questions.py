@@ -454,4 +454,6 @@ def _group_row(
         customers=len({customers(a.call_id) for a in items}),
         mentions=len(items),
         evidence=tuple(quotes),
+        key=f"{lead.intent}|{' '.join(sorted(lead.words))}",
+        calls=tuple(sorted({a.call_id for a in items})),
     )

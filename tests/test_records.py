@@ -189,6 +189,8 @@ KEYS = {
         "customers",
         "mentions",
         "evidence",
+        "key",
+        "calls",
     ],
     QuestionRow: [
         "question",
@@ -207,6 +209,8 @@ KEYS = {
         "suggested_title",
         "closest_topic",
         "evidence",
+        "key",
+        "calls",
     ],
     QuestionsFile: ["meta", "questions"],
     GapFile: ["meta", "gaps", "jargon", "pages"],

@@ -1,0 +1,157 @@
+"""What changed over time: two runs over a workspace with conversations from different months
+and a site that changed between the runs; new terms, closed gaps, quarters, forget, upgrade."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+from terms.trends import g2, period_of
+from tests.conftest import consented, run_mine
+
+CALLS = {
+    # name: (customer, recorded, customer lines)
+    "jan-a": ("Anna Smit", date(2026, 1, 12), ["De warmtepomp en de subsidie, hoe zit dat?",
+                                               "De subsidie voor de warmtepomp wil ik weten."]),
+    "jan-b": ("Bert Vos", date(2026, 1, 20), ["Die warmtepomp, maakt die lawaai?",
+                                              "De subsidie is voor mij belangrijk."]),
+    "apr-c": ("Cees Bos", date(2026, 4, 2), ["Kan de thuisbatterij in het kippenhok staan?",
+                                             "Die thuisbatterij wil ik wel, en subsidie."]),
+    "apr-d": ("Dirk Kok", date(2026, 4, 9), ["Hoe groot is zo'n thuisbatterij eigenlijk?",
+                                             "De thuisbatterij moet in de schuur."]),
+}  # fmt: skip
+PAGE = (
+    '<html lang="nl"><head><title>{title} | Zonnegloed</title></head><body><main><h1>{title}</h1>'
+    "{body}</main></body></html>"
+)
+WARMTEPOMP = (
+    "<p>Een warmtepomp verwarmt uw huis met buitenlucht. De warmtepomp is stil en zuinig.</p>"
+    "<p>Wij plaatsen de warmtepomp in één dag. Onze warmtepomp werkt ook in de winter.</p>"
+)
+BATTERIJ = "<p>Een thuisbatterij slaat uw zonnestroom op. De thuisbatterij past in de schuur.</p>"
+SUBSIDIE = (
+    "<p>Voor een warmtepomp krijgt u subsidie. De subsidie vraagt u aan na de installatie. "
+    "Wij helpen met de subsidie, want subsidie aanvragen is lastig.</p>"
+)
+
+
+def _site(folder: Path, *, with_subsidy: bool) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    pages = {
+        "warmtepomp.html": ("Warmtepomp", WARMTEPOMP),
+        "thuisbatterij.html": ("Thuisbatterij", BATTERIJ),
+    }
+    if with_subsidy:
+        pages["subsidie.html"] = ("Subsidie", SUBSIDIE)
+    for name, (title, body) in pages.items():
+        (folder / name).write_text(PAGE.format(title=title, body=body), encoding="utf-8")
+
+
+def _workspace(tmp_path: Path) -> tuple[Path, Path, Path, list[str]]:
+    said = tmp_path / "said"
+    said.mkdir()
+    rec = tmp_path / "rec"
+    for name, (customer, day, lines) in CALLS.items():
+        first = customer.split()[0]
+        text = "Sanne: Goedemiddag, ik ben Sanne van Zonnegloed.\n" + "".join(
+            f"{first}: {line}\n" for line in lines
+        )
+        (said / f"{name}.txt").write_text(text, encoding="utf-8")
+        consented(rec, f"{name}.txt", source=said, customer=customer, recorded_at=day)
+    site, ws = tmp_path / "site", tmp_path / "ws"
+    _site(site, with_subsidy=False)
+    args = ["run", str(rec), "--site", str(site), "--workspace", str(ws), "--rep", "Sanne", "-q"]
+    return rec, site, ws, args
+
+
+def _trends(ws: Path, *extra: str) -> dict:
+    done = run_mine("trends", "--workspace", str(ws), "--json", *extra)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_two_runs_show_new_terms_and_the_gap_a_rewritten_page_closed(tmp_path: Path) -> None:
+    rec, site, ws, args = _workspace(tmp_path)
+    first = run_mine(*args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    gap = json.loads((ws / "gap" / "gap.json").read_text())
+    assert {r["term"]: r["status"] for r in gap["gaps"]}.get("subsidie") == "missing"
+    assert (ws / "trends.json").is_file() and (ws / "trends.csv").is_file()
+    _site(site, with_subsidy=True)  # the content team adds a page about the subsidy
+    second = run_mine(*args, cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+
+    data = _trends(ws)
+    assert [p["period"] for p in data["periods"]] == ["2026-01", "2026-04"]
+    assert [p["conversations"] for p in data["periods"]] == [2, 2]
+    april = data["periods"][1]
+    assert "thuisbatterij" in {t["term"] for t in april["new"]}  # 2 customers, 2 conversations
+    assert "kippenhok" not in {t["term"] for t in april["new"]}  # one customer only
+    assert not data["periods"][0]["new"]  # the first period has nothing to be new against
+    closed = data["gaps"]["since_previous"]["closed"]
+    subsidy = [c for c in closed if c["kind"] == "term" and c["label"] == "subsidie"]
+    assert subsidy and subsidy[0]["page"].endswith("subsidie.html"), closed
+    assert subsidy[0]["crawl_at"] >= data["gaps"]["since_previous"]["crawl_at"]
+    assert data == json.loads((ws / "trends.json").read_text())  # the run wrote the same
+
+    quarters = _trends(ws, "--by", "quarter")
+    assert [p["period"] for p in quarters["periods"]] == ["2026-Q1", "2026-Q2"]
+    since = _trends(ws, "--since", "2026-03-01")
+    assert [p["period"] for p in since["periods"]] == ["2026-04"]
+
+    report = (ws / "report.html").read_text(encoding="utf-8")
+    assert 'id="changes"' in report and "thuisbatterij" in report.split('id="changes"')[1]
+    text = run_mine("trends", "--workspace", str(ws))
+    assert text.returncode == 0 and "2026-04: 2 conversations" in text.stdout
+
+    # forget the only conversation that said "kippenhok": gone from every period and snapshot
+    gone = run_mine("forget", str(rec / "apr-c.txt"), "--yes", "--workspace", str(ws))
+    assert gone.returncode == 0, gone.stderr
+    after = _trends(ws)
+    assert "kippenhok" not in json.dumps(after)
+    assert [p["conversations"] for p in after["periods"]] == [2, 1]
+    with sqlite3.connect(ws / "state.db") as db:
+        for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'"):
+            for row in db.execute(f"SELECT * FROM {table}"):
+                assert "kippenhok" not in repr(row).lower(), (table, row)
+    again = run_mine(*args, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "kippenhok" not in (ws / "trends.json").read_text()
+    assert "kippenhok" not in (ws / "trends.csv").read_text()
+
+
+def test_a_workspace_from_before_dates_upgrades_in_place(tmp_path: Path) -> None:
+    rec, _site_dir, ws, args = _workspace(tmp_path)
+    assert run_mine(*args, cwd=tmp_path).returncode == 0
+    with sqlite3.connect(ws / "state.db") as db:  # as a release before this one left it
+        for table in ("conversations", "gap_history", "page_history"):
+            db.execute(f"DROP TABLE {table}")
+        db.execute("PRAGMA user_version=3")
+    again = run_mine(*args, "--force", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    with sqlite3.connect(ws / "state.db") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+        dated = db.execute("SELECT recorded_at, recorded_at_source FROM conversations").fetchall()
+        runs = db.execute("SELECT count(DISTINCT run_at) FROM gap_history").fetchone()[0]
+    assert sorted(dated) == sorted((d.isoformat(), "consent") for _c, d, _l in CALLS.values())
+    assert runs == 1  # its history starts with the upgrade run
+    one = _trends(ws)
+    assert one["gaps"]["snapshots"] == 1 and "since_previous" not in one["gaps"]
+
+
+def test_one_period_says_so() -> None:
+    from reports.html import _changes
+
+    view = _changes({"periods": [{"period": "2026-03", "new": [], "rising": []}], "gaps": {}})
+    assert view is not None and view["periods"] == ["2026-03"]
+
+
+def test_periods_and_the_log_likelihood_test() -> None:
+    assert period_of("2026-03-31", "month") == "2026-03"
+    assert period_of("2026-03-31", "quarter") == "2026-Q1"
+    assert period_of("2026-10-01", "quarter") == "2026-Q4"
+    assert period_of("", "month") is None
+    assert g2(10, 100, 10, 100) == 0.0  # the same share: no change
+    assert g2(30, 100, 5, 100) > 3.84 > g2(6, 100, 3, 100)  # a real rise; noise
