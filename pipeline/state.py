@@ -567,15 +567,11 @@ def conversation_dates(db: sqlite3.Connection) -> list[ConversationDate]:
 
 def term_analyses_of(db: sqlite3.Connection) -> Iterator[tuple[str, Any]]:
     """(call, stored analysis) for each call's newest stored term analysis."""
+    # SQLite gives the other columns of the row that holds the max() ("bare columns")
     rows = db.execute(
-        "SELECT call_id, data FROM term_analyses t WHERE created_at = (SELECT max(created_at) "
-        "FROM term_analyses u WHERE u.call_id = t.call_id) ORDER BY call_id"
+        "SELECT call_id, data, max(created_at) FROM term_analyses GROUP BY call_id ORDER BY call_id"
     )
-    seen: set[str] = set()
-    for call_id, data in rows:
-        if call_id in seen:
-            continue
-        seen.add(call_id)
+    for call_id, data, _newest in rows:
         try:
             yield call_id, json.loads(data)
         except ValueError:  # a damaged row: that conversation counts no terms

@@ -27,10 +27,12 @@ Rules (documented in docs/trends.md):
 
 from __future__ import annotations
 
+import gc
 import json
 import math
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -84,10 +86,10 @@ def g2(a: int, n_a: int, b: int, n_b: int) -> float:
 class _Term:
     key: str
     language: str
-    surfaces: Counter = field(default_factory=Counter)
-    counts: Counter = field(default_factory=Counter)  # period -> customer mentions
-    calls: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    customers: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    surfaces: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # period -> customer mentions
+    calls: dict[str, int] = field(default_factory=dict)  # period -> conversations
+    customers: dict[str, set[str]] = field(default_factory=dict)  # period -> customers
 
 
 @dataclass(frozen=True)
@@ -147,22 +149,30 @@ def compute_trends(
         if p is None or not isinstance(data, dict) or not isinstance(data.get("terms"), dict):
             continue
         lang = when[call_id].language if call_id in when else ""
-        for key, entry in data["terms"].items():
+        who = customer(call_id)
+        total = 0
+        for key, entry in data["terms"].items():  # each key once per conversation
             if not (isinstance(entry, list) and len(entry) == 5 and type(entry[2]) is int):
                 continue
             said = entry[2]
             if said <= 0:
                 continue
-            t = terms.setdefault((lang, key), _Term(key, lang))
+            t = terms.get((lang, key))
+            if t is None:
+                t = terms[lang, key] = _Term(key, lang)
             if isinstance(entry[0], dict):
-                t.surfaces.update({k: v for k, v in entry[0].items() if type(v) is int})
-            t.counts[p] += said
-            t.calls[p].add(call_id)
-            t.customers[p].add(customer(call_id))
-            mentions[p] += said
+                for form, n in entry[0].items():
+                    if type(n) is int:
+                        t.surfaces[form] = t.surfaces.get(form, 0) + n
+            t.counts[p] = t.counts.get(p, 0) + said
+            t.calls[p] = t.calls.get(p, 0) + 1
+            t.customers.setdefault(p, set()).add(who)
+            total += said
+        mentions[p] += total
     periods = sorted(convs)
     rows = [_row(t, periods, mentions) for t in terms.values()]
     rows.sort(key=lambda r: (-r["mentions"], r["language"], r["term"]))
+    marked = _listed(rows, periods)
     data = {
         "meta": {
             "by": by,
@@ -183,9 +193,7 @@ def compute_trends(
                 "conversations": convs[p],
                 "customer_minutes": round(minutes[p], 1),
                 "mentions": mentions[p],
-                "new": _listed(rows, "new_in", p),
-                "rising": _listed(rows, "rising_in", p),
-                "falling": _listed(rows, "falling_in", p),
+                **marked[p],
             }
             for p in periods
         ],
@@ -210,7 +218,7 @@ def _row(t: _Term, periods: list[str], mentions: Counter) -> dict[str, Any]:
     """One term over the periods: counts, shares, and where it was new, rising or falling."""
     counts = [t.counts.get(p, 0) for p in periods]
     row: dict[str, Any] = {
-        "term": t.surfaces.most_common(1)[0][0] if t.surfaces else t.key,
+        "term": max(t.surfaces, key=lambda f: (t.surfaces[f], f)) if t.surfaces else t.key,
         "key": t.key,
         "language": t.language,
         "mentions": sum(counts),
@@ -228,7 +236,7 @@ def _row(t: _Term, periods: list[str], mentions: Counter) -> dict[str, Any]:
     for i, p in enumerate(periods):
         a, n_a = t.counts.get(p, 0), mentions[p]
         if i > 0 and a and not before:
-            if len(t.calls[p]) >= NEW_CONVERSATIONS and len(t.customers[p]) >= NEW_CUSTOMERS:
+            if t.calls[p] >= NEW_CONVERSATIONS and len(t.customers[p]) >= NEW_CUSTOMERS:
                 row["new_in"].append(p)
         if i > 0 and a + before >= MIN_COUNT and n_a and total_before:
             score = g2(a, n_a, before, total_before)
@@ -240,20 +248,24 @@ def _row(t: _Term, periods: list[str], mentions: Counter) -> dict[str, Any]:
     return row
 
 
-def _listed(rows: list[dict[str, Any]], kind: str, period: str) -> list[dict[str, Any]]:
-    """The terms new, rising or falling in ``period``: most said (or strongest) first."""
-    found = []
-    for r in rows:
-        for hit in r[kind]:
-            p = hit if isinstance(hit, str) else hit["period"]
-            if p == period:
-                g = None if isinstance(hit, str) else hit["g2"]
-                found.append(
-                    {"term": r["term"], "key": r["key"], "language": r["language"], "g2": g}
-                )
-    if kind != "new_in":
-        found.sort(key=lambda x: -x["g2"])
-    return found[:LISTED]
+def _listed(rows: list[dict[str, Any]], periods: list[str]) -> dict[str, dict[str, list]]:
+    """Per period, the terms new, rising and falling in it: most said (or strongest) first."""
+    found: dict[str, dict[str, list]] = {
+        p: {"new": [], "rising": [], "falling": []} for p in periods
+    }
+    for r in rows:  # most said first already
+        base = {"term": r["term"], "key": r["key"], "language": r["language"]}
+        for p in r["new_in"]:
+            found[p]["new"].append({**base, "g2": None})
+        for kind in ("rising", "falling"):
+            for hit in r[f"{kind}_in"]:
+                found[hit["period"]][kind].append({**base, "g2": hit["g2"]})
+    for lists in found.values():
+        for kind in ("rising", "falling"):
+            lists[kind].sort(key=lambda x: -x["g2"])
+        for kind in lists:
+            del lists[kind][LISTED:]
+    return found
 
 
 def _gaps(
@@ -371,7 +383,7 @@ def from_workspace(settings: Settings, *, by: str = "month", since: date | None 
         )
     if by not in ("month", "quarter"):
         raise InputError(f"--by {by}: use month or quarter")
-    with open_state(settings.workspace) as db:
+    with open_state(settings.workspace) as db, _no_cycle_collection():
         names = {r.call_id: r.customer for r in known(db) if r.customer}
         return compute_trends(
             conversation_dates(db),
@@ -382,6 +394,20 @@ def from_workspace(settings: Settings, *, by: str = "month", since: date | None 
             since=since,
             labels=_labels(settings.workspace / "gap" / "questions.json"),
         )
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector off while millions of small containers are made (the stored
+    analyses, parsed one by one): it would walk the growing tables again and again, tripling
+    the time; nothing made here forms a cycle."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _labels(path: Path) -> dict[tuple[str, str], str]:
