@@ -69,8 +69,8 @@ def _state(ws: Path, conversations: int, months: int, pages: int, rng: random.Ra
     for crawl in range(12):
         when = f"2026-{crawl + 1:02d}-01T00:00:00+00:00"
         db.executemany(
-            "INSERT INTO page_history VALUES (?,?,?)",
-            [(when, f"https://x.example/p{p}", f"{p}-{crawl}") for p in range(pages)],
+            "INSERT INTO page_history VALUES (?,?,?,?)",
+            [(when, f"https://x.example/p{p}", f"{p}-{crawl}", "[]") for p in range(pages)],
         )
         rows = []
         for t in range(1_000):

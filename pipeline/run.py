@@ -233,8 +233,9 @@ def _run(
             if terms_dir and pages_dir
             else None
         )
+        trends = _write_trends(settings, terms_dir, log) if terms_dir else None
         if gap_dir:
-            _stage_report(db, gap_dir, settings, force, result, log)
+            _stage_report(db, gap_dir, settings, force, result, log, trends)
 
 
 _GENERIC_HOST_PARTS = {"www", "shop", "online", "site", "info", "home", "web", "app", "the"}
@@ -691,14 +692,19 @@ def _record_gap(db: sqlite3.Connection, report: Any, pages_jsonl: Path) -> None:
         for key, entry in (data.get("terms") or {}).items() if isinstance(data, dict) else ():
             if isinstance(entry, list) and len(entry) == 5 and entry[2]:
                 said.setdefault(key, set()).add(call_id)
-    pages: list[tuple[str, str]] = []
+    pages: list[tuple[str, str, list[str]]] = []
+    uses: dict[str, list[str]] = {}  # page -> the customer terms it uses
+    for g in report.data.gaps:
+        for m in g.site_pages:
+            uses.setdefault(m.url, []).append(g.key or g.term)
     crawl_at = ""
     try:
         with pages_jsonl.open(encoding="utf-8") as lines:
             for line in lines:
                 row = json.loads(line) if line.strip() else None
                 if isinstance(row, dict) and isinstance(row.get("url"), str):
-                    pages.append((row["url"], str(row.get("content_hash") or "")))
+                    url = row["url"]
+                    pages.append((url, str(row.get("content_hash") or ""), uses.get(url, [])))
                     crawl_at = max(crawl_at, str(row.get("fetched_at") or ""))
     except (OSError, ValueError):
         pass
@@ -755,6 +761,25 @@ def _site_names(crawl_json: Path) -> object:
         return None
 
 
+def _write_trends(settings: Settings, terms_dir: Path, log: _Log) -> dict[str, Any] | None:
+    """Write trends.json and trends.csv (every run: they are recomputed from the history,
+    quickly); their data for the report, or None when they cannot be made."""
+    from pipeline.state import register_for_calls
+    from terms.trends import from_workspace, write_trends
+
+    try:
+        trends = from_workspace(settings)
+        made = write_trends(trends, settings.workspace)
+        meta = json.loads((terms_dir / "terms.json").read_text(encoding="utf-8"))["meta"]
+    except (MineError, OSError, ValueError, KeyError) as exc:
+        log(f"trends: not written: {exc}")
+        return None
+    # built from every conversation: forget removes them, the next run makes them again
+    register_for_calls(settings.workspace, meta, "trends", made)
+    log(f"trends: {len(trends.periods)} periods -> {', '.join(map(quote, map(str, made)))}")
+    return trends.data
+
+
 def _stage_report(
     db: sqlite3.Connection,
     gap_dir: Path,
@@ -762,37 +787,27 @@ def _stage_report(
     force: bool,
     result: RunResult,
     log: _Log,
+    trends: dict[str, Any] | None = None,
 ) -> None:
-    from terms.trends import from_workspace, write_trends
-
     out = settings.workspace / "report.html"
     briefs = settings.workspace / "briefs"
     asked = gap_dir / "questions.json"
-    trends = from_workspace(settings)
     input_hash = _digest(
         _file_hash(db, gap_dir / "gap.json"),
         _file_hash(db, asked) if asked.is_file() else None,
         result.left_out,
-        trends.data,
+        trends,
     )
     opts_hash = _digest("report-3")
     result.report = str(out)
 
     def work() -> tuple[list[str], str]:
-        from pipeline.state import register_for_calls
         from reports.brief import write_briefs
         from reports.html import render_report
 
-        made = [str(p) for p in write_trends(trends, settings.workspace)]
-        terms_meta = json.loads((gap_dir / "gap.json").read_text(encoding="utf-8"))["meta"]
-        register_for_calls(settings.workspace, terms_meta.get("terms", {}), "trends", made)
-        render_report(
-            gap_dir, out=out, settings=settings, left_out=result.left_out, trends=trends.data
-        )
+        render_report(gap_dir, out=out, settings=settings, left_out=result.left_out, trends=trends)
         written = write_briefs(gap_dir, out=briefs, settings=settings)
-        return [str(out), *made, *written.outputs], (
-            f"{out}, trends over {len(trends.periods)} periods, {written.pages} page briefs"
-        )
+        return [str(out), *written.outputs], f"{out}, {written.pages} page briefs"
 
     _corpus_stage(
         db, "report", input_hash, opts_hash, force=force, result=result, log=log, work=work

@@ -116,6 +116,7 @@ CREATE TABLE IF NOT EXISTS page_history (
     crawl_at TEXT NOT NULL,
     url TEXT NOT NULL,
     content_hash TEXT NOT NULL DEFAULT '',
+    terms TEXT NOT NULL DEFAULT '[]', -- JSON: the customer terms the page uses (their keys)
     PRIMARY KEY (crawl_at, url)
 );
 CREATE TABLE IF NOT EXISTS file_hashes (
@@ -616,11 +617,14 @@ def gap_snapshots(db: sqlite3.Connection) -> list[tuple[str, str, list[GapState]
     return [(run_at, crawl_at, rows) for (run_at, crawl_at), rows in found.items()]
 
 
-def add_pages(db: sqlite3.Connection, crawl_at: str, pages: list[tuple[str, str]]) -> None:
-    """Keep each page's content hash at one crawl (url, content_hash), and commit."""
+def add_pages(
+    db: sqlite3.Connection, crawl_at: str, pages: list[tuple[str, str, list[str]]]
+) -> None:
+    """Keep each page's content hash and the customer terms it uses at one crawl (url,
+    content_hash, term keys), and commit."""
     db.executemany(
-        "INSERT OR REPLACE INTO page_history VALUES (?,?,?)",
-        [(crawl_at, url, content) for url, content in pages],
+        "INSERT OR REPLACE INTO page_history VALUES (?,?,?,?)",
+        [(crawl_at, url, content, json.dumps(sorted(set(keys)))) for url, content, keys in pages],
     )
     db.commit()
 

@@ -155,3 +155,73 @@ def test_periods_and_the_log_likelihood_test() -> None:
     assert period_of("", "month") is None
     assert g2(10, 100, 10, 100) == 0.0  # the same share: no change
     assert g2(30, 100, 5, 100) > 3.84 > g2(6, 100, 3, 100)  # a real rise; noise
+
+
+def test_trends_are_written_without_a_site_too(tmp_path: Path) -> None:
+    rec, _site_dir, ws, args = _workspace(tmp_path)
+    no_site = [a for a in args if a not in ("--site", str(_site_dir))]
+    done = run_mine(*no_site, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    data = json.loads((ws / "trends.json").read_text())
+    assert [p["period"] for p in data["periods"]] == ["2026-01", "2026-04"]
+    assert data["gaps"] == {"snapshots": 0}
+
+
+def test_what_changed_in_a_real_browser(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from pipeline.config import load_settings
+    from reports.html import render_report
+    from tests.test_gap_report import HOSTILE, _chromium
+
+    gap = tmp_path / "gap"
+    gap.mkdir()
+    small = {
+        "meta": {"terms": {"languages": {"nl": 1}, "sources": []}, "pages": 1},
+        "gaps": [],
+        "jargon": [],
+        "pages": [],
+    }
+    (gap / "gap.json").write_text(json.dumps(small))
+    item = {"term": HOSTILE[0], "key": "x", "language": "nl", "g2": 9.1}
+    closed = {"kind": "question", "key": "cost|x", "label": HOSTILE[1], "language": "nl",
+              "from": "unanswered", "to": "answered", "crawl_at": "2026-04-02T00:00:00",
+              "page": HOSTILE[2]}  # fmt: skip
+    trends = {
+        "periods": [
+            {"period": "2026-03", "new": [], "rising": []},
+            {"period": "2026-04", "new": [item], "rising": [item]},
+        ],
+        "series": [{"term": HOSTILE[0], "key": "x", "language": "nl", "shares": [0.0, 0.2]}],
+        "gaps": {
+            "snapshots": 2,
+            "since_previous": {
+                "run_at": "2026-04-02",
+                "crawl_at": "",
+                "closed": [closed],
+                "opened": [],
+            },
+            "since_first": {"run_at": "2026-03-01", "crawl_at": "", "closed": [], "opened": []},
+        },
+    }
+    settings = load_settings(overrides={"workspace": tmp_path / "ws"})
+    out = render_report(gap, out=tmp_path / "r.html", settings=settings, trends=trends)
+    requests, errors, dialogs = [], [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=["--no-sandbox"])
+        page = browser.new_page()
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(out.as_uri())
+        section = page.locator("#changes")
+        assert "Wat is er veranderd" in section.locator("h2").inner_text()
+        assert section.locator("svg polyline").count() == 2  # new and rising: one line each
+        assert HOSTILE[0] in section.inner_text() and HOSTILE[1] in section.inner_text()
+        assert section.locator("li.closed").count() == 1
+        browser.close()
+    assert errors == [] and dialogs == []
+    assert all(u.startswith("file://") for u in requests), requests
+    one = dict(trends, periods=trends["periods"][:1])
+    single = render_report(gap, out=tmp_path / "one.html", settings=settings, trends=one)
+    assert 'id="one-period"' in single.read_text() and "<polyline" not in single.read_text()
