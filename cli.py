@@ -407,16 +407,21 @@ def consent_add(
     from pipeline.consent import add_consent
 
     settings = _settings(config, None)
-    try:
-        when = datetime.fromisoformat(obtained_at) if obtained_at else None
-        recorded = date.fromisoformat(recorded_at) if recorded_at else None
-        until = (
-            date.fromisoformat(retain_until)
-            if retain_until
-            else (when or datetime.now()).date() + timedelta(days=settings.consent.retention_days)
-        )
-    except ValueError as exc:
-        raise ConfigError(f"invalid date ({exc}); use YYYY-MM-DD") from None
+
+    def parsed(flag: str, value: str | None, read: Callable[[str], Any]) -> Any:
+        try:
+            return read(value) if value else None
+        except ValueError:
+            raise ConfigError(
+                f"{flag} {value[:40]!r} is not a date; use YYYY-MM-DD"
+                + (" or an ISO date and time" if flag == "--obtained-at" else "")
+            ) from None
+
+    when = parsed("--obtained-at", obtained_at, datetime.fromisoformat)
+    recorded = parsed("--recorded-at", recorded_at, date.fromisoformat)
+    until = parsed("--retain-until", retain_until, date.fromisoformat) or (
+        (when or datetime.now()).date() + timedelta(days=settings.consent.retention_days)
+    )
     people = tuple(p.strip() for item in participants or () for p in item.split(",") if p.strip())
     path, _ = add_consent(
         file,

@@ -33,6 +33,7 @@ from typing import Any
 
 import tomli_w
 
+from pipeline.dates import FIRST_YEAR
 from pipeline.errors import ConsentError, InputError
 from pipeline.files import FileIdentity, append_jsonl, hash_file, real_file, write_atomic
 from pipeline.formats import TRANSCRIPT_SUFFIXES, mine_output
@@ -125,7 +126,10 @@ def _as_date(value: Any) -> date:
         return value
     if not isinstance(value, str):
         raise TypeError(f"expected a date, got {_kind(value)}")
-    return date.fromisoformat(value.strip())
+    text = value.strip()
+    if len(text) > 10:  # a date and time, as a CRM export writes it: its date
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+    return date.fromisoformat(text)
 
 
 def _as_list(value: Any) -> tuple[str, ...]:
@@ -234,6 +238,8 @@ def _value_problems(fields: dict[str, Any], found: list[str]) -> list[str]:
     recorded = fields.get("recorded_at")
     if isinstance(recorded, date) and recorded > date.today() + timedelta(days=1):
         problems.append(f"recorded_at {recorded} is in the future")
+    elif isinstance(recorded, date) and recorded.year < FIRST_YEAR:
+        problems.append(f"recorded_at {recorded} is before {FIRST_YEAR}: give the real date")
     return problems
 
 

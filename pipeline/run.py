@@ -771,8 +771,11 @@ def _write_trends(settings: Settings, terms_dir: Path, log: _Log) -> dict[str, A
         trends = from_workspace(settings)
         made = write_trends(trends, settings.workspace)
         meta = json.loads((terms_dir / "terms.json").read_text(encoding="utf-8"))["meta"]
-    except (MineError, OSError, ValueError, KeyError) as exc:
-        log(f"trends: not written: {exc}")
+    except (MineError, OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        log(
+            f"trends: not written ({type(exc).__name__}: {one_line(str(exc))}); the history in "
+            f"{settings.workspace / 'state.db'} may be damaged: move it aside to start anew"
+        )
         return None
     # built from every conversation: forget removes them, the next run makes them again
     register_for_calls(settings.workspace, meta, "trends", made)

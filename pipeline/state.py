@@ -575,7 +575,7 @@ def term_analyses_of(db: sqlite3.Connection) -> Iterator[tuple[str, Any]]:
     for call_id, data, _newest in rows:
         try:
             yield call_id, json.loads(data)
-        except ValueError:  # a damaged row: that conversation counts no terms
+        except (ValueError, TypeError, RecursionError):  # damaged: it counts no terms
             continue
 
 
@@ -611,8 +611,11 @@ def gap_snapshots(db: sqlite3.Connection) -> list[tuple[str, str, list[GapState]
     for run_at, crawl_at, kind, key, lang, status, page, calls in db.execute(
         "SELECT * FROM gap_history ORDER BY run_at, kind, key, language"
     ):
+        said = _calls(calls)
+        if said is None or not all(isinstance(v, str) for v in (run_at, crawl_at, kind, key)):
+            continue  # a damaged row: left out of the comparison
         found.setdefault((run_at, crawl_at), []).append(
-            GapState(kind, key, lang, status, page, tuple(json.loads(calls)))
+            GapState(kind, key, str(lang), str(status), str(page), tuple(said))
         )
     return [(run_at, crawl_at, rows) for (run_at, crawl_at), rows in found.items()]
 
@@ -853,7 +856,12 @@ def erase_recording(
     if call_id:
         db.execute("DELETE FROM outputs WHERE call_id=? AND recording=''", (call_id,))
     db.execute("DELETE FROM recordings WHERE path=? AND call_id=?", (path, call_id))
-    if call_id:
+    copies = (
+        db.execute("SELECT count(*) FROM recordings WHERE call_id=?", (call_id,)).fetchone()[0]
+        if call_id
+        else 0
+    )
+    if call_id and not copies:  # the conversation is gone (no identical copy is kept)
         db.execute("DELETE FROM term_analyses WHERE call_id=?", (call_id,))
         db.execute("DELETE FROM conversations WHERE call_id=?", (call_id,))
         _drop_call_from_history(db, call_id)
@@ -863,16 +871,36 @@ def erase_recording(
 
 
 def _drop_call_from_history(db: sqlite3.Connection, call_id: str) -> None:
-    """Take a call out of every gap snapshot: a term or question only it said goes."""
+    """Take a call out of every gap snapshot: a term or question only it said goes (a row that
+    names the call but cannot be read goes too); then out of the pages' term lists, the
+    terms no snapshot holds any more."""
     rows = db.execute(
         "SELECT rowid, calls FROM gap_history WHERE instr(calls, ?) > 0", (call_id,)
     ).fetchall()
     for rowid, calls in rows:
-        left = [c for c in json.loads(calls) if c != call_id]
+        said = _calls(calls)
+        left = [c for c in said if c != call_id] if said is not None else []
         if left:
             db.execute("UPDATE gap_history SET calls=? WHERE rowid=?", (json.dumps(left), rowid))
         else:
             db.execute("DELETE FROM gap_history WHERE rowid=?", (rowid,))
+    kept = {k for (k,) in db.execute("SELECT DISTINCT key FROM gap_history WHERE kind='term'")}
+    for rowid, terms in db.execute("SELECT rowid, terms FROM page_history").fetchall():
+        listed = _calls(terms)  # a list of text, as the calls are
+        left = [k for k in listed or () if k in kept]
+        if listed is None or left != listed:
+            db.execute("UPDATE page_history SET terms=? WHERE rowid=?", (json.dumps(left), rowid))
+
+
+def _calls(text: Any) -> list[str] | None:
+    """A stored JSON list of text (calls, term keys), or None when the row is damaged."""
+    try:
+        value = json.loads(text)
+    except (ValueError, TypeError, RecursionError):
+        return None
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    return None
 
 
 def delete_speaker_roles(db: sqlite3.Connection, call_id: str) -> None:

@@ -60,7 +60,11 @@ def period_of(recorded_at: str, by: str) -> str | None:
         d = date.fromisoformat(recorded_at)
     except ValueError:
         return None
-    return f"{d.year}-{d.month:02d}" if by == "month" else f"{d.year}-Q{(d.month - 1) // 3 + 1}"
+    return (
+        f"{d.year:04d}-{d.month:02d}"
+        if by == "month"
+        else f"{d.year:04d}-Q{(d.month - 1) // 3 + 1}"
+    )
 
 
 def g2(a: int, n_a: int, b: int, n_b: int) -> float:

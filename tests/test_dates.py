@@ -37,6 +37,17 @@ def test_dates_in_a_transcript_head(text: str, found: date | None) -> None:
     assert date_in_text(text, today=date(2026, 12, 3)) == found
 
 
+def test_a_date_someone_says_is_not_the_recording_date() -> None:
+    from pipeline.formats import parse
+
+    said = "Sanne: Goedemiddag.\nEls: We kochten het huis op 3 mei 2019.\n"
+    assert parse(said.encode(), Path("a.txt")).recorded_on is None
+    cue = "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Els>Op 3 mei 2019 gekocht.\n"
+    assert parse(cue.encode(), Path("a.vtt")).recorded_on is None
+    head = "Adviesgesprek\n4 maart 2026\n\n" + said
+    assert parse(head.encode(), Path("a.txt")).recorded_on == date(2026, 3, 4)
+
+
 def test_the_first_known_source_wins() -> None:
     d = date(2026, 1, 2)
     assert recording_date(consent=d, transcript=date(2025, 1, 1)) == ("2026-01-02", "consent")
@@ -71,7 +82,17 @@ def test_consent_records_carry_the_recording_date(tmp_path: Path) -> None:
         "consent", "add", str(audio), "--customer", "X", "--method", "written", "--by", "S",
         "--recorded-at", "4 maart", "--force",
     )  # fmt: skip
-    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+    assert bad.returncode == 2 and "--recorded-at '4 maart' is not a date" in bad.stderr
+    with pytest.raises(ConsentError, match="before 1990"):
+        add_consent(
+            audio,
+            customer="X",
+            method="written",
+            obtained_by="S",
+            purpose="p",
+            recorded_at=date(1, 1, 1),
+            force=True,
+        )
 
 
 def test_transcripts_are_dated_from_consent_media_tag_or_file_time(tmp_path: Path) -> None:
@@ -155,3 +176,20 @@ def test_the_report_shows_the_period_covered(tmp_path: Path) -> None:
     assert gap.returncode == 0, gap.stderr
     html = render_report(tmp_path / "g", out=tmp_path / "r.html", settings=settings).read_text()
     assert "2026-02-03 – 2026-11-17" in html and "Opgenomen" in html
+
+
+def test_a_register_row_may_give_the_recording_time_with_its_zone() -> None:
+    from pipeline.consent import parse_consent
+
+    row = {
+        "customer": "X",
+        "obtained_at": "2026-03-05",
+        "obtained_by": "S",
+        "method": "written",
+        "purpose": "p",
+        "scope": "transcribe",
+        "recorded_at": "2026-03-04T23:30:00+05:00",
+    }
+    assert parse_consent(row, source="consent.csv:2").recorded_at == date(2026, 3, 4)
+    with pytest.raises(ValueError, match="recorded_at '4-3-2026' is not valid"):
+        parse_consent({**row, "recorded_at": "4-3-2026"}, source="consent.csv:2")

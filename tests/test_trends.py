@@ -30,7 +30,10 @@ WARMTEPOMP = (
     "<p>Een warmtepomp verwarmt uw huis met buitenlucht. De warmtepomp is stil en zuinig.</p>"
     "<p>Wij plaatsen de warmtepomp in één dag. Onze warmtepomp werkt ook in de winter.</p>"
 )
-BATTERIJ = "<p>Een thuisbatterij slaat uw zonnestroom op. De thuisbatterij past in de schuur.</p>"
+BATTERIJ = (
+    "<p>Een thuisbatterij slaat uw zonnestroom op. De thuisbatterij past in de schuur, niet "
+    "in een kippenhok.</p>"
+)
 SUBSIDIE = (
     "<p>Voor een warmtepomp krijgt u subsidie. De subsidie vraagt u aan na de installatie. "
     "Wij helpen met de subsidie, want subsidie aanvragen is lastig.</p>"
@@ -106,6 +109,13 @@ def test_two_runs_show_new_terms_and_the_gap_a_rewritten_page_closed(tmp_path: P
     text = run_mine("trends", "--workspace", str(ws))
     assert text.returncode == 0 and "2026-04: 2 conversations" in text.stdout
 
+    with sqlite3.connect(ws / "state.db") as db:  # the page uses the word: its history says so
+        listed = " ".join(t for (t,) in db.execute("SELECT terms FROM page_history"))
+        assert "kippen" in listed
+        # a damaged snapshot row that names the call must not stop the erasure
+        call = db.execute("SELECT calls FROM gap_history WHERE instr(key, 'kippen')").fetchone()
+        db.execute("UPDATE gap_history SET calls = substr(calls, 1, 70) WHERE instr(key, 'kippen')")
+    assert call
     # forget the only conversation that said "kippenhok": gone from every period and snapshot
     gone = run_mine("forget", str(rec / "apr-c.txt"), "--yes", "--workspace", str(ws))
     assert gone.returncode == 0, gone.stderr
@@ -115,7 +125,7 @@ def test_two_runs_show_new_terms_and_the_gap_a_rewritten_page_closed(tmp_path: P
     with sqlite3.connect(ws / "state.db") as db:
         for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'"):
             for row in db.execute(f"SELECT * FROM {table}"):
-                assert "kippenhok" not in repr(row).lower(), (table, row)
+                assert "kippen" not in repr(row).lower(), (table, row)
     again = run_mine(*args, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert "kippenhok" not in (ws / "trends.json").read_text()
@@ -225,3 +235,38 @@ def test_what_changed_in_a_real_browser(tmp_path: Path) -> None:
     one = dict(trends, periods=trends["periods"][:1])
     single = render_report(gap, out=tmp_path / "one.html", settings=settings, trends=one)
     assert 'id="one-period"' in single.read_text() and "<polyline" not in single.read_text()
+
+
+def test_damaged_history_rows_are_left_out_not_fatal(tmp_path: Path) -> None:
+    rec, site, ws, args = _workspace(tmp_path)
+    assert run_mine(*args, cwd=tmp_path).returncode == 0
+    with sqlite3.connect(ws / "state.db") as db:
+        db.execute("UPDATE gap_history SET calls='123' WHERE rowid=1")
+        db.execute("UPDATE gap_history SET calls='not json' WHERE rowid=2")
+        db.execute("UPDATE term_analyses SET data=? WHERE rowid=1", ("[" * 200_000,))
+    done = run_mine("trends", "--workspace", str(ws), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["gaps"]["snapshots"] == 1
+    again = run_mine(*args, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+
+
+def test_forgetting_one_of_two_identical_recordings_keeps_the_conversation(tmp_path: Path) -> None:
+    from pipeline.state import (
+        ConversationDate,
+        conversation_dates,
+        erase_recording,
+        open_state,
+        put_conversations,
+    )
+
+    with open_state(tmp_path) as db:
+        for path in ("/r/a.txt", "/r/copy.txt"):
+            db.execute(
+                "INSERT INTO recordings (path, call_id, file) VALUES (?,?,?)", (path, "c1", path)
+            )
+        put_conversations(db, [ConversationDate("c1", "2026-01-02", "consent", "nl", 0.0)])
+        erase_recording(db, "/r/copy.txt", "c1")
+        assert [c.call_id for c in conversation_dates(db)] == ["c1"]  # a.txt still holds it
+        erase_recording(db, "/r/a.txt", "c1")
+        assert conversation_dates(db) == []

@@ -252,7 +252,9 @@ def media_created(path: Path) -> date | None:
     except Exception:  # noqa: BLE001 - any file PyAV cannot open: no tag to read
         return None
     for meta in tags:
-        value = str(meta.get("creation_time") or meta.get("date") or "").strip()
+        value = str(meta.get("creation_time") or meta.get("date") or "").strip()[:64]
+        if len(value) >= 8 and value[:8].isdigit():  # compact: 20260304T101010
+            value = f"{value[:4]}-{value[4:6]}-{value[6:8]}"
         if len(value) >= 10:
             try:
                 found = datetime.fromisoformat(value[:10]).date()

@@ -110,7 +110,7 @@ def parse(raw: bytes, path: Path) -> Parsed:
     else:
         assert text is not None
         lines = read_rows(text.split("\n"))
-    return Parsed(fmt, tuple(lines), date_in_text(_head(text or "")))
+    return Parsed(fmt, tuple(lines), date_in_text(_head(text or "", lines)))
 
 
 #: Lines of a transcript file's head (title, date, attendees) a recording date is read from:
@@ -118,11 +118,20 @@ def parse(raw: bytes, path: Path) -> Parsed:
 HEAD_LINES = 5
 
 
-def _head(text: str) -> str:
-    """The first ``HEAD_LINES`` non-blank lines of ``text`` (a WebVTT's ``WEBVTT`` line not
-    counted)."""
-    lines = [ln for ln in text[:20_000].split("\n") if ln.strip() and ln.strip() != "WEBVTT"]
-    return "\n".join(lines[:HEAD_LINES])
+def _head(text: str, said: list[Line]) -> str:
+    """The file's head: its first ``HEAD_LINES`` non-blank lines before the first thing said
+    (a date in what someone says, "we bought the house on 3 May 2019", is not the recording's),
+    a WebVTT's ``WEBVTT`` line and cue timings left out."""
+    first = next((" ".join(x.text.split())[:40] for x in said if x.text.strip()), "")
+    head: list[str] = []
+    for line in text[:20_000].split("\n"):
+        flat = " ".join(line.split())
+        if not flat or flat == "WEBVTT":
+            continue
+        if (first and first in flat) or "-->" in flat or len(head) >= HEAD_LINES:
+            break
+        head.append(flat)
+    return "\n".join(head)
 
 
 #: The note block that starts mine's WebVTT view (players ignore NOTE blocks).
