@@ -29,6 +29,7 @@ from pipeline.state import (
     TermAnalyses,
     add_managed_dir,
     cached_hash,
+    conversation_dates,
     normal_path,
     open_state,
     output_owners,
@@ -647,8 +648,8 @@ def _stage_gap(
 
 def _record_conversations(db: sqlite3.Connection, terms_json: Path) -> None:
     """Keep each conversation of the corpus with its recording date (the history the trends
-    are computed from). A conversation whose transcript has no date (one made before dates
-    were kept) takes its recording's modification time."""
+    are computed from). A transcript made before dates were kept has none: its recording's
+    date is found again by the same rules (``_date_again``)."""
     from pipeline.state import ConversationDate, put_conversations
 
     try:
@@ -656,30 +657,61 @@ def _record_conversations(db: sqlite3.Connection, terms_json: Path) -> None:
     except (OSError, ValueError, KeyError, TypeError):
         return  # no readable terms.json: the history keeps what it had
     paths = {r.call_id: r.path for r in state_recordings(db)}
+    known = {c.call_id: c for c in conversation_dates(db)}
     rows = []
     for s in sources if isinstance(sources, list) else []:
         if not isinstance(s, dict) or not isinstance(s.get("call_id"), str):
             continue
-        recorded, source = s.get("recorded_at") or "", s.get("recorded_at_source") or ""
-        if not recorded and s["call_id"] in paths:
-            try:
-                mtime = os.stat(paths[s["call_id"]]).st_mtime
-            except OSError:
-                mtime = None
-            if mtime is not None:
-                recorded = datetime.fromtimestamp(mtime, UTC).date().isoformat()
-                source = "file"
+        call_id = s["call_id"]
+        recorded = s.get("recorded_at") if isinstance(s.get("recorded_at"), str) else ""
+        source = s.get("recorded_at_source") if isinstance(s.get("recorded_at_source"), str) else ""
+        if not recorded and call_id in known and known[call_id].recorded_at:
+            recorded, source = known[call_id].recorded_at, known[call_id].recorded_at_source
+        elif not recorded and call_id in paths:
+            recorded, source = _date_again(Path(paths[call_id]))
         seconds = s.get("customer_seconds")
         rows.append(
             ConversationDate(
-                s["call_id"],
-                recorded if isinstance(recorded, str) else "",
+                call_id,
+                recorded,
                 source,
                 str(s.get("language") or ""),
                 float(seconds) if isinstance(seconds, int | float) else 0.0,
             )
         )
     put_conversations(db, rows)
+
+
+def _date_again(path: Path) -> tuple[str, str]:
+    """The recording date of a recording whose transcript has none (made before dates were
+    kept): its consent record's, a date in its head (a transcript file), its media tag (a
+    recording), its modification time; ("", "") when the file is gone."""
+    from pipeline.consent import admit
+    from pipeline.dates import recording_date
+
+    try:
+        mtime_ns = os.stat(path).st_mtime_ns
+    except OSError:
+        return "", ""
+    consent = transcript = media = None
+    try:
+        consent = admit(path).consent.recorded_at
+    except MineError:
+        pass  # no valid record now: the other sources still tell
+    if path.suffix.lower() in AUDIO_SUFFIXES:
+        from transcribe.audio import media_created
+
+        media = media_created(path)
+    else:
+        from pipeline.formats import FOREIGN_CAP, parse
+        from pipeline.reading import read_bounded
+
+        try:
+            raw = read_bounded(path, cap=FOREIGN_CAP, fix="", too_large="")
+            transcript = parse(raw, path).recorded_on
+        except (MineError, OSError, ValueError):
+            transcript = None
+    return recording_date(consent=consent, transcript=transcript, media=media, mtime_ns=mtime_ns)
 
 
 def _record_gap(db: sqlite3.Connection, report: Any, pages_jsonl: Path) -> None:

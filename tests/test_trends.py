@@ -139,7 +139,11 @@ def test_a_workspace_from_before_dates_upgrades_in_place(tmp_path: Path) -> None
         for table in ("conversations", "gap_history", "page_history"):
             db.execute(f"DROP TABLE {table}")
         db.execute("PRAGMA user_version=3")
-    again = run_mine(*args, "--force", cwd=tmp_path)
+    for made in (ws / "transcripts").glob("*.json"):  # transcripts from before dates were kept
+        data = json.loads(made.read_text())
+        data.pop("recorded_at"), data.pop("recorded_at_source")
+        made.write_text(json.dumps(data))
+    again = run_mine(*args, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     with sqlite3.connect(ws / "state.db") as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 4
