@@ -74,7 +74,7 @@ def _headings(tree: Any) -> list[dict[str, str]]:
     MAX_HEADINGS)."""
     out: list[dict[str, str]] = []
     for el in tree.iter("h1", "h2", "h3"):
-        if any(a.tag in _BOILER for a in el.iterancestors()):
+        if _in_boiler(el):
             continue
         text = " ".join(el.text_content().split())
         if text:

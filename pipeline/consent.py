@@ -27,13 +27,13 @@ import shlex
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
-from pipeline.dates import FIRST_YEAR
+from pipeline.dates import FIRST_YEAR, plausible
 from pipeline.errors import ConsentError, InputError
 from pipeline.files import FileIdentity, append_jsonl, hash_file, real_file, write_atomic
 from pipeline.formats import TRANSCRIPT_SUFFIXES, mine_output
@@ -236,10 +236,12 @@ def _value_problems(fields: dict[str, Any], found: list[str]) -> list[str]:
     if isinstance(obtained, datetime) and isinstance(until, date) and until < obtained.date():
         problems.append(f"retain_audio_until {until} is before obtained_at {obtained:%Y-%m-%d}")
     recorded = fields.get("recorded_at")
-    if isinstance(recorded, date) and recorded > date.today() + timedelta(days=1):
-        problems.append(f"recorded_at {recorded} is in the future")
-    elif isinstance(recorded, date) and recorded.year < FIRST_YEAR:
-        problems.append(f"recorded_at {recorded} is before {FIRST_YEAR}: give the real date")
+    if isinstance(recorded, date) and not plausible(recorded):
+        problems.append(
+            f"recorded_at {recorded} is in the future"
+            if recorded.year >= FIRST_YEAR
+            else f"recorded_at {recorded} is before {FIRST_YEAR}: give the real date"
+        )
     return problems
 
 

@@ -39,12 +39,18 @@ def _months() -> dict[str, int]:
     return table
 
 
-def _valid(year: int, month: int, day: int, latest: date) -> date | None:
+def plausible(found: date, *, today: date | None = None) -> bool:
+    """True for a date a conversation can have been recorded on: from ``FIRST_YEAR`` to a day
+    after ``today`` (a clock a time zone ahead)."""
+    return FIRST_YEAR <= found.year and found <= (today or date.today()) + timedelta(days=1)
+
+
+def _valid(year: int, month: int, day: int, today: date | None) -> date | None:
     try:
         found = date(year, month, day)
     except ValueError:
         return None
-    return found if FIRST_YEAR <= year and found <= latest else None
+    return found if plausible(found, today=today) else None
 
 
 def date_in_text(text: str, *, today: date | None = None) -> date | None:
@@ -52,21 +58,20 @@ def date_in_text(text: str, *, today: date | None = None) -> date | None:
     "March 4, 2026", "4th March 2026"), or None. Numeric dates other than year first
     ("04/03/2026") are left alone: day and month cannot be told apart."""
     head = text[:HEAD_CHARS]
-    latest = (today or date.today()) + timedelta(days=1)
     months = _months()
     found: list[tuple[int, date]] = []
     for m in _ISO.finditer(head):
-        d = _valid(int(m[1]), int(m[2]), int(m[3]), latest)
+        d = _valid(int(m[1]), int(m[2]), int(m[3]), today)
         if d:
             found.append((m.start(), d))
     for m in _DAY_MONTH_YEAR.finditer(head):
         month = months.get(m[2].lower())
-        d = _valid(int(m[3]), month, int(m[1]), latest) if month else None
+        d = _valid(int(m[3]), month, int(m[1]), today) if month else None
         if d:
             found.append((m.start(), d))
     for m in _MONTH_DAY_YEAR.finditer(head):
         month = months.get(m[1].lower())
-        d = _valid(int(m[3]), month, int(m[2]), latest) if month else None
+        d = _valid(int(m[3]), month, int(m[2]), today) if month else None
         if d:
             found.append((m.start(), d))
     return min(found)[1] if found else None

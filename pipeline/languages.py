@@ -214,6 +214,13 @@ _UI_EN = {
     "no_questions": "No customer questions were found in the conversations.",
 }
 
+_NL_MONTHS = tuple(
+    "januari februari maart april mei juni juli augustus september oktober november december".split()
+)
+_EN_MONTHS = tuple(
+    "january february march april may june july august september october november december".split()
+)
+
 DUTCH = Language(
     code="nl",
     name="Dutch",
@@ -243,14 +250,9 @@ DUTCH = Language(
         "de het een die deze dat dit onze ons jullie uw je jouw mijn hun haar zijn elke iedere"
     ),
     noun_suffixes=("ing", "heid", "teit", "tie", "sie", "schap", "nis", "ment", "isme", "ist"),
-    calendar=_words(
-        "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag januari februari maart "
-        "april mei juni juli augustus september oktober november december"
-    ),
-    months=tuple(
-        "januari februari maart april mei juni juli augustus september oktober november "
-        "december".split()
-    ),
+    calendar=_words("maandag dinsdag woensdag donderdag vrijdag zaterdag zondag")
+    | frozenset(_NL_MONTHS),
+    months=_NL_MONTHS,
     splits_compounds=True,
     spoken_numbers={
         **_numbers("nul een twee drie vier vijf zes zeven acht negen"),
@@ -621,14 +623,9 @@ ENGLISH = Language(
         "the a an and of i you we is are not that this with for on at but also to in it be "
         "have has can will would what how our your"
     ),
-    calendar=_words(
-        "monday tuesday wednesday thursday friday saturday sunday january february march april "
-        "may june july august september october november december christmas easter"
-    ),
-    months=tuple(
-        "january february march april may june july august september october november "
-        "december".split()
-    ),
+    calendar=_words("monday tuesday wednesday thursday friday saturday sunday christmas easter")
+    | frozenset(_EN_MONTHS),
+    months=_EN_MONTHS,
     fillers=_words(
         "um uh uhm erm er hmm mm mhm yeah yes yep no nope okay ok right like well so actually "
         "basically really just thing things stuff something anything everything sort kind lot "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 #: Separators between a page's own title and the site's name ("Prijzen | Warmtewerk").
 _TITLE_SEPARATOR = re.compile(r"\s+(?:[|\-\u2013\u2014\u00b7:•»/]|::)\s+")
@@ -29,6 +29,16 @@ _LOGO_WORDS = re.compile(r"\b(?:logo|logotype|beeldmerk|home|homepage|startpagin
 #: the host of www.systeem.nl or a shared title part "Blog" would otherwise hide "systeemontwerp"
 #: and "blog" from the jargon table. Such a company lists its name in ``[transcribe] own_names``.
 GENERIC_ZIPF = 3.0
+
+
+def page_path(url: str) -> str:
+    """A page address's path, decoded, lower case, without a file ending ("/diensten/x");
+    the address itself where it cannot be split ("http://[::1/")."""
+    try:
+        path = unquote(urlsplit(url).path).lower()
+    except ValueError:
+        path = url.lower()
+    return re.sub(r"\.(html?|php|aspx?|md|markdown)$", "", path)
 
 
 def fold(name: str) -> str:

@@ -447,7 +447,9 @@ def add_managed_dir(db: sqlite3.Connection, folder: Path) -> None:
     db.execute("INSERT OR IGNORE INTO managed_dirs VALUES (?)", (normal_path(folder),))
 
 
-def register_for_calls(workspace: Path, terms_meta: dict, stage: str, paths: list[Path]) -> None:
+def register_for_calls(
+    workspace: Path, terms_meta: dict, stage: str, paths: list[Path]
+) -> None:
     """Register files built from many calls (term tables, gap tables, reports) under each call.
 
     ``mine forget`` then removes them with the call; the next ``mine run`` rebuilds them without it.
@@ -611,7 +613,7 @@ def gap_snapshots(db: sqlite3.Connection) -> list[tuple[str, str, list[GapState]
     for run_at, crawl_at, kind, key, lang, status, page, calls in db.execute(
         "SELECT * FROM gap_history ORDER BY run_at, kind, key, language"
     ):
-        said = _calls(calls)
+        said = _text_list(calls)
         if said is None or not all(isinstance(v, str) for v in (run_at, crawl_at, kind, key)):
             continue  # a damaged row: left out of the comparison
         found.setdefault((run_at, crawl_at), []).append(
@@ -878,7 +880,7 @@ def _drop_call_from_history(db: sqlite3.Connection, call_id: str) -> None:
         "SELECT rowid, calls FROM gap_history WHERE instr(calls, ?) > 0", (call_id,)
     ).fetchall()
     for rowid, calls in rows:
-        said = _calls(calls)
+        said = _text_list(calls)
         left = [c for c in said if c != call_id] if said is not None else []
         if left:
             db.execute("UPDATE gap_history SET calls=? WHERE rowid=?", (json.dumps(left), rowid))
@@ -886,13 +888,13 @@ def _drop_call_from_history(db: sqlite3.Connection, call_id: str) -> None:
             db.execute("DELETE FROM gap_history WHERE rowid=?", (rowid,))
     kept = {k for (k,) in db.execute("SELECT DISTINCT key FROM gap_history WHERE kind='term'")}
     for rowid, terms in db.execute("SELECT rowid, terms FROM page_history").fetchall():
-        listed = _calls(terms)  # a list of text, as the calls are
+        listed = _text_list(terms)
         left = [k for k in listed or () if k in kept]
         if listed is None or left != listed:
             db.execute("UPDATE page_history SET terms=? WHERE rowid=?", (json.dumps(left), rowid))
 
 
-def _calls(text: Any) -> list[str] | None:
+def _text_list(text: Any) -> list[str] | None:
     """A stored JSON list of text (calls, term keys), or None when the row is damaged."""
     try:
         value = json.loads(text)

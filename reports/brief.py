@@ -19,7 +19,6 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from pipeline import languages
 from pipeline.config import Settings
@@ -27,6 +26,7 @@ from pipeline.errors import InputError
 from pipeline.files import staged_files
 from pipeline.reading import read_record, shown
 from pipeline.records import GapFile, GapRow, QuestionRow, QuestionsFile, Quote
+from pipeline.sitenames import page_path
 from pipeline.state import register_for_calls
 
 QUOTES = 3
@@ -140,12 +140,7 @@ def md(text: str) -> str:
 def slug(url: str) -> str:
     """A brief's file name from its page address: the path's words ("diensten-warmtepompen"),
     "home" for the start page; long or odd paths are cut and given a short hash."""
-    try:
-        path = unquote(urlsplit(url).path or url)
-    except ValueError:  # "http://[::1/": not an address; its text stands for it
-        path = url
-    path = re.sub(r"\.(html?|php|aspx?|md|markdown)$", "", path.lower())
-    name = _SLUG.sub("-", path).strip("-") or "home"
+    name = _SLUG.sub("-", page_path(url) or url.lower()).strip("-") or "home"
     if len(name) > 60:
         name = name[:50].strip("-") + "-" + hashlib.sha256(url.encode()).hexdigest()[:8]
     return f"{name}-page" if name in _RESERVED else name

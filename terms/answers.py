@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from functools import cache
 from textwrap import shorten
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
 from pipeline import languages
 from pipeline.records import AskedQuestion
+from pipeline.sitenames import page_path
 from terms.boilerplate import Boilerplate, listing_page
 from terms.questions import dice, intent, rules, topic
 
@@ -225,26 +225,17 @@ def _article_words(generation: int) -> frozenset[str]:
 def article_page(page: dict[str, Any]) -> bool:
     """True for a dated article (a blog or news post): a folder of its address path names one
     ("/blog/...", "/nieuws/..."); the listing itself is a utility page."""
-    folders = [s for s in _path(page["url"]).split("/") if s][:-1]
+    folders = [s for s in page_path(page["url"]).split("/") if s][:-1]
     return bool(set(folders) & _article_words(languages.generation()))
 
 
 _PARTS = re.compile(r"[^\w-]+|_")
 
 
-def _path(url: str) -> str:
-    """A page address's path, decoded, lower case, without a file ending."""
-    try:
-        path = unquote(urlsplit(url).path).lower()
-    except ValueError:  # "http://[::1/": not an address mine can read; its text stands for it
-        path = url.lower()
-    return re.sub(r"\.(html?|php|aspx?|md|markdown)$", "", path)
-
-
 def _page_words(page: dict[str, Any]) -> set[str]:
     """The words of a page's address path and title, lower case ("algemene-voorwaarden" as one
     word and as its parts)."""
-    path = _path(page["url"])
+    path = page_path(page["url"])
     title = (page.get("title") or "").lower()
     words: set[str] = set()
     for part in _PARTS.split(f"{path} {title}"):
@@ -260,7 +251,7 @@ def utility_page(page: dict[str, Any]) -> bool:
     category lists): the words of its address path or title name one, or it is a listing."""
     if listing_page(page["url"]):
         return True
-    path = _path(page["url"])
+    path = page_path(page["url"])
     segments = {s for s in re.split(r"[/_.]+", path) if s}
     words = _utility_words(languages.generation())
     parts = {p for s in segments for p in s.split("-")} | segments

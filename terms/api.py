@@ -29,12 +29,9 @@ from pipeline.records import AskedQuestion, Quote, Term, TermsFile, Utterance
 from pipeline.roles import RoleHints
 from pipeline.state import hand_set_roles, register_for_calls
 from terms.analyze import ANALYSIS, Analyzer, describe, zipf
-from terms.inputs import Conversation, find_transcripts, read_conversation
+from terms.inputs import Conversation, counted, find_transcripts, read_conversation
 from terms.nlp import LoadedPipeline, fingerprint, load_pipeline
 from terms.questions import Asked, asked_in, group_questions
-
-#: Flags that mark an utterance as a likely hallucination: it does not count.
-SKIP_FLAGS = {"no-speech", "repetition", "in-silence", "known-hallucination", "low-confidence"}
 
 
 @dataclass
@@ -124,15 +121,11 @@ class AnalysisStore(Protocol):
     def find(self, analysis: str) -> tuple[str, Any] | None: ...  # noqa: D102
 
 
-def _counted(u: Utterance) -> bool:
-    return not (set(u.flags) & SKIP_FLAGS) and bool(u.text.strip())
-
-
 def analyze_conversation(conv: Conversation, analyzer: Analyzer) -> ConversationTerms:
     """One conversation's candidates, counted: customer speech (all speech when roles are
     unknown) as the vocabulary, the rep's as contrast."""
     out: ConversationTerms = {}
-    use = [(i, u) for i, u in enumerate(conv.utterances) if _counted(u)]
+    use = [(i, u) for i, u in enumerate(conv.utterances) if counted(u)]
     roles_known = conv.roles_known
     for (i, u), cands in zip(use, analyzer.analyze(u.text for _, u in use), strict=True):
         counts_as_customer = u.speaker == "customer" or not roles_known
@@ -291,7 +284,7 @@ def _stored_terms(
             if not (_count(i) and i < n):
                 return None
             u = conv.utterances[i]
-            if not (_counted(u) and (u.speaker == "customer" or not roles_known)):
+            if not (counted(u) and (u.speaker == "customer" or not roles_known)):
                 return None
     return data["pipeline"], terms
 

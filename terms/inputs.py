@@ -63,6 +63,15 @@ class Conversation:
         return any(u.speaker in ("customer", "rep") for u in self.utterances)
 
 
+#: Flags that mark an utterance as a likely hallucination: it does not count.
+SKIP_FLAGS = {"no-speech", "repetition", "in-silence", "known-hallucination", "low-confidence"}
+
+
+def counted(u: Utterance) -> bool:
+    """True when an utterance counts: something was said and it is not a likely hallucination."""
+    return not (set(u.flags) & SKIP_FLAGS) and bool(u.text.strip())
+
+
 # ---- caps: the most mine reads of one file ----
 
 #: The most mine reads of pages.jsonl (every crawled page's text).

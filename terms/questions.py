@@ -38,6 +38,7 @@ from functools import cache
 from pipeline import languages
 from pipeline.languages import QuestionWords
 from pipeline.records import AskedQuestion, Quote, Utterance
+from terms.inputs import counted
 
 #: A sentence that only ends in "?" needs this many words to count (not "Echt?", "Nee?").
 MIN_WORDS = 3
@@ -56,7 +57,6 @@ _OPENERS = frozenset(
 )
 _SENTENCE = re.compile(r"(?<=[.?!…])\s+(?=\S)")
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
-SKIP_FLAGS = {"no-speech", "repetition", "in-silence", "known-hallucination", "low-confidence"}
 
 
 @dataclass(frozen=True)
@@ -185,11 +185,7 @@ def _expand(words: list[str], q: QuestionWords) -> list[str]:
 
 
 def _counted(u: Utterance, roles_known: bool) -> bool:
-    return (
-        (u.speaker == "customer" or not roles_known)
-        and not set(u.flags) & SKIP_FLAGS
-        and bool(u.text.strip())
-    )
+    return (u.speaker == "customer" or not roles_known) and counted(u)
 
 
 def asked_in(

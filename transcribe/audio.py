@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 import av
 import numpy as np
 
+from pipeline.dates import plausible
 from pipeline.errors import InputError
 from pipeline.files import FileIdentity, real_file
 from pipeline.records import AUDIO_SUFFIXES
@@ -260,6 +261,6 @@ def media_created(path: Path) -> date | None:
                 found = datetime.fromisoformat(value[:10]).date()
             except ValueError:
                 continue
-            if 1990 <= found.year and found <= date.today() + timedelta(days=1):
+            if plausible(found):
                 return found
     return None
