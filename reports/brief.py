@@ -178,9 +178,9 @@ def _plan(gap: GapFile, asked: QuestionsFile | None) -> tuple[dict[str, _Page], 
             page(q.suggested_page, q.suggested_title).questions.append(q)
         else:
             new.append(q)
+    words = {j.term: j.customer_words for j in gap.jargon}
     for view in gap.pages:
         if view.site_only:
-            words = {j.term: j.customer_words for j in gap.jargon}
             page(view.url, view.title).jargon = [(t, words.get(t, ())) for t in view.site_only]
     return pages, new
 
